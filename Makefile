@@ -1,0 +1,31 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv run test bench demo clean
+
+venv: $(STAMP)
+
+# Re-install only when the project metadata changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/journey serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+demo: $(STAMP)
+	$(BIN)/journey demo
+
+clean:
+	rm -rf $(VENV) var/ .pytest_cache/ .hypothesis/ .import_linter_cache/ build/ dist/ *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

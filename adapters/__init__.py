@@ -1,0 +1,1 @@
+"""All I/O: event store codecs, SQL views for SQLite and PostgreSQL, the CloudEvents edge."""

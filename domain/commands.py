@@ -1,0 +1,157 @@
+"""Commands: what a department or an integrator asks the journey to record.
+
+Each names the customer it concerns and carries domain values only; the edge (HTTP, CloudEvents)
+builds them from validated input, and the application handles each in one unit of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from domain.values import Money, OrderLine
+
+
+@dataclass(frozen=True)
+class RegisterCustomer:
+    customer_id: str
+    name: str
+    email: str
+    birthday: date | None = None
+
+
+@dataclass(frozen=True)
+class ChangeContactDetails:
+    customer_id: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    customer_id: str
+    order_id: str
+    lines: tuple[OrderLine, ...]
+    currency: str
+
+
+@dataclass(frozen=True)
+class ShipOrder:
+    customer_id: str
+    order_id: str
+
+
+@dataclass(frozen=True)
+class DeliverOrder:
+    customer_id: str
+    order_id: str
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    customer_id: str
+    order_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReturnOrder:
+    customer_id: str
+    order_id: str
+    lines: tuple[OrderLine, ...] | None = None
+
+
+@dataclass(frozen=True)
+class IssueInvoice:
+    customer_id: str
+    invoice_id: str
+    order_id: str
+    amount: Money
+    due_date: date
+
+
+@dataclass(frozen=True)
+class RequestDetailedInvoice:
+    customer_id: str | None
+    invoice_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueCorrectedInvoice:
+    customer_id: str | None
+    invoice_id: str
+    amount: Money | None = None
+    due_date: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceivePayment:
+    customer_id: str | None
+    invoice_id: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class GrantDeferral:
+    customer_id: str | None
+    invoice_id: str
+    until: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class OpenDispute:
+    customer_id: str | None
+    invoice_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResolveDispute:
+    customer_id: str | None
+    invoice_id: str
+    resolution: str
+
+
+@dataclass(frozen=True)
+class DunInvoice:
+    invoice_id: str
+
+
+@dataclass(frozen=True)
+class HandToCollection:
+    invoice_id: str
+
+
+@dataclass(frozen=True)
+class FileComplaint:
+    customer_id: str
+    complaint_id: str
+    order_id: str
+    product_group: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerComplaint:
+    customer_id: str | None
+    complaint_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ResolveComplaint:
+    customer_id: str | None
+    complaint_id: str
+    note: str
+
+
+Command = (
+    RegisterCustomer | ChangeContactDetails | PlaceOrder | ShipOrder | DeliverOrder | CancelOrder
+    | ReturnOrder | IssueInvoice | RequestDetailedInvoice | IssueCorrectedInvoice | ReceivePayment
+    | GrantDeferral | OpenDispute | ResolveDispute | DunInvoice | HandToCollection | FileComplaint
+    | AnswerComplaint | ResolveComplaint
+)

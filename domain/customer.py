@@ -1,0 +1,57 @@
+"""The Customer aggregate."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import DomainError
+from domain.values import Principal, aggregate_id
+
+
+class Customer(Aggregate):
+    """A customer, known by the id the shop gives it (the CloudEvents ``subject``)."""
+
+    @staticmethod
+    def create_id(customer_id: str) -> UUID:
+        return aggregate_id("customer", customer_id)
+
+    @event("Registered")
+    def __init__(
+        self,
+        customer_id: str,
+        name: str,
+        email: str,
+        birthday: date | None,
+        at: datetime,
+        by: Principal,
+    ) -> None:
+        self.customer_id = customer_id
+        self.name = name
+        self.email = email
+        self.birthday = birthday
+        self.phone: str | None = None
+        self.address: str | None = None
+
+    def change_contact_details(
+        self,
+        *,
+        email: str | None,
+        phone: str | None,
+        address: str | None,
+        at: datetime,
+        by: Principal,
+    ) -> None:
+        if email is None and phone is None and address is None:
+            raise DomainError("no contact detail to change")
+        self._contact_details_changed(email=email, phone=phone, address=address, at=at, by=by)
+
+    @event("ContactDetailsChanged")
+    def _contact_details_changed(
+        self, email: str | None, phone: str | None, address: str | None, at: datetime, by: Principal
+    ) -> None:
+        self.email = email or self.email
+        self.phone = phone or self.phone
+        self.address = address or self.address

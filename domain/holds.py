@@ -1,0 +1,123 @@
+"""The hold rule: the one place that decides whether an invoice may be dunned.
+
+The Invoice aggregate calls it before recording a dunning step or a collection hand-off,
+and the read models call it to show holds and dunning candidates, so no department can
+see a different answer from the one the decision was checked against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+FINAL_DUNNING_LEVEL = 3
+
+
+class HoldKind(StrEnum):
+    DETAILED_INVOICE_REQUESTED = "detailed-invoice-requested"
+    PAYMENT_DEFERRAL = "payment-deferral"
+    DISPUTE = "dispute"
+    COMPLAINT = "complaint"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A reason the customer must not be pressed for payment, with what caused it."""
+
+    kind: HoldKind
+    cause: str
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Deferral:
+    until: date
+    reason: str
+    granted_by: str
+
+
+@dataclass(frozen=True)
+class DunningPolicy:
+    """How dunning advances: levels 1..3 in order, at least ``min_interval`` apart."""
+
+    min_interval: timedelta = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class InvoiceStanding:
+    """The facts of an invoice that the hold rule reads; built by the aggregate and the views."""
+
+    due_date: date
+    balance: Decimal
+    open_detailed_requests: tuple[str, ...] = ()
+    deferrals: tuple[Deferral, ...] = ()
+    open_dispute: str | None = None
+    open_complaints: tuple[str, ...] = ()
+    dunning_level: int = 0
+    last_dunning_on: date | None = None
+    handed_to_collection: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason a dunning step is refused; ``hold`` is set when the reason is an active hold."""
+
+    code: str
+    detail: str
+    hold: Hold | None = field(default=None)
+
+
+def active_holds(standing: InvoiceStanding, today: date) -> list[Hold]:
+    """Every hold active on ``today``: unanswered detailed-invoice requests, deferrals not yet
+    expired, an open dispute, open complaints on the invoiced order."""
+    holds = [
+        Hold(HoldKind.DETAILED_INVOICE_REQUESTED, note or "detailed invoice requested")
+        for note in standing.open_detailed_requests
+    ]
+    holds += [
+        Hold(HoldKind.PAYMENT_DEFERRAL, f"{d.reason} (granted by {d.granted_by})", d.until)
+        for d in standing.deferrals
+        if today <= d.until
+    ]
+    if standing.open_dispute is not None:
+        holds.append(Hold(HoldKind.DISPUTE, standing.open_dispute))
+    holds += [Hold(HoldKind.COMPLAINT, f"complaint {c}") for c in standing.open_complaints]
+    return holds
+
+
+def dunning_refusals(
+    standing: InvoiceStanding, today: date, policy: DunningPolicy, *, hand_off: bool = False
+) -> list[Refusal]:
+    """Every reason the next dunning step (or, with ``hand_off``, the collection hand-off)
+    is refused on ``today``; an empty list means it is allowed."""
+    refusals: list[Refusal] = []
+    if standing.balance <= 0:
+        refusals.append(Refusal("settled", "the invoice is paid"))
+    if standing.handed_to_collection:
+        refusals.append(Refusal("handed-to-collection", "the invoice is already with collection"))
+    if today <= standing.due_date:
+        refusals.append(Refusal("not-due", f"the invoice is not overdue before {standing.due_date}"))
+    if hand_off and standing.dunning_level < FINAL_DUNNING_LEVEL:
+        refusals.append(
+            Refusal("final-notice-missing", f"dunning level {FINAL_DUNNING_LEVEL} is not reached")
+        )
+    if not hand_off and standing.dunning_level >= FINAL_DUNNING_LEVEL:
+        refusals.append(Refusal("final-level-reached", "the final notice was already sent"))
+    if standing.last_dunning_on is not None:
+        earliest = standing.last_dunning_on + policy.min_interval
+        if today < earliest:
+            refusals.append(
+                Refusal("interval-not-elapsed", f"the next step is allowed from {earliest}")
+            )
+    refusals += [
+        Refusal(f"hold:{h.kind}", f"hold: {h.kind} ({h.cause})", h)
+        for h in active_holds(standing, today)
+    ]
+    return refusals
+
+
+def may_dun(standing: InvoiceStanding, today: date, policy: DunningPolicy) -> bool:
+    """True when the next dunning level may be reached on ``today``."""
+    return not dunning_refusals(standing, today, policy)

@@ -1,0 +1,116 @@
+"""The Order aggregate: lines, fulfilment, and the complaints open on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import DomainError, InvalidTransitionError
+from domain.values import Money, OrderLine, Principal, aggregate_id
+
+
+class Order(Aggregate):
+    """An order of a customer. It also indexes the complaints open on it, so that the
+    hold rule can be checked when one of its invoices is dunned."""
+
+    @staticmethod
+    def create_id(order_id: str) -> UUID:
+        return aggregate_id("order", order_id)
+
+    @event("Placed")
+    def __init__(
+        self,
+        customer_id: str,
+        order_id: str,
+        lines: list[OrderLine],
+        currency: str,
+        at: datetime,
+        by: Principal,
+    ) -> None:
+        self.customer_id = customer_id
+        self.order_id = order_id
+        self.lines = list(lines)
+        self.currency = currency
+        self.status = "placed"
+        self.open_complaints: list[str] = []
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        customer_id: str,
+        order_id: str,
+        lines: list[OrderLine],
+        currency: str,
+        at: datetime,
+        by: Principal,
+    ) -> Order:
+        if not lines:
+            raise DomainError("an order needs at least one line")
+        Money(Decimal(0), currency)  # validates the currency code
+        return cls(
+            customer_id=customer_id, order_id=order_id, lines=lines, currency=currency, at=at, by=by
+        )
+
+    @property
+    def total(self) -> Money:
+        return Money(sum((line.total for line in self.lines), Decimal(0)), self.currency)
+
+    def _check_status(self, step: str, *allowed: str) -> None:
+        if self.status not in allowed:
+            raise InvalidTransitionError(f"order {self.order_id} is {self.status}; cannot be {step}")
+
+    def ship(self, *, at: datetime, by: Principal) -> None:
+        self._check_status("shipped", "placed")
+        self._shipped(at=at, by=by)
+
+    @event("Shipped")
+    def _shipped(self, at: datetime, by: Principal) -> None:
+        self.status = "shipped"
+
+    def deliver(self, *, at: datetime, by: Principal) -> None:
+        self._check_status("delivered", "shipped")
+        self._delivered(at=at, by=by)
+
+    @event("Delivered")
+    def _delivered(self, at: datetime, by: Principal) -> None:
+        self.status = "delivered"
+
+    def cancel(self, *, reason: str | None, at: datetime, by: Principal) -> None:
+        self._check_status("cancelled", "placed")
+        self._cancelled(reason=reason, at=at, by=by)
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str | None, at: datetime, by: Principal) -> None:
+        self.status = "cancelled"
+
+    def take_back(self, *, lines: list[OrderLine] | None, at: datetime, by: Principal) -> None:
+        """Record a return of some lines, or of the whole order when ``lines`` is None."""
+        self._check_status("returned", "shipped", "delivered", "partially returned")
+        ordered = {line.sku for line in self.lines}
+        unknown = sorted({line.sku for line in lines or []} - ordered)
+        if unknown:
+            raise DomainError(f"order {self.order_id} has no line for {', '.join(unknown)}")
+        self._returned(lines=list(lines or self.lines), whole=lines is None, at=at, by=by)
+
+    @event("Returned")
+    def _returned(self, lines: list[OrderLine], whole: bool, at: datetime, by: Principal) -> None:
+        self.status = "returned" if whole else "partially returned"
+
+    def note_complaint_opened(self, complaint_id: str, *, at: datetime, by: Principal) -> None:
+        self._complaint_opened(complaint_id=complaint_id, at=at, by=by)
+
+    @event("ComplaintOpened")
+    def _complaint_opened(self, complaint_id: str, at: datetime, by: Principal) -> None:
+        self.open_complaints.append(complaint_id)
+
+    def note_complaint_closed(self, complaint_id: str, *, at: datetime, by: Principal) -> None:
+        if complaint_id in self.open_complaints:
+            self._complaint_closed(complaint_id=complaint_id, at=at, by=by)
+
+    @event("ComplaintClosed")
+    def _complaint_closed(self, complaint_id: str, at: datetime, by: Principal) -> None:
+        self.open_complaints.remove(complaint_id)

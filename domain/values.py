@@ -1,0 +1,92 @@
+"""Value objects shared by every aggregate."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from domain.errors import CurrencyMismatchError, DomainError
+
+#: Namespace of the deterministic aggregate ids: uuid5(JOURNEY_NAMESPACE, "<kind>:<natural id>").
+JOURNEY_NAMESPACE = uuid.UUID("6f0c1f5e-6a53-4a8e-9f37-6a1f2f9c0b51")
+
+
+def aggregate_id(kind: str, natural_id: str) -> uuid.UUID:
+    """The stable id of the aggregate of ``kind`` known outside as ``natural_id``."""
+    return uuid.uuid5(JOURNEY_NAMESPACE, f"{kind}:{natural_id}")
+
+
+class Department(StrEnum):
+    """Who acts on a customer's journey."""
+
+    BILLING = "billing"
+    SUPPORT = "support"
+    SALES = "sales"
+    MARKETING = "marketing"
+    INTEGRATOR = "integrator"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The actor recorded on every event: a department and a user, or an integrator source."""
+
+    department: Department
+    user: str | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "department", Department(self.department))
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in one ISO 4217 currency; never a float."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            object.__setattr__(self, "amount", Decimal(str(self.amount)))
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            raise DomainError(f"currency must be a three-letter ISO 4217 code, got {self.currency!r}")
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatchError(f"{other.currency} does not match {self.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One line of an order: a quantity of one SKU of a product group at a unit price."""
+
+    sku: str
+    product_group: str
+    quantity: int
+    unit_price: Decimal
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.unit_price, Decimal):
+            object.__setattr__(self, "unit_price", Decimal(str(self.unit_price)))
+        if self.quantity < 1:
+            raise DomainError(f"quantity of {self.sku} must be at least 1")
+        if self.unit_price < 0:
+            raise DomainError(f"unit price of {self.sku} must not be negative")
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity

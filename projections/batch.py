@@ -1,0 +1,71 @@
+"""The view port and the in-memory working set of one projected batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Doc = dict[str, Any]
+Positioned = tuple[Any, int]
+
+
+@dataclass
+class Batch:
+    """The documents a batch of events touches, loaded once; mappers read and update them here
+    and the store writes back the dirty ones with the journey entries and the tracking record."""
+
+    docs: dict[tuple[str, str], Doc]
+    dirty: set[tuple[str, str]] = field(default_factory=set)
+    entries: list[tuple[int, str, Doc]] = field(default_factory=list)
+
+    def get(self, view: str, key: str) -> Doc | None:
+        return self.docs.get((view, key))
+
+    def put(self, view: str, key: str, doc: Doc) -> None:
+        self.docs[(view, key)] = doc
+        self.dirty.add((view, key))
+
+    def add_entry(self, position: int, customer_id: str, entry: Doc) -> None:
+        self.entries.append((position, customer_id, entry))
+
+    def dirty_docs(self) -> Iterable[tuple[str, str, Doc]]:
+        for view, key in sorted(self.dirty):
+            yield view, key, self.docs[(view, key)]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a read sees: every document and entry asked for, at one and the same position."""
+
+    position: int
+    docs: list[tuple[str, str, Doc]]
+    entries: list[tuple[int, Doc]]
+
+    def of(self, view: str, kind: str | None = None) -> list[Doc]:
+        return [d for v, _, d in self.docs if v == view and (kind is None or d["kind"] == kind)]
+
+
+Fold = Callable[[Batch, Sequence[Positioned]], None]
+
+
+class ReadStore(Protocol):
+    """The view port: one database holding every department's documents, the journey entries
+    and one tracking position, all written in one transaction per batch."""
+
+    def project(self, application_name: str, events: Sequence[Positioned], fold: Fold) -> int:
+        """In one transaction: lock the tracking position, skip events at or below it, load the
+        documents the rest touch, ``fold`` them, write the dirty documents, the entries and the
+        new tracking position. Returns the position the views now reflect."""
+        ...
+
+    def position(self, application_name: str) -> int:
+        """The position the views reflect (0 before the first event)."""
+        ...
+
+    def read(
+        self, application_name: str, customer_id: str | None, views: tuple[str, ...], kinds: tuple[str, ...] = ()
+    ) -> Snapshot:
+        """Documents of ``views`` (all customers when ``customer_id`` is None, only ``kinds`` when
+        given) and, with "journey", the customer's entries, read in one snapshot."""
+        ...

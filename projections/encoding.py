@@ -1,0 +1,48 @@
+"""Turn event attributes into JSON-ready values for documents and journey entries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.values import Money
+
+_ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "at", "by"}
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def payload(event: Any) -> dict[str, Any]:
+    """The event's own attributes (not its envelope), JSON-ready."""
+    return {k: jsonable(v) for k, v in vars(event).items() if k not in _ENVELOPE}
+
+
+def event_type(event: Any) -> str:
+    """A stable name such as ``Invoice.PaymentReceived``."""
+    return type(event).__qualname__
+
+
+def actor(event: Any) -> dict[str, Any]:
+    return jsonable(event.by)

@@ -1,0 +1,143 @@
+"""What each department reads, shaped from a Snapshot. Time-dependent facts (overdue, active
+deferrals, holds, whether dunning may proceed) are computed here, at read time, through the
+domain's hold rule, so a view shows exactly what a dunning decision would check."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from domain.holds import (
+    Deferral,
+    DunningPolicy,
+    InvoiceStanding,
+    active_holds,
+    dunning_refusals,
+)
+from projections.batch import Doc, Snapshot
+from projections.encoding import jsonable
+
+
+def standing(invoice: Doc, open_complaints: list[str]) -> InvoiceStanding:
+    """The hold rule's facts from a billing invoice document."""
+    return InvoiceStanding(
+        due_date=date.fromisoformat(invoice["due_date"]),
+        balance=Decimal(invoice["amount"]) - Decimal(invoice["paid"]),
+        open_detailed_requests=tuple(invoice["open_detailed_requests"]),
+        deferrals=tuple(
+            Deferral(date.fromisoformat(d["until"]), d["reason"], d["granted_by"])
+            for d in invoice["deferrals"]
+        ),
+        open_dispute=invoice["open_dispute"],
+        open_complaints=tuple(open_complaints),
+        dunning_level=invoice["dunning_level"],
+        last_dunning_on=(
+            date.fromisoformat(invoice["last_dunning_on"]) if invoice["last_dunning_on"] else None
+        ),
+        handed_to_collection=invoice["handed_to_collection"],
+    )
+
+
+def _complaints_by_order(snapshot: Snapshot) -> dict[str, list[str]]:
+    return {d["order_id"]: d["open_complaints"] for d in snapshot.of("billing", "order")}
+
+
+def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, policy: DunningPolicy) -> Doc:
+    facts = standing(invoice, open_complaints)
+    refusals = dunning_refusals(facts, today, policy)
+    status = "paid" if facts.balance <= 0 else ("overdue" if today > facts.due_date else "open")
+    return {
+        "invoice_id": invoice["invoice_id"],
+        "order_id": invoice["order_id"],
+        "amount": invoice["amount"],
+        "paid": invoice["paid"],
+        "balance": str(facts.balance),
+        "currency": invoice["currency"],
+        "due_date": invoice["due_date"],
+        "status": status,
+        "dunning_level": invoice["dunning_level"],
+        "last_dunning_on": invoice["last_dunning_on"],
+        "handed_to_collection": invoice["handed_to_collection"],
+        "holds": jsonable(active_holds(facts, today)),
+        "may_dun": not refusals,
+        "dunning_refusals": [{"code": r.code, "detail": r.detail} for r in refusals],
+        "position": invoice["position"],
+    }
+
+
+def billing_view(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
+    """Billing's view of one customer: invoices, open balance, overdue, dunning, holds."""
+    complaints = _complaints_by_order(snapshot)
+    invoices = [
+        billing_invoice(d, complaints.get(d["order_id"], []), today, policy)
+        for d in snapshot.of("billing", "invoice")
+    ]
+    balance: dict[str, Decimal] = defaultdict(Decimal)
+    for invoice in invoices:
+        if invoice["status"] != "paid":
+            balance[invoice["currency"]] += Decimal(invoice["balance"])
+    return {
+        "position": snapshot.position,
+        "as_of": today.isoformat(),
+        "open_balance": {c: str(v) for c, v in sorted(balance.items())},
+        "overdue": [i["invoice_id"] for i in invoices if i["status"] == "overdue"],
+        "open_complaints": sorted(c for cs in complaints.values() for c in cs),
+        "invoices": invoices,
+    }
+
+
+def dunning_candidates(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
+    """Every overdue invoice, of all customers, that the hold rule lets billing dun today."""
+    complaints = _complaints_by_order(snapshot)
+    candidates = []
+    for doc in snapshot.of("billing", "invoice"):
+        invoice = billing_invoice(doc, complaints.get(doc["order_id"], []), today, policy)
+        if invoice["may_dun"]:
+            candidates.append({"customer_id": doc["customer_id"], **invoice})
+    return {"position": snapshot.position, "as_of": today.isoformat(), "candidates": candidates}
+
+
+def support_view(snapshot: Snapshot, today: date) -> Doc:
+    """Support's view of one customer: complaints per product group with their history, the
+    promises made (deferrals), detailed invoices still outstanding, invoices open or paid."""
+    complaints = snapshot.of("support", "complaint")
+    by_group: dict[str, list[Doc]] = defaultdict(list)
+    for complaint in complaints:
+        by_group[complaint["product_group"]].append(complaint)
+    invoices = snapshot.of("support", "invoice")
+    promises = [
+        {**p, "invoice_id": i["invoice_id"], "active": today <= date.fromisoformat(p["until"])}
+        for i in invoices
+        for p in i["promises"]
+    ]
+    outstanding = [
+        {**r, "invoice_id": i["invoice_id"]}
+        for i in invoices
+        for r in i["detailed_invoice_requests"]
+        if r["answered_at"] is None
+    ]
+    return {
+        "position": snapshot.position,
+        "as_of": today.isoformat(),
+        "open_complaints": [c["complaint_id"] for c in complaints if c["status"] != "resolved"],
+        "complaints_by_product_group": dict(sorted(by_group.items())),
+        "promises": promises,
+        "open_detailed_invoice_requests": outstanding,
+        "invoices": [
+            {
+                "invoice_id": i["invoice_id"],
+                "order_id": i["order_id"],
+                "outstanding": i["outstanding"],
+                "currency": i["currency"],
+                "status": "paid" if Decimal(i["outstanding"]) <= 0 else "open",
+            }
+            for i in invoices
+        ],
+        "orders": snapshot.of("support", "order"),
+    }
+
+
+def journey_view(snapshot: Snapshot) -> Doc:
+    """Every touchpoint of one customer in stream order."""
+    return {"position": snapshot.position, "touchpoints": [entry for _, entry in snapshot.entries]}

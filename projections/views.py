@@ -1,0 +1,34 @@
+"""The department views as one eventsourcing Projection: each batch of events is folded into
+billing, support and journey and committed with one tracking position, so every department
+always reads the same position of the stream."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from projections import billing, journey, support
+from projections.batch import Batch, Positioned
+
+MAPPERS = (billing.project, support.project, journey.project)
+VIEWS = (billing.VIEW, support.VIEW, journey.VIEW)
+
+
+def fold(batch: Batch, events: Sequence[Positioned]) -> None:
+    """Fold ``(event, position)`` pairs, in stream order, into every view (no I/O)."""
+    for event, position in events:
+        for mapper in MAPPERS:
+            mapper(batch, event, position)
+
+
+class DepartmentViews(Projection[Any]):
+    """Used by eventsourcing's ProjectionRunner to follow the stream live (PostgreSQL)."""
+
+    name = "views"
+    topics = ()
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.project(tracking.application_name, [(domain_event, tracking.notification_id)], fold)

@@ -1,0 +1,198 @@
+"""One handler per command: load, call one aggregate method, record. Returns the new events,
+the touchpoint first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import singledispatch
+
+from eventsourcing.domain import DomainEventProtocol
+
+from domain import commands as c
+from domain.complaint import Complaint
+from domain.customer import Customer
+from domain.holds import DunningPolicy
+from domain.invoice import Invoice
+from domain.order import Order
+from domain.values import Principal
+from services.unit_of_work import UnitOfWork
+
+Events = list[DomainEventProtocol]
+
+
+@dataclass(frozen=True)
+class Context:
+    """When and by whom a command is carried out, and the dunning policy in force."""
+
+    at: datetime
+    by: Principal
+    policy: DunningPolicy
+
+
+@singledispatch
+def handle(command: object, uow: UnitOfWork, ctx: Context) -> Events:
+    raise TypeError(f"no handler for {type(command).__name__}")
+
+
+@handle.register
+def _(cmd: c.RegisterCustomer, uow: UnitOfWork, ctx: Context) -> Events:
+    uow.check_new(Customer, cmd.customer_id)
+    customer = Customer(
+        customer_id=cmd.customer_id, name=cmd.name, email=cmd.email, birthday=cmd.birthday,
+        at=ctx.at, by=ctx.by,
+    )
+    return uow.record(customer)
+
+
+@handle.register
+def _(cmd: c.ChangeContactDetails, uow: UnitOfWork, ctx: Context) -> Events:
+    customer = uow.get(Customer, cmd.customer_id)
+    customer.change_contact_details(
+        email=cmd.email, phone=cmd.phone, address=cmd.address, at=ctx.at, by=ctx.by
+    )
+    return uow.record(customer)
+
+
+@handle.register
+def _(cmd: c.PlaceOrder, uow: UnitOfWork, ctx: Context) -> Events:
+    uow.get(Customer, cmd.customer_id)
+    uow.check_new(Order, cmd.order_id)
+    order = Order.place(
+        customer_id=cmd.customer_id, order_id=cmd.order_id, lines=list(cmd.lines),
+        currency=cmd.currency, at=ctx.at, by=ctx.by,
+    )
+    return uow.record(order)
+
+
+@handle.register
+def _(cmd: c.ShipOrder, uow: UnitOfWork, ctx: Context) -> Events:
+    order = uow.get(Order, cmd.order_id, cmd.customer_id)
+    order.ship(at=ctx.at, by=ctx.by)
+    return uow.record(order)
+
+
+@handle.register
+def _(cmd: c.DeliverOrder, uow: UnitOfWork, ctx: Context) -> Events:
+    order = uow.get(Order, cmd.order_id, cmd.customer_id)
+    order.deliver(at=ctx.at, by=ctx.by)
+    return uow.record(order)
+
+
+@handle.register
+def _(cmd: c.CancelOrder, uow: UnitOfWork, ctx: Context) -> Events:
+    order = uow.get(Order, cmd.order_id, cmd.customer_id)
+    order.cancel(reason=cmd.reason, at=ctx.at, by=ctx.by)
+    return uow.record(order)
+
+
+@handle.register
+def _(cmd: c.ReturnOrder, uow: UnitOfWork, ctx: Context) -> Events:
+    order = uow.get(Order, cmd.order_id, cmd.customer_id)
+    order.take_back(lines=None if cmd.lines is None else list(cmd.lines), at=ctx.at, by=ctx.by)
+    return uow.record(order)
+
+
+@handle.register
+def _(cmd: c.IssueInvoice, uow: UnitOfWork, ctx: Context) -> Events:
+    uow.get(Order, cmd.order_id, cmd.customer_id)
+    uow.check_new(Invoice, cmd.invoice_id)
+    invoice = Invoice.issue(
+        customer_id=cmd.customer_id, invoice_id=cmd.invoice_id, order_id=cmd.order_id,
+        amount=cmd.amount, due_date=cmd.due_date, at=ctx.at, by=ctx.by,
+    )
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.RequestDetailedInvoice, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
+    invoice.request_detailed_invoice(note=cmd.note, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.IssueCorrectedInvoice, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
+    invoice.issue_corrected_invoice(
+        amount=cmd.amount, due_date=cmd.due_date, note=cmd.note, at=ctx.at, by=ctx.by
+    )
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.ReceivePayment, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
+    invoice.receive_payment(amount=cmd.amount, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.GrantDeferral, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
+    invoice.grant_deferral(until=cmd.until, reason=cmd.reason, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.OpenDispute, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
+    invoice.open_dispute_about(reason=cmd.reason, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.ResolveDispute, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
+    invoice.resolve_dispute(resolution=cmd.resolution, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+def _open_complaints(uow: UnitOfWork, invoice: Invoice) -> list[str]:
+    return list(uow.get(Order, invoice.order_id).open_complaints)
+
+
+@handle.register
+def _(cmd: c.DunInvoice, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id)
+    invoice.reach_next_dunning_level(
+        open_complaints=_open_complaints(uow, invoice), policy=ctx.policy, at=ctx.at, by=ctx.by
+    )
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.HandToCollection, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id)
+    invoice.hand_to_collection(
+        open_complaints=_open_complaints(uow, invoice), policy=ctx.policy, at=ctx.at, by=ctx.by
+    )
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.FileComplaint, uow: UnitOfWork, ctx: Context) -> Events:
+    order = uow.get(Order, cmd.order_id, cmd.customer_id)
+    uow.check_new(Complaint, cmd.complaint_id)
+    complaint = Complaint(
+        customer_id=cmd.customer_id, complaint_id=cmd.complaint_id, order_id=cmd.order_id,
+        product_group=cmd.product_group, text=cmd.text, at=ctx.at, by=ctx.by,
+    )
+    order.note_complaint_opened(cmd.complaint_id, at=ctx.at, by=ctx.by)
+    return uow.record(complaint, order)
+
+
+@handle.register
+def _(cmd: c.AnswerComplaint, uow: UnitOfWork, ctx: Context) -> Events:
+    complaint = uow.get(Complaint, cmd.complaint_id, cmd.customer_id)
+    complaint.answer(text=cmd.text, at=ctx.at, by=ctx.by)
+    return uow.record(complaint)
+
+
+@handle.register
+def _(cmd: c.ResolveComplaint, uow: UnitOfWork, ctx: Context) -> Events:
+    complaint = uow.get(Complaint, cmd.complaint_id, cmd.customer_id)
+    complaint.resolve(note=cmd.note, at=ctx.at, by=ctx.by)
+    order = uow.get(Order, complaint.order_id)
+    order.note_complaint_closed(cmd.complaint_id, at=ctx.at, by=ctx.by)
+    return uow.record(complaint, order)

@@ -1,0 +1,38 @@
+"""One validated Settings object, read from JOURNEY_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of the journey service; every field is a JOURNEY_<NAME> variable."""
+
+    model_config = SettingsConfigDict(env_prefix="JOURNEY_")
+
+    database_url: str = Field(
+        "sqlite:///var/journey.sqlite",
+        description="sqlite:///path/file.sqlite (embedded default) or postgresql://user:pass@host:port/db",
+    )
+    dunning_min_interval_days: int = Field(14, ge=0)
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
+    read_wait_seconds: float = Field(5.0, ge=0, description="longest wait for ?min_position")
+    project_in_process: bool = Field(True, description="run the projector inside the API process")
+    projector_batch_size: int = Field(1000, ge=1, le=10_000)
+    projector_poll_seconds: float = Field(0.2, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,35 @@
+"""Shared fixtures: database URLs for SQLite and a real PostgreSQL server."""
+
+import uuid
+
+import pytest
+
+from tests.support.postgres import create_database, drop_database, postgres_server
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url():
+    """URL of one PostgreSQL server shared by the whole test session."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_base_url):
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = create_database(postgres_base_url, name)
+    yield url
+    drop_database(postgres_base_url, name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """URL of an SQLite database file in the test's temporary directory."""
+    return f"sqlite:///{tmp_path}/journey.sqlite"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request):
+    """URL of an empty event store, once per backend; PostgreSQL starts only when needed."""
+    return request.getfixturevalue(f"{request.param}_url")
