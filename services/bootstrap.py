@@ -13,7 +13,7 @@ from adapters.read_store import PostgresReadStore, SQLiteReadStore
 from domain.holds import DunningPolicy
 from projections.batch import ReadStore
 from projections.views import DepartmentViews
-from services.clock import Clock, SystemClock
+from services.clock import Clock, FixedClock, SystemClock
 from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
 from services.reads import Reads
@@ -57,7 +57,7 @@ class Journey:
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
     """Wire the journey for ``settings``; starts nothing."""
     location = locate(settings.database_url)
-    clock = clock or SystemClock()
+    clock = clock or (FixedClock(settings.clock) if settings.clock else SystemClock())
     policy = DunningPolicy(min_interval=timedelta(days=settings.dunning_min_interval_days))
     service = JourneyService(location, clock, policy)
     store = open_read_store(location)

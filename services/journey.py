@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from adapters.cloudevents import Submission
 from adapters.event_store import StoreLocation, position_of
 from adapters.transcodings import register_journey_transcodings
 from domain.commands import Command
@@ -22,6 +22,9 @@ from domain.values import Department, Principal
 from services.clock import Clock
 from services.handlers import Context, handle
 from services.unit_of_work import UnitOfWork
+
+
+__all__ = ["Accepted", "ConflictError", "JourneyApplication", "JourneyService", "RejectedError", "Submission", "Written"]
 
 
 class JourneyApplication(Application[UUID]):
@@ -50,18 +53,6 @@ class RejectedError(Exception):
         self.index = index
         self.error = error
         super().__init__(str(error))
-
-
-@dataclass(frozen=True)
-class Submission:
-    """A touchpoint from an integrator: its CloudEvent identity and the command it carries."""
-
-    source: str
-    event_id: str
-    type: str
-    digest: str
-    command: Command
-    time: datetime | None = None
 
 
 @dataclass(frozen=True)

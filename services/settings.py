@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 from pydantic import Field, field_validator
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     project_in_process: bool = Field(True, description="run the projector inside the API process")
     projector_batch_size: int = Field(1000, ge=1, le=10_000)
     projector_poll_seconds: float = Field(0.2, gt=0)
+    clock: datetime | None = Field(
+        None, description="run on this fixed business time (demos, replaying a past decision)"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -30,6 +34,13 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return url
+
+    @field_validator("clock")
+    @classmethod
+    def _aware(cls, at: datetime | None) -> datetime | None:
+        if at is not None and at.tzinfo is None:
+            raise ValueError("needs a timezone, e.g. 2026-03-10T09:00:00Z")
+        return at
 
 
 @lru_cache

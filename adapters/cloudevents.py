@@ -1,0 +1,161 @@
+"""CloudEvents 1.0 over HTTP: structured, binary and batched modes, read into Submissions.
+
+Every error names what is wrong in a machine-readable way (``code`` and field-level ``errors``),
+and nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from adapters.schemas import EVENT_TYPES, Id
+from domain.commands import Command
+
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+JSON = "application/json"
+_CE_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A touchpoint from an integrator: its CloudEvent identity and the command it carries."""
+
+    source: str
+    event_id: str
+    type: str
+    digest: str
+    command: Command
+    time: datetime | None = None
+
+
+@dataclass
+class CloudEventError(Exception):
+    """Input that is not an acceptable CloudEvent; ``status`` is the HTTP status to answer."""
+
+    status: int
+    code: str
+    detail: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    index: int | None = None
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class Envelope(BaseModel):
+    """The CloudEvents context attributes the journey needs; extensions are allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"]
+    id: Id
+    source: Id
+    type: Id
+    subject: Id
+    time: AwareDatetime | None = None
+    datacontenttype: Literal["application/json"] | None = None
+    dataschema: str | None = None
+    data: dict[str, Any]
+
+
+def _field_errors(error: ValidationError, prefix: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    return [
+        {"location": [*prefix, *e["loc"]], "message": e["msg"], "type": e["type"]}
+        for e in error.errors(include_url=False, include_input=False)
+    ]
+
+
+def _load_json(body: bytes) -> Any:
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CloudEventError(400, "malformed-json", f"the body is not valid JSON: {error}") from None
+
+
+def to_submission(raw: Any, index: int | None = None) -> Submission:
+    """Validate one structured CloudEvent (already decoded JSON) and read its command."""
+    where: tuple[Any, ...] = () if index is None else (index,)
+    if not isinstance(raw, dict):
+        raise CloudEventError(422, "invalid-cloudevent", "a CloudEvent must be a JSON object", index=index)
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as error:
+        raise CloudEventError(
+            422, "invalid-cloudevent", "the CloudEvent envelope is invalid", _field_errors(error, where), index
+        ) from None
+    schema = EVENT_TYPES.get(envelope.type)
+    if schema is None:
+        raise CloudEventError(
+            422, "unknown-event-type",
+            f"unknown event type {envelope.type!r}; known: {', '.join(sorted(EVENT_TYPES))}",
+            [{"location": [*where, "type"], "message": "unknown event type", "type": "unknown"}],
+            index,
+        )
+    try:
+        data = schema.model_validate(envelope.data)
+    except ValidationError as error:
+        raise CloudEventError(
+            422, "invalid-event-data", f"the data of a {envelope.type} event is invalid",
+            _field_errors(error, (*where, "data")), index,
+        ) from None
+    canonical = {
+        "type": envelope.type,
+        "subject": envelope.subject,
+        "time": None if envelope.time is None else envelope.time.isoformat(),
+        "data": data.model_dump(mode="json"),
+    }
+    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+    return Submission(
+        source=envelope.source, event_id=envelope.id, type=envelope.type, digest=digest,
+        command=data.command(envelope.subject), time=envelope.time,
+    )
+
+
+def read_structured(body: bytes) -> Submission:
+    return to_submission(_load_json(body))
+
+
+def read_batch(body: bytes) -> list[Submission]:
+    raw = _load_json(body)
+    if not isinstance(raw, list) or not raw:
+        raise CloudEventError(422, "invalid-batch", "a batch must be a non-empty JSON array of CloudEvents")
+    return [to_submission(item, index) for index, item in enumerate(raw)]
+
+
+def read_binary(headers: Mapping[str, str], body: bytes) -> Submission:
+    """Binary mode: attributes in ``ce-`` headers, the body is the data."""
+    raw: dict[str, Any] = {
+        name[3:]: unquote(value) for name, value in headers.items() if name.lower().startswith("ce-")
+    }
+    raw = {k.lower(): v for k, v in raw.items()}
+    raw["data"] = _load_json(body)
+    return to_submission(raw)
+
+
+def read_request(content_type: str, headers: Mapping[str, str], body: bytes) -> list[Submission]:
+    """Dispatch on the HTTP content mode: batch, structured, or binary (``ce-specversion``)."""
+    media = content_type.split(";")[0].strip().lower()
+    if media == BATCH:
+        return read_batch(body)
+    if media == STRUCTURED:
+        return [read_structured(body)]
+    if "ce-specversion" in {k.lower() for k in headers}:
+        if media not in (JSON, ""):
+            raise CloudEventError(415, "unsupported-media-type", f"binary mode data must be {JSON}")
+        return [read_binary(headers, body)]
+    if media == JSON:  # a structured event sent with the plain JSON media type
+        return [read_structured(body)]
+    raise CloudEventError(
+        415, "unsupported-media-type",
+        f"send {STRUCTURED}, {BATCH}, or {JSON} with ce- headers (binary mode)",
+    )

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): ingest, department commands and department reads."""

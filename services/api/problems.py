@@ -1,0 +1,100 @@
+"""RFC 9457 problem details for every error, with field-level details where there are fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters.cloudevents import CloudEventError
+from domain.errors import (
+    AlreadyExistsError,
+    DomainError,
+    DunningRefusedError,
+    InvalidTransitionError,
+    UnknownError,
+)
+from projections.encoding import jsonable
+from services.journey import ConflictError, RejectedError
+from services.reads import NotCaughtUpError
+
+MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """Raised by the API itself (a missing header, an unknown resource in the path)."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        self.status, self.code, self.detail, self.extra = status, code, detail, extra
+        super().__init__(detail)
+
+
+def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": f"/problems/{code}", "title": code.replace("-", " "), "status": status,
+            "detail": detail, "code": code, **extra}
+    return JSONResponse(jsonable(body), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def domain_status(error: DomainError, *, in_path: bool) -> int:
+    """409 for a conflict with recorded state; 404 for an unknown resource named in the path,
+    422 for an unknown one named in the body; 422 for any other broken rule."""
+    if isinstance(error, UnknownError):
+        return 404 if in_path else 422
+    if isinstance(error, DunningRefusedError | InvalidTransitionError | AlreadyExistsError):
+        return 409
+    return 422
+
+
+def domain_problem(error: DomainError, *, in_path: bool, **extra: Any) -> JSONResponse:
+    if isinstance(error, DunningRefusedError):
+        extra["refusals"] = [{"code": r.code, "detail": r.detail} for r in error.refusals]
+        extra["holds"] = [r.hold for r in error.refusals if r.hold is not None]
+    return problem(domain_status(error, in_path=in_path), error.code, str(error), **extra)
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error as problem+json; no input leads to a 500 with a stack trace."""
+
+    @app.exception_handler(ProblemError)
+    def _problem(_: Request, error: ProblemError) -> JSONResponse:
+        return problem(error.status, error.code, error.detail, **error.extra)
+
+    @app.exception_handler(CloudEventError)
+    def _cloudevent(_: Request, error: CloudEventError) -> JSONResponse:
+        return problem(error.status, error.code, error.detail, errors=error.errors, index=error.index)
+
+    @app.exception_handler(RejectedError)
+    def _rejected(_: Request, error: RejectedError) -> JSONResponse:
+        return domain_problem(error.error, in_path=False, index=error.index)
+
+    @app.exception_handler(DomainError)
+    def _domain(_: Request, error: DomainError) -> JSONResponse:
+        return domain_problem(error, in_path=True)
+
+    @app.exception_handler(ConflictError)
+    def _conflict(_: Request, error: ConflictError) -> JSONResponse:
+        return problem(409, error.code, str(error), index=error.index)
+
+    @app.exception_handler(NotCaughtUpError)
+    def _not_caught_up(_: Request, error: NotCaughtUpError) -> JSONResponse:
+        return problem(503, "not-caught-up", str(error), headers={"Retry-After": "1"},
+                       position=error.position, min_position=error.wanted)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in error.errors()
+        ]
+        code = "malformed-json" if any(e["type"] == "json_invalid" for e in errors) else "invalid-request"
+        status = 400 if code == "malformed-json" else 422
+        return problem(status, code, "the request is invalid", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+            error.status_code, "http-error"
+        )
+        return problem(error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))

@@ -1,0 +1,43 @@
+"""POST /events: integrators publish CloudEvents (structured, binary or batch)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from adapters import cloudevents
+from adapters.schemas import EVENT_TYPES
+from services.api.deps import JourneyDep
+from services.api.schemas import Accepted, IngestResult
+
+router = APIRouter(tags=["integrators"])
+
+_BODY_DOC = {
+    "content": {
+        cloudevents.STRUCTURED: {"schema": {"type": "object", "description": "one CloudEvent"}},
+        cloudevents.BATCH: {"schema": {"type": "array", "items": {"type": "object"}}},
+        cloudevents.JSON: {"schema": {"type": "object", "description": "binary mode: the data; attributes in ce- headers"}},
+    },
+    "required": True,
+}
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=IngestResult,
+    openapi_extra={"requestBody": _BODY_DOC},
+    summary="Publish one CloudEvent or a batch; idempotent on (source, id)",
+    description="Types: " + ", ".join(sorted(EVENT_TYPES)) + ". See docs/events.md for each data schema.",
+)
+async def publish(request: Request, journey: JourneyDep) -> IngestResult:
+    body = await request.body()
+    submissions = cloudevents.read_request(request.headers.get("content-type", ""), request.headers, body)
+    accepted = await run_in_threadpool(journey.service.ingest, submissions)
+    results = [
+        Accepted(id=s.event_id, source=s.source, position=a.position, duplicate=a.duplicate)
+        for s, a in zip(submissions, accepted, strict=True)
+    ]
+    return IngestResult(
+        position=results[0].position, positions=[r.position for r in results], results=results
+    )

@@ -1,0 +1,68 @@
+"""Request and response bodies of the department endpoints."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from adapters.schemas import Amount, Currency, Text
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DeferralCreate(Body):
+    until: date
+    reason: Text
+
+
+class CorrectedInvoiceCreate(Body):
+    amount: Amount | None = None
+    currency: Currency | None = None
+    due_date: date | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _amount_has_currency(self) -> CorrectedInvoiceCreate:
+        if (self.amount is None) != (self.currency is None):
+            raise ValueError("amount and currency go together")
+        return self
+
+
+class DisputeCreate(Body):
+    reason: Text
+
+
+class DisputeResolution(Body):
+    resolution: Text
+
+
+class ComplaintAnswer(Body):
+    text: Text
+
+
+class ComplaintResolution(Body):
+    note: Text
+
+
+class Written(BaseModel):
+    position: int = Field(description="the stream position of the recorded touchpoint")
+
+
+class DunningStep(Written):
+    level: int = Field(description="the dunning level reached (3 = final notice)")
+
+
+class Accepted(BaseModel):
+    id: str
+    source: str
+    position: int
+    duplicate: bool = Field(description="true when this event had been received before")
+
+
+class IngestResult(BaseModel):
+    position: int = Field(description="position of the (first) event")
+    positions: list[int]
+    results: list[Accepted]

@@ -1,0 +1,69 @@
+"""The ``journey`` command: serve the API, run the projector, load the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from services.settings import get_settings
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from services.api.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=args.host, port=args.port)
+
+
+def project(_: argparse.Namespace) -> None:
+    """Keep the read store caught up, as a worker separate from the API, until stopped."""
+    from services.bootstrap import bootstrap
+
+    journey = bootstrap(get_settings())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    journey.start_projecting()
+    logging.info("projecting %s from position %s", journey.location.url, journey.reads.position())
+    while not stop.wait(1.0):
+        if journey.thread is not None and journey.thread.error is not None:
+            journey.close()
+            raise SystemExit(f"projector stopped: {journey.thread.error!r}")
+    journey.close()
+
+
+def demo(args: argparse.Namespace) -> None:
+    from services.bootstrap import bootstrap
+    from services.demo import load_demo
+
+    journey = bootstrap(get_settings())
+    try:
+        summary = load_demo(journey, customers=args.customers, seed=args.seed)
+        position = journey.projector.catch_up()
+    finally:
+        journey.close()
+    print(f"demo loaded: {summary}; views at position {position}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="journey", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="serve the HTTP API")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.set_defaults(run=serve)
+    commands.add_parser("project", help="run the projector as a separate worker").set_defaults(run=project)
+    demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")
+    demo_parser.add_argument("--customers", type=int, default=300)
+    demo_parser.add_argument("--seed", type=int, default=7)
+    demo_parser.set_defaults(run=demo)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""A realistic demo: the hardware-shop story plus generated customers, loaded through the same
+CloudEvents schemas integrators use. Event ids are deterministic, so loading twice stores
+nothing new."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from adapters.cloudevents import to_submission
+from domain import commands as c
+from domain.errors import DomainError
+from domain.values import Department, Principal
+from services.bootstrap import Journey
+from services.journey import ConflictError
+
+SOURCE = "demo-shop"
+CATALOGUE = [
+    ("BOSCH-GSR18", "power-tools", Decimal("189.00")),
+    ("MAKITA-DHP482", "power-tools", Decimal("149.90")),
+    ("BIT-SET-32", "accessories", Decimal("24.90")),
+    ("SAW-BLADE-190", "accessories", Decimal("17.50")),
+    ("LADDER-3X9", "ladders", Decimal("129.00")),
+    ("WORKBENCH-PRO", "workshop", Decimal("249.00")),
+    ("GLOVES-L", "safety", Decimal("9.90")),
+]
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, type_: str, subject: str, at: datetime, data: dict[str, Any]) -> None:
+        self.items.append({
+            "specversion": "1.0", "id": f"{subject}-{len(self.items)}", "source": SOURCE,
+            "type": type_, "subject": subject, "time": at.isoformat(), "data": data,
+        })
+
+
+def _story(events: _Events, now: datetime) -> None:
+    """The customer who asked for a detailed invoice, was told to hold payment, and must not
+    be dunned meanwhile."""
+    day = lambda n: now - timedelta(days=n)  # noqa: E731
+    events.add("customer.registered", "hw-1001", day(40), {"name": "Max Mustermann", "email": "max@example.org"})
+    events.add("order.placed", "hw-1001", day(40), {"order_id": "O-1001", "currency": "EUR", "lines": [
+        {"sku": "BOSCH-GSR18", "product_group": "power-tools", "quantity": 1, "unit_price": "189.00"},
+        {"sku": "BIT-SET-32", "product_group": "accessories", "quantity": 1, "unit_price": "24.90"},
+    ]})
+    events.add("order.shipped", "hw-1001", day(38), {"order_id": "O-1001"})
+    events.add("order.delivered", "hw-1001", day(36), {"order_id": "O-1001"})
+    events.add("invoice.issued", "hw-1001", day(35), {
+        "invoice_id": "INV-1001", "order_id": "O-1001", "amount": "213.90", "currency": "EUR",
+        "due_date": day(21).date().isoformat(),
+    })
+    events.add("invoice.detailed_requested", "hw-1001", day(30), {
+        "invoice_id": "INV-1001", "note": "please itemise the drill set for my company's books",
+    })
+
+
+def _generated(events: _Events, now: datetime, customers: int, rng: random.Random) -> None:
+    for n in range(customers):
+        subject = f"c-{n:05d}"
+        start = now - timedelta(days=rng.randint(30, 200))
+        events.add("customer.registered", subject, start, {
+            "name": f"Customer {n}", "email": f"customer{n}@example.org",
+            "birthday": date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)).isoformat(),
+        })
+        for o in range(rng.randint(1, 3)):
+            order_id, at = f"O-{n:05d}-{o}", start + timedelta(days=o * 7)
+            lines = [
+                {"sku": sku, "product_group": group, "quantity": q, "unit_price": str(price)}
+                for sku, group, price in rng.sample(CATALOGUE, rng.randint(1, 3))
+                for q in [rng.randint(1, 3)]
+            ]
+            total = sum(Decimal(ln["unit_price"]) * ln["quantity"] for ln in lines)
+            events.add("order.placed", subject, at, {"order_id": order_id, "currency": "EUR", "lines": lines})
+            events.add("order.shipped", subject, at + timedelta(days=1), {"order_id": order_id})
+            events.add("order.delivered", subject, at + timedelta(days=3), {"order_id": order_id})
+            invoice_id = f"INV-{n:05d}-{o}"
+            events.add("invoice.issued", subject, at + timedelta(days=1), {
+                "invoice_id": invoice_id, "order_id": order_id, "amount": str(total),
+                "currency": "EUR", "due_date": (at + timedelta(days=15)).date().isoformat(),
+            })
+            roll = rng.random()
+            if roll < 0.6:
+                events.add("payment.received", subject, at + timedelta(days=10), {
+                    "invoice_id": invoice_id, "amount": str(total), "currency": "EUR"})
+            elif roll < 0.75:
+                events.add("payment.received", subject, at + timedelta(days=12), {
+                    "invoice_id": invoice_id, "amount": str((total / 2).quantize(Decimal("0.01"))),
+                    "currency": "EUR"})
+            if rng.random() < 0.15:
+                complaint_id = f"K-{n:05d}-{o}"
+                group = lines[0]["product_group"]
+                events.add("complaint.filed", subject, at + timedelta(days=5), {
+                    "complaint_id": complaint_id, "order_id": order_id, "product_group": group,
+                    "text": f"the {group} item arrived damaged"})
+                if rng.random() < 0.6:
+                    events.add("complaint.resolved", subject, at + timedelta(days=9), {
+                        "complaint_id": complaint_id, "note": "replacement sent"})
+            if rng.random() < 0.1:
+                events.add("invoice.detailed_requested", subject, at + timedelta(days=4), {
+                    "invoice_id": invoice_id, "note": "itemised invoice please"})
+
+
+def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str, int]:
+    """Load the story and ``customers`` generated customers; then support grants the story's
+    customer a deferral and billing runs one dunning round over the candidates."""
+    now = journey.clock.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    events = _Events()
+    _story(events, now)
+    _generated(events, now, customers, random.Random(seed))
+    submissions = [to_submission(raw) for raw in events.items]
+    stored = 0
+    try:
+        for start in range(0, len(submissions), 250):
+            accepted = journey.service.ingest(submissions[start : start + 250])
+            stored += sum(not a.duplicate for a in accepted)
+    except ConflictError:
+        return {"touchpoints": len(submissions), "stored": 0, "dunned": 0}
+    if not stored:  # loaded before: the department actions were taken then
+        return {"touchpoints": len(submissions), "stored": 0, "dunned": 0}
+    support = Principal(Department.SUPPORT, user="sam")
+    journey.service.execute(
+        c.GrantDeferral("hw-1001", "INV-1001", now.date() + timedelta(days=14),
+                        "hold payment until the detailed invoice arrives"),
+        support,
+    )
+    journey.projector.catch_up()
+    dunned = 0
+    billing = Principal(Department.BILLING, user="dunning-run")
+    for candidate in journey.reads.dunning_candidates()["candidates"]:
+        try:
+            journey.service.execute(c.DunInvoice(candidate["invoice_id"]), billing)
+            dunned += 1
+        except DomainError:
+            continue
+    return {"touchpoints": len(submissions), "stored": stored, "dunned": dunned}

@@ -1,0 +1,203 @@
+"""The journey stream as stored: positions, atomic ordered batches, idempotent ingestion and
+durability, on SQLite and PostgreSQL alike (one body per test, the ``database_url`` fixture)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from domain import commands as c
+from domain.complaint import Complaint
+from domain.invoice import Invoice
+from domain.order import Order
+from services.journey import ConflictError, RejectedError
+from tests.integration.helpers import (
+    SUPPORT,
+    customer_with_invoice,
+    eur,
+    event_names,
+    lines,
+    open_journey,
+    stream,
+    submission,
+)
+
+
+@pytest.fixture
+def journey(database_url):
+    journey = open_journey(database_url)
+    yield journey
+    journey.close()
+
+
+def _new_customer_batch(prefix: str) -> list:
+    """Five touchpoints of a new customer, each depending on the ones before it."""
+    return [
+        submission(f"{prefix}-1", c.RegisterCustomer(prefix, "Ann", "ann@example.com")),
+        submission(f"{prefix}-2", c.PlaceOrder(prefix, f"{prefix}-o", lines("books"), "EUR")),
+        submission(f"{prefix}-3", c.IssueInvoice(prefix, f"{prefix}-i", f"{prefix}-o", eur(20), date(2024, 2, 1))),
+        submission(f"{prefix}-4", c.ReceivePayment(prefix, f"{prefix}-i", eur(5))),
+        submission(f"{prefix}-5", c.FileComplaint(prefix, f"{prefix}-k", f"{prefix}-o", "books", "torn")),
+    ]
+
+
+def test_every_accepted_touchpoint_gets_a_strictly_increasing_position(journey):
+    run = journey.service.execute
+    # 1. Department commands, one at a time.
+    positions = customer_with_invoice(journey)
+    positions.append(run(c.RequestDetailedInvoice("c1", "i1", "itemise"), SUPPORT).position)
+    positions.append(run(c.FileComplaint("c1", "k1", "o1", "books", "torn"), SUPPORT).position)
+    # 2. Integrator touchpoints, one batch.
+    positions += [a.position for a in journey.service.ingest(_new_customer_batch("c2"))]
+
+    assert positions == sorted(set(positions))
+    assert positions[0] >= 1
+    assert journey.service.head() == max(p for _, p in stream(journey))
+    stored = dict((p, e) for e, p in stream(journey))
+    assert type(stored[positions[0]]).__qualname__ == "Customer.Registered"
+    assert type(stored[positions[4]]).__qualname__ == "Complaint.Filed"
+
+
+def test_a_batch_is_stored_atomically_in_the_order_sent(journey):
+    head = journey.service.head()
+
+    accepted = journey.service.ingest(_new_customer_batch("c1"))
+
+    assert [a.duplicate for a in accepted] == [False] * 5
+    assert [a.position for a in accepted] == sorted(a.position for a in accepted)
+    assert accepted[0].position == head + 1
+    # Each touchpoint is followed by its receipt; a complaint also notes itself on the order.
+    assert event_names(journey, head) == [
+        "Customer.Registered", "Receipt.Received",
+        "Order.Placed", "Receipt.Received",
+        "Invoice.Issued", "Receipt.Received",
+        "Invoice.PaymentReceived", "Receipt.Received",
+        "Complaint.Filed", "Order.ComplaintOpened", "Receipt.Received",
+    ]
+    invoice = journey.service.app.repository.get(Invoice.create_id("c1-i"))
+    assert invoice.balance == eur(15)
+
+
+def test_a_batch_with_one_rejected_touchpoint_stores_nothing(journey):
+    customer_with_invoice(journey)
+    head = journey.service.head()
+    batch = [
+        submission("e1", c.ReceivePayment("c1", "i1", eur(10))),
+        submission("e2", c.RequestDetailedInvoice("c1", "i1", None)),
+        submission("e3", c.ReceivePayment("c1", "no-such-invoice", eur(10))),
+        submission("e4", c.ReceivePayment("c1", "i1", eur(10))),
+    ]
+
+    with pytest.raises(RejectedError) as rejected:
+        journey.service.ingest(batch)
+
+    assert rejected.value.index == 2
+    assert rejected.value.error.code == "unknown-invoice"
+    assert journey.service.head() == head
+    assert journey.service.app.repository.get(Invoice.create_id("i1")).balance == eur(100)
+    # No receipt was kept either: the valid touchpoints are new when sent again.
+    again = journey.service.ingest([batch[0], batch[1], batch[3]])
+    assert [a.duplicate for a in again] == [False, False, False]
+
+
+def test_a_rule_broken_late_in_a_batch_rejects_touchpoints_that_depend_on_earlier_ones(journey):
+    head = journey.service.head()
+    batch = _new_customer_batch("c1")
+    batch.insert(3, submission("c1-x", c.ResolveDispute("c1", "c1-i", "no dispute was opened")))
+
+    with pytest.raises(RejectedError) as rejected:
+        journey.service.ingest(batch)
+
+    assert rejected.value.index == 3
+    assert rejected.value.error.code == "invalid-transition"
+    assert journey.service.head() == head
+    assert Order.create_id("c1-o") not in journey.service.app.repository
+
+
+def test_a_retried_submission_answers_its_original_position_and_stores_nothing(journey):
+    customer_with_invoice(journey)
+    payment = submission("pay-1", c.ReceivePayment("c1", "i1", eur(30)))
+    [first] = journey.service.ingest([payment])
+    head = journey.service.head()
+
+    [retry] = journey.service.ingest([payment])
+
+    assert retry.position == first.position
+    assert retry.duplicate is True
+    assert first.duplicate is False
+    assert journey.service.head() == head
+    assert journey.service.app.repository.get(Invoice.create_id("i1")).balance == eur(70)
+    # Identity is the pair (source, id): another source, or another id, is another touchpoint.
+    [other_source] = journey.service.ingest([submission("pay-1", payment.command, source="https://till")])
+    [other_id] = journey.service.ingest([submission("pay-2", payment.command)])
+    assert not other_source.duplicate and not other_id.duplicate
+    assert head < other_source.position < other_id.position
+
+
+def test_a_reused_id_with_other_content_is_an_idempotency_conflict_and_stores_nothing(journey):
+    customer_with_invoice(journey)
+    journey.service.ingest([submission("pay-1", c.ReceivePayment("c1", "i1", eur(30)))])
+    head = journey.service.head()
+    changed = submission("pay-1", c.ReceivePayment("c1", "i1", eur(40)))
+    fresh = submission("pay-2", c.ReceivePayment("c1", "i1", eur(1)))
+
+    with pytest.raises(ConflictError) as conflict:
+        journey.service.ingest([fresh, changed])
+
+    assert conflict.value.code == "idempotency-conflict"
+    assert conflict.value.index == 1
+    assert journey.service.head() == head
+    assert journey.service.app.repository.get(Invoice.create_id("i1")).balance == eur(70)
+
+
+def test_duplicates_inside_one_batch_are_stored_once(journey):
+    customer_with_invoice(journey)
+    head = journey.service.head()
+    payment = submission("pay-1", c.ReceivePayment("c1", "i1", eur(30)))
+    request = submission("req-1", c.RequestDetailedInvoice("c1", "i1", None))
+
+    accepted = journey.service.ingest([payment, request, payment, payment])
+
+    assert [a.duplicate for a in accepted] == [False, False, True, True]
+    assert accepted[0].position == accepted[2].position == accepted[3].position
+    assert accepted[0].position < accepted[1].position
+    assert event_names(journey, head).count("Invoice.PaymentReceived") == 1
+    assert journey.service.app.repository.get(Invoice.create_id("i1")).balance == eur(70)
+    # The same id with other content inside one batch is a conflict, and nothing is stored.
+    head = journey.service.head()
+    changed = submission("pay-3", c.ReceivePayment("c1", "i1", eur(2)))
+    with pytest.raises(ConflictError) as conflict:
+        journey.service.ingest([changed, request, submission("pay-3", c.ReceivePayment("c1", "i1", eur(3)))])
+    assert (conflict.value.code, conflict.value.index) == ("idempotency-conflict", 2)
+    assert journey.service.head() == head
+
+
+def test_positions_and_aggregates_survive_reopening(database_url):
+    # 1. Write through one journey, then close it.
+    journey = open_journey(database_url)
+    customer_with_invoice(journey)
+    payment = submission("pay-1", c.ReceivePayment("c1", "i1", eur(30)))
+    [paid] = journey.service.ingest([payment])
+    complaint = journey.service.execute(c.FileComplaint("c1", "k1", "o1", "books", "torn"), SUPPORT)
+    head = journey.service.head()
+    before = list((type(e).__qualname__, e.originator_id, e.originator_version, p) for e, p in stream(journey))
+    journey.close()
+
+    # 2. Reopen on the same URL.
+    journey = open_journey(database_url)
+    try:
+        after = list((type(e).__qualname__, e.originator_id, e.originator_version, p) for e, p in stream(journey))
+        assert journey.service.head() == head
+        assert after == before
+        repo = journey.service.app.repository
+        assert repo.get(Invoice.create_id("i1")).balance == eur(70)
+        assert repo.get(Order.create_id("o1")).open_complaints == ["k1"]
+        assert repo.get(Complaint.create_id("k1")).resolved is False
+        # 3. A retry still answers its original position; new writes continue after the head.
+        [retry] = journey.service.ingest([payment])
+        assert (retry.position, retry.duplicate) == (paid.position, True)
+        written = journey.service.execute(c.ResolveComplaint("c1", "k1", "replaced"), SUPPORT)
+        assert written.position == head + 1 > complaint.position
+    finally:
+        journey.close()
