@@ -1,0 +1,37 @@
+"""An HTTP client for the API on a real store, with the business clock under the test's control."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.api.app import create_app
+from services.bootstrap import bootstrap
+from services.clock import FixedClock
+from services.settings import Settings
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The business clock, at 09:00 on 2 March 2026 until a test moves it."""
+    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def client(database_url: str, clock: FixedClock) -> Iterator[TestClient]:
+    """The API, projecting in-process, on a fresh SQLite or PostgreSQL store."""
+    settings = Settings(database_url=database_url, max_body_bytes=64 * 1024, read_wait_seconds=5)
+    journey = bootstrap(settings, clock)
+    with TestClient(create_app(journey=journey)) as test_client:
+        yield test_client
+    journey.close()
+
+
+def cloudevent(type_: str, subject: str, data: dict, id_: str, time: str | None = None) -> dict:
+    event = {"specversion": "1.0", "id": id_, "source": "shop", "type": type_, "subject": subject, "data": data}
+    if time:
+        event["time"] = time
+    return event
