@@ -23,7 +23,6 @@ from services.clock import Clock
 from services.handlers import Context, handle
 from services.unit_of_work import UnitOfWork
 
-
 __all__ = ["Accepted", "ConflictError", "JourneyApplication", "JourneyService", "RejectedError", "Submission", "Written"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from domain import commands as c
+from domain.values import Money
 from services.api.deps import JourneyDep, PrincipalDep
 from services.api.schemas import (
     CorrectedInvoiceCreate,
@@ -14,7 +15,6 @@ from services.api.schemas import (
     DunningStep,
     Written,
 )
-from domain.values import Money
 
 router = APIRouter(prefix="/invoices/{invoice_id}", tags=["departments"])
 
