@@ -8,8 +8,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import DomainError, InvalidTransitionError
-from domain.values import Money, OrderLine, Principal, aggregate_id
+from domain.errors import CurrencyMismatchError, DomainError, InvalidTransitionError
+from domain.values import Money, OrderLine, Principal, aggregate_id, check_currency_code
 
 
 class Order(Aggregate):
@@ -50,7 +50,7 @@ class Order(Aggregate):
     ) -> Order:
         if not lines:
             raise DomainError("an order needs at least one line")
-        Money(Decimal(0), currency)  # validates the currency code
+        check_currency_code(currency)
         return cls(
             customer_id=customer_id, order_id=order_id, lines=lines, currency=currency, at=at, by=by
         )
@@ -58,6 +58,21 @@ class Order(Aggregate):
     @property
     def total(self) -> Money:
         return Money(sum((line.total for line in self.lines), Decimal(0)), self.currency)
+
+    def check_invoice(self, amount: Money) -> None:
+        """An invoice for this order is in the order's currency."""
+        if amount.currency != self.currency:
+            raise CurrencyMismatchError(
+                f"order {self.order_id} is in {self.currency}, the invoice in {amount.currency}"
+            )
+
+    def check_product_group(self, product_group: str) -> None:
+        """A complaint names a product group the order contains."""
+        groups = sorted({line.product_group for line in self.lines})
+        if product_group not in groups:
+            raise DomainError(
+                f"order {self.order_id} has no {product_group!r} items; it has {', '.join(groups)}"
+            )
 
     def _check_status(self, step: str, *allowed: str) -> None:
         if self.status not in allowed:
@@ -90,11 +105,13 @@ class Order(Aggregate):
     def take_back(self, *, lines: list[OrderLine] | None, at: datetime, by: Principal) -> None:
         """Record a return of some lines, or of the whole order when ``lines`` is None."""
         self._check_status("returned", "shipped", "delivered", "partially returned")
+        if lines is not None and not lines:
+            raise DomainError("a return needs at least one line (or none given for the whole order)")
         ordered = {line.sku for line in self.lines}
         unknown = sorted({line.sku for line in lines or []} - ordered)
         if unknown:
             raise DomainError(f"order {self.order_id} has no line for {', '.join(unknown)}")
-        self._returned(lines=list(lines or self.lines), whole=lines is None, at=at, by=by)
+        self._returned(lines=list(self.lines if lines is None else lines), whole=lines is None, at=at, by=by)
 
     @event("Returned")
     def _returned(self, lines: list[OrderLine], whole: bool, at: datetime, by: Principal) -> None:

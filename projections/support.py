@@ -59,8 +59,10 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:
         case "Complaint.Resolved":
             doc["status"] = "resolved"
             doc["history"].append(_history(e, name))
-        case "Order.Shipped" | "Order.Delivered" | "Order.Cancelled" | "Order.Returned":
+        case "Order.Shipped" | "Order.Delivered" | "Order.Cancelled":
             doc["status"] = name.removeprefix("Order.").lower()
+        case "Order.Returned":
+            doc["status"] = "returned" if e.whole else "partially returned"
         case "Invoice.DetailedInvoiceRequested":
             doc["detailed_invoice_requests"].append(
                 {"requested_at": e.at.isoformat(), "note": e.note, "answered_at": None}
