@@ -109,7 +109,7 @@ class Invoice(Aggregate):
     ) -> None:
         """Send a corrected (detailed) invoice; it answers every open detailed-invoice request."""
         if amount is not None:
-            self.amount - amount  # noqa: B018 -- raises CurrencyMismatchError on another currency
+            self.amount.check_same_currency(amount)
             if amount.amount <= 0:
                 raise DomainError("a corrected invoice amount must be positive")
         self._corrected_invoice_issued(amount=amount, due_date=due_date, note=note, at=at, by=by)
@@ -123,7 +123,7 @@ class Invoice(Aggregate):
         self.open_detailed_requests.clear()
 
     def receive_payment(self, *, amount: Money, at: datetime, by: Principal) -> None:
-        self.amount - amount  # noqa: B018 -- raises CurrencyMismatchError on another currency
+        self.amount.check_same_currency(amount)
         if amount.amount <= 0:
             raise DomainError("a payment must be positive")
         self._payment_received(amount=amount, at=at, by=by)

@@ -41,6 +41,12 @@ class Principal:
         object.__setattr__(self, "department", Department(self.department))
 
 
+def check_currency_code(currency: str) -> None:
+    """Refuse anything but a three-letter upper-case ISO 4217 code."""
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise DomainError(f"currency must be a three-letter ISO 4217 code, got {currency!r}")
+
+
 @dataclass(frozen=True)
 class Money:
     """An amount in one ISO 4217 currency; never a float."""
@@ -51,19 +57,18 @@ class Money:
     def __post_init__(self) -> None:
         if not isinstance(self.amount, Decimal):
             object.__setattr__(self, "amount", Decimal(str(self.amount)))
-        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
-            raise DomainError(f"currency must be a three-letter ISO 4217 code, got {self.currency!r}")
+        check_currency_code(self.currency)
 
-    def _same_currency(self, other: Money) -> None:
+    def check_same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise CurrencyMismatchError(f"{other.currency} does not match {self.currency}")
 
     def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
+        self.check_same_currency(other)
         return Money(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
+        self.check_same_currency(other)
         return Money(self.amount - other.amount, self.currency)
 
     def __str__(self) -> str:

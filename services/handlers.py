@@ -95,7 +95,7 @@ def _(cmd: c.ReturnOrder, uow: UnitOfWork, ctx: Context) -> Events:
 
 @handle.register
 def _(cmd: c.IssueInvoice, uow: UnitOfWork, ctx: Context) -> Events:
-    uow.get(Order, cmd.order_id, cmd.customer_id)
+    uow.get(Order, cmd.order_id, cmd.customer_id).check_invoice(cmd.amount)
     uow.check_new(Invoice, cmd.invoice_id)
     invoice = Invoice.issue(
         customer_id=cmd.customer_id, invoice_id=cmd.invoice_id, order_id=cmd.order_id,
@@ -173,6 +173,7 @@ def _(cmd: c.HandToCollection, uow: UnitOfWork, ctx: Context) -> Events:
 @handle.register
 def _(cmd: c.FileComplaint, uow: UnitOfWork, ctx: Context) -> Events:
     order = uow.get(Order, cmd.order_id, cmd.customer_id)
+    order.check_product_group(cmd.product_group)
     uow.check_new(Complaint, cmd.complaint_id)
     complaint = Complaint(
         customer_id=cmd.customer_id, complaint_id=cmd.complaint_id, order_id=cmd.order_id,
