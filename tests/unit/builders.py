@@ -12,6 +12,8 @@ from domain.customer import Customer
 from domain.invoice import Invoice
 from domain.order import Order
 from domain.values import Department, Money, OrderLine, Principal
+from projections.batch import Batch, Snapshot
+from projections.views import fold
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 TODAY = AT.date()
@@ -88,3 +90,36 @@ def round_trip(aggregate: Any) -> tuple[Any, list[Any], list[Any]]:
     sent = aggregate.collect_events()
     app.save(*sent)
     return app.repository.get(aggregate.id), sent, list(app.events.get(aggregate.id))
+
+
+class Stream:
+    """Events of real aggregates, in the order they were recorded, at positions 1, 2, 3..."""
+
+    def __init__(self) -> None:
+        self.positioned: list[tuple[Any, int]] = []
+
+    def record(self, *aggregates: Any) -> None:
+        for aggregate in aggregates:
+            for event in aggregate.collect_events():
+                self.positioned.append((event, len(self.positioned) + 1))
+
+    @property
+    def head(self) -> int:
+        return len(self.positioned)
+
+    def fold(self) -> Batch:
+        batch = Batch({})
+        fold(batch, self.positioned)
+        return batch
+
+    def snapshot(self, customer_id: str | None = None) -> Snapshot:
+        """What a read at the head of the stream sees: the documents of ``customer_id`` (of every
+        customer when None) and the customer's journey entries."""
+        batch = self.fold()
+        docs = [
+            (view, key, doc)
+            for (view, key), doc in sorted(batch.docs.items())
+            if customer_id is None or doc["customer_id"] == customer_id
+        ]
+        entries = [(p, e) for p, c, e in batch.entries if c == customer_id]
+        return Snapshot(self.head, docs, entries)
