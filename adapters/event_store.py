@@ -20,6 +20,14 @@ class StoreLocation:
     views_env: dict[str, str]
 
     @property
+    def redacted_url(self) -> str:
+        """The URL without its password, for logs."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+    @property
     def is_postgres(self) -> bool:
         return self.env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
 

@@ -94,21 +94,27 @@ class SQLiteReadStore(SQLiteTrackingRecorder):
         return self.max_tracking_id(application_name) or 0
 
     def read(
-        self, application_name: str, customer_id: str | None, views: tuple[str, ...], kinds: tuple[str, ...] = ()
+        self,
+        application_name: str,
+        customer_id: str | None,
+        views: tuple[str, ...],
+        kinds: tuple[str, ...] = (),
+        *,
+        entries: bool = False,
     ) -> Snapshot:
         where, params = _filters(customer_id, views, kinds, "?")
         with self.datastore.transaction(commit=False) as c:
             position = self._max_tracking_id(application_name, c) or 0
             c.execute(f"SELECT view, key, body FROM view_documents WHERE {where} ORDER BY key", params)  # noqa: S608
             docs = [(v, k, json.loads(b)) for v, k, b in c.fetchall()]
-            entries: list[tuple[int, Doc]] = []
-            if "journey" in views and customer_id is not None:
+            rows: list[tuple[int, Doc]] = []
+            if entries and customer_id is not None:
                 c.execute(
                     "SELECT position, body FROM view_entries WHERE customer_id = ? ORDER BY position",
                     (customer_id,),
                 )
-                entries = [(p, json.loads(b)) for p, b in c.fetchall()]
-        return Snapshot(position, docs, entries)
+                rows = [(p, json.loads(b)) for p, b in c.fetchall()]
+        return Snapshot(position, docs, rows)
 
 
 class PostgresReadStore(PostgresTrackingRecorder):
@@ -182,7 +188,13 @@ class PostgresReadStore(PostgresTrackingRecorder):
         return self.max_tracking_id(application_name) or 0
 
     def read(
-        self, application_name: str, customer_id: str | None, views: tuple[str, ...], kinds: tuple[str, ...] = ()
+        self,
+        application_name: str,
+        customer_id: str | None,
+        views: tuple[str, ...],
+        kinds: tuple[str, ...] = (),
+        *,
+        entries: bool = False,
     ) -> Snapshot:
         where, params = _filters(customer_id, views, kinds, "%s")
         with self.datastore.transaction(commit=False) as curs:
@@ -196,13 +208,13 @@ class PostgresReadStore(PostgresTrackingRecorder):
                 params,
             )
             docs = [(r["view"], r["key"], json.loads(r["body"])) for r in curs.fetchall()]
-            entries: list[tuple[int, Doc]] = []
-            if "journey" in views and customer_id is not None:
+            rows: list[tuple[int, Doc]] = []
+            if entries and customer_id is not None:
                 curs.execute(
                     SQL("SELECT position, body FROM {} WHERE customer_id = %s ORDER BY position").format(
                         self._entries
                     ),
                     (customer_id,),
                 )
-                entries = [(r["position"], json.loads(r["body"])) for r in curs.fetchall()]
-        return Snapshot(position, docs, entries)
+                rows = [(r["position"], json.loads(r["body"])) for r in curs.fetchall()]
+        return Snapshot(position, docs, rows)

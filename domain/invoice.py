@@ -12,10 +12,6 @@ from domain.holds import Deferral, DunningPolicy, InvoiceStanding, dunning_refus
 from domain.values import Money, Principal, aggregate_id
 
 
-def _actor(by: Principal) -> str:
-    return f"{by.department}:{by.user or by.source or 'unknown'}"
-
-
 class Invoice(Aggregate):
     """An invoice for one order. Dunning steps are guarded by the hold rule (domain.holds)."""
 
@@ -140,7 +136,7 @@ class Invoice(Aggregate):
 
     @event("PaymentDeferralGranted")
     def _payment_deferral_granted(self, until: date, reason: str, at: datetime, by: Principal) -> None:
-        self.deferrals.append(Deferral(until=until, reason=reason, granted_by=_actor(by)))
+        self.deferrals.append(Deferral(until=until, reason=reason, granted_by=by.label))
 
     def open_dispute_about(self, *, reason: str, at: datetime, by: Principal) -> None:
         if self.open_dispute is not None:

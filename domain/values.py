@@ -40,6 +40,11 @@ class Principal:
     def __post_init__(self) -> None:
         object.__setattr__(self, "department", Department(self.department))
 
+    @property
+    def label(self) -> str:
+        """``department:user`` (or ``department:source``), as shown to people."""
+        return f"{self.department}:{self.user or self.source or 'unknown'}"
+
 
 def check_currency_code(currency: str) -> None:
     """Refuse anything but a three-letter upper-case ISO 4217 code."""

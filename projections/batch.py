@@ -64,8 +64,14 @@ class ReadStore(Protocol):
         ...
 
     def read(
-        self, application_name: str, customer_id: str | None, views: tuple[str, ...], kinds: tuple[str, ...] = ()
+        self,
+        application_name: str,
+        customer_id: str | None,
+        views: tuple[str, ...],
+        kinds: tuple[str, ...] = (),
+        *,
+        entries: bool = False,
     ) -> Snapshot:
         """Documents of ``views`` (all customers when ``customer_id`` is None, only ``kinds`` when
-        given) and, with "journey", the customer's entries, read in one snapshot."""
+        given) and, with ``entries``, the customer's journey entries, read in one snapshot."""
         ...

@@ -1,4 +1,7 @@
-"""Billing's view: per invoice what is owed, promised and dunned; per order its open complaints."""
+"""Billing's view: per invoice what is owed, promised and dunned; per complaint, the order it holds.
+
+Complaints are read from the complaint's own events (not the Order's bookkeeping of them), so at
+every position billing holds exactly the complaints support shows open."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from projections.batch import Batch
-from projections.encoding import actor, jsonable
+from projections.encoding import jsonable
 
 VIEW = "billing"
 
@@ -25,10 +28,10 @@ def project(batch: Batch, event: Any, position: int) -> None:
             "handed_to_collection": False, "corrections": 0, "position": position,
         })
         return
-    if name == "Order.Placed":
+    if name == "Complaint.Filed":
         batch.put(VIEW, key, {
-            "kind": "order", "customer_id": event.customer_id, "order_id": event.order_id,
-            "open_complaints": [], "position": position,
+            "kind": "complaint", "customer_id": event.customer_id, "complaint_id": event.complaint_id,
+            "order_id": event.order_id, "open": True, "position": position,
         })
         return
     doc = batch.get(VIEW, key)
@@ -53,11 +56,9 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911
         case "Invoice.PaymentReceived":
             doc["paid"] = str(Decimal(doc["paid"]) + e.amount.amount)
         case "Invoice.PaymentDeferralGranted":
-            by = actor(e)
-            doc["deferrals"].append({
-                "until": e.until.isoformat(), "reason": e.reason,
-                "granted_by": f"{by['department']}:{by['user'] or by['source'] or 'unknown'}",
-            })
+            doc["deferrals"].append(
+                {"until": e.until.isoformat(), "reason": e.reason, "granted_by": e.by.label}
+            )
         case "Invoice.DisputeOpened":
             doc["open_dispute"] = e.reason
         case "Invoice.DisputeResolved":
@@ -68,10 +69,8 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911
         case "Invoice.HandedToCollection":
             doc["handed_to_collection"] = True
             doc["last_dunning_on"] = jsonable(e.at.date())
-        case "Order.ComplaintOpened":
-            doc["open_complaints"].append(e.complaint_id)
-        case "Order.ComplaintClosed":
-            doc["open_complaints"].remove(e.complaint_id)
+        case "Complaint.Resolved":
+            doc["open"] = False
         case _:
             return False
     return True

@@ -40,12 +40,18 @@ def standing(invoice: Doc, open_complaints: list[str]) -> InvoiceStanding:
 
 
 def _complaints_by_order(snapshot: Snapshot) -> dict[str, list[str]]:
-    return {d["order_id"]: d["open_complaints"] for d in snapshot.of("billing", "order")}
+    """The open complaints of each order, as billing knows them."""
+    by_order: dict[str, list[str]] = defaultdict(list)
+    for complaint in snapshot.of("billing", "complaint"):
+        if complaint["open"]:
+            by_order[complaint["order_id"]].append(complaint["complaint_id"])
+    return by_order
 
 
 def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, policy: DunningPolicy) -> Doc:
     facts = standing(invoice, open_complaints)
     refusals = dunning_refusals(facts, today, policy)
+    may_hand_off = not dunning_refusals(facts, today, policy, hand_off=True)
     status = "paid" if facts.balance <= 0 else ("overdue" if today > facts.due_date else "open")
     return {
         "invoice_id": invoice["invoice_id"],
@@ -61,6 +67,7 @@ def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, polic
         "handed_to_collection": invoice["handed_to_collection"],
         "holds": jsonable(active_holds(facts, today)),
         "may_dun": not refusals,
+        "may_hand_to_collection": may_hand_off,
         "dunning_refusals": [{"code": r.code, "detail": r.detail} for r in refusals],
         "position": invoice["position"],
     }
@@ -88,13 +95,15 @@ def billing_view(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
 
 
 def dunning_candidates(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
-    """Every overdue invoice, of all customers, that the hold rule lets billing dun today."""
+    """Every overdue invoice, of all customers, that the hold rule lets billing take its next
+    step on today: the next dunning level, or after the final notice the collection hand-off."""
     complaints = _complaints_by_order(snapshot)
     candidates = []
     for doc in snapshot.of("billing", "invoice"):
         invoice = billing_invoice(doc, complaints.get(doc["order_id"], []), today, policy)
-        if invoice["may_dun"]:
-            candidates.append({"customer_id": doc["customer_id"], **invoice})
+        if invoice["may_dun"] or invoice["may_hand_to_collection"]:
+            step = "dunning" if invoice["may_dun"] else "collection"
+            candidates.append({"customer_id": doc["customer_id"], "next_step": step, **invoice})
     return {"position": snapshot.position, "as_of": today.isoformat(), "candidates": candidates}
 
 

@@ -27,7 +27,7 @@ def project(_: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     journey.start_projecting()
-    logging.info("projecting %s from position %s", journey.location.url, journey.reads.position())
+    logging.info("projecting %s from position %s", journey.location.redacted_url, journey.reads.position())
     while not stop.wait(1.0):
         if journey.thread is not None and journey.thread.error is not None:
             journey.close()

@@ -26,6 +26,10 @@ from services.unit_of_work import UnitOfWork
 __all__ = ["Accepted", "ConflictError", "JourneyApplication", "JourneyService", "RejectedError", "Submission", "Written"]
 
 
+def _key(event: Any) -> tuple[UUID, int]:
+    return (event.originator_id, event.originator_version)
+
+
 class JourneyApplication(Application[UUID]):
     """The eventsourcing application whose notification log is the shared journey stream."""
 
@@ -56,13 +60,16 @@ class RejectedError(Exception):
 
 @dataclass(frozen=True)
 class Accepted:
+    """One submission's outcome: the position of the last event it recorded (its receipt)."""
+
     position: int
     duplicate: bool = False
 
 
 @dataclass(frozen=True)
 class Written:
-    """A department command's result: the position of its touchpoint and its new events."""
+    """A department command's result: the position of its last event (a read at this position
+    reflects the whole command) and its new events."""
 
     position: int
     events: Sequence[Any]
@@ -95,7 +102,7 @@ class JourneyService:
             uow = UnitOfWork(self.app)
             events = handle(command, uow, Context(self.clock.now(), by, self.policy))
             positions = self._save(uow)
-        return Written(positions[(events[0].originator_id, events[0].originator_version)], events)
+        return Written(max(positions[_key(e)] for e in events), events)
 
     def ingest(self, submissions: Sequence[Submission]) -> list[Accepted]:
         """Store a batch of integrator touchpoints atomically, in order, each at most once.
@@ -117,35 +124,36 @@ class JourneyService:
                 receipt = uow.find(Receipt, sub.source, sub.event_id)
                 if receipt is not None:
                     self._check_same(receipt.digest, sub, index)
-                    refs.append(("stored", (receipt.touchpoint_id, receipt.touchpoint_version)))
+                    refs.append(("stored", receipt.id))
                     continue
                 refs.append(("new", self._admit(uow, sub, index)))
             positions = self._save(uow)
         accepted: list[Accepted] = []
         for kind, ref in refs:
             if kind == "new":
-                accepted.append(Accepted(positions[ref]))
+                accepted.append(Accepted(max(positions[key] for key in ref)))
             elif kind == "same":
                 accepted.append(Accepted(accepted[ref].position, duplicate=True))
-            else:
-                accepted.append(Accepted(position_of(self.app.recorder, *ref) or 0, duplicate=True))
+            else:  # the receipt is the last event its CloudEvent recorded
+                accepted.append(Accepted(position_of(self.app.recorder, ref, 1) or 0, duplicate=True))
         return accepted
 
-    def _admit(self, uow: UnitOfWork, sub: Submission, index: int) -> tuple[UUID, int]:
+    def _admit(self, uow: UnitOfWork, sub: Submission, index: int) -> list[tuple[UUID, int]]:
+        """Handle one submission in ``uow``; returns the keys of every event it records."""
         by = Principal(Department.INTEGRATOR, source=sub.source)
         at = sub.time or self.clock.now()
         try:
             events = handle(sub.command, uow, Context(at, by, self.policy))
         except DomainError as error:
             raise RejectedError(index, error) from None
-        touchpoint = (events[0].originator_id, events[0].originator_version)
-        uow.record(
+        events += uow.record(
             Receipt(
                 source=sub.source, event_id=sub.event_id, type=sub.type, digest=sub.digest,
-                touchpoint_id=touchpoint[0], touchpoint_version=touchpoint[1], at=at, by=by,
+                touchpoint_id=events[0].originator_id, touchpoint_version=events[0].originator_version,
+                at=at, by=by,
             )
         )
-        return touchpoint
+        return [_key(e) for e in events]
 
     @staticmethod
     def _check_same(digest: str, sub: Submission, index: int) -> None:

@@ -76,8 +76,8 @@ class ProjectorThread:
 
     def _run(self) -> None:
         try:
-            self.projector.catch_up()
             if self.location.is_postgres:
+                self.projector.catch_up()
                 self._follow_live()
             else:
                 self._poll()
@@ -87,12 +87,12 @@ class ProjectorThread:
 
     def _poll(self) -> None:
         while not self._stop.is_set():
-            self.wake.wait(self.poll_seconds)
             self.wake.clear()
             try:
                 self.projector.catch_up()
             except OperationalError:  # the SQLite file is busy; the next round retries
                 log.warning("read store busy; retrying", exc_info=True)
+            self.wake.wait(self.poll_seconds)
 
     def _follow_live(self) -> None:
         runner: ProjectionRunner[Any, Any] = ProjectionRunner(

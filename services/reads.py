@@ -48,9 +48,11 @@ class Reads:
             time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             pause = min(pause * 2, 0.1)
 
-    def _customer(self, customer_id: str, views: tuple[str, ...], min_position: int | None) -> Snapshot:
+    def _customer(
+        self, customer_id: str, views: tuple[str, ...], min_position: int | None, *, entries: bool = False
+    ) -> Snapshot:
         self.wait_for(min_position)
-        snapshot = self.store.read(self.stream_name, customer_id, (*views, "journey"))
+        snapshot = self.store.read(self.stream_name, customer_id, (*views, "journey"), entries=entries)
         if not any(d["kind"] == "customer" for d in snapshot.of("journey")):
             raise UnknownError("customer", customer_id)
         return snapshot
@@ -59,7 +61,7 @@ class Reads:
         return self.clock.now().date()
 
     def journey(self, customer_id: str, min_position: int | None = None) -> Doc:
-        return read_models.journey_view(self._customer(customer_id, (), min_position))
+        return read_models.journey_view(self._customer(customer_id, (), min_position, entries=True))
 
     def billing(self, customer_id: str, min_position: int | None = None) -> Doc:
         snapshot = self._customer(customer_id, ("billing",), min_position)
@@ -80,5 +82,5 @@ class Reads:
 
     def dunning_candidates(self, min_position: int | None = None) -> Doc:
         self.wait_for(min_position)
-        snapshot = self.store.read(self.stream_name, None, ("billing",), ("invoice", "order"))
+        snapshot = self.store.read(self.stream_name, None, ("billing",), ("invoice", "complaint"))
         return read_models.dunning_candidates(snapshot, self._today(), self.policy)

@@ -13,6 +13,7 @@ from domain.holds import DunningPolicy
 from domain.order import Order
 from domain.receipt import Receipt
 from projections.batch import Batch
+from projections.views import fold
 from projections.read_models import standing, support_view
 from tests.unit.builders import (
     AT,
@@ -105,26 +106,35 @@ def test_billing_shows_disputes_and_the_hand_off_to_collection():
     assert doc["position"] == stream.head
 
 
-def test_billing_keeps_the_complaints_open_on_each_order():
-    # given an order with two complaints filed, the first of them later closed
+def test_billing_knows_complaints_from_their_own_events_at_every_position():
+    # given two complaints filed on an order, the first later resolved
     stream = Stream()
     order = place_order()
     stream.record(order)
-    for complaint_id in ("K-1", "K-2"):
-        stream.record(file_complaint(complaint_id))
-        order.note_complaint_opened(complaint_id, at=AT, by=SUE)
-        stream.record(order)
-    order.note_complaint_closed("K-1", at=AT, by=SUE)
+    first, second = file_complaint("K-1"), file_complaint("K-2")
+    stream.record(first)
+    filed_at = stream.head
+    # (the order's bookkeeping of the complaint comes one position later, in the same write)
+    order.note_complaint_opened("K-1", at=AT, by=SUE)
     stream.record(order)
+    stream.record(second)
+    first.resolve(note="replaced", at=AT, by=SUE)
+    stream.record(first)
 
-    # when the stream is folded
-    doc = billing(stream.fold(), order)
+    # when the stream is folded only up to the complaint's own event
+    early = Batch({})
+    fold(early, stream.positioned[:filed_at])
 
-    # then billing's order document lists the one still open
-    assert doc == {
-        "kind": "order", "customer_id": "C-1", "order_id": "O-1", "open_complaints": ["K-2"],
-        "position": stream.head,
+    # then billing already holds for it, before the order's bookkeeping is folded
+    assert billing(early, first) == {
+        "kind": "complaint", "customer_id": "C-1", "complaint_id": "K-1", "order_id": "O-1",
+        "open": True, "position": filed_at,
     }
+    # and at the head the resolved complaint is closed, the other still open
+    head = stream.fold()
+    assert billing(head, first)["open"] is False
+    assert billing(head, second)["open"] is True
+    assert billing(head, order) is None
 
 
 def test_billing_facts_give_the_same_standing_as_the_aggregates():
@@ -136,11 +146,13 @@ def test_billing_facts_give_the_same_standing_as_the_aggregates():
     invoice.receive_payment(amount=eur("12.34"), at=AT, by=SHOP)
     invoice.grant_deferral(until=date(2026, 3, 20), reason="salary", at=AT, by=SHOP)
     invoice.open_dispute_about(reason="fee", at=AT, by=SUE)
+    complaint = file_complaint("K-1")
     order.note_complaint_opened("K-1", at=AT, by=SUE)
-    stream.record(order, invoice)
+    stream.record(order, invoice, complaint)
 
     batch = stream.fold()
-    facts = standing(billing(batch, invoice), billing(batch, order)["open_complaints"])
+    open_complaints = [c["complaint_id"] for c in [billing(batch, complaint)] if c["open"]]
+    facts = standing(billing(batch, invoice), open_complaints)
 
     # then the read side feeds the hold rule exactly what the aggregate checks against
     assert facts == invoice.standing(order.open_complaints)
