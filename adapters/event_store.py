@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -88,3 +89,30 @@ def position_of(recorder: ApplicationRecorder, originator_id: UUID, version: int
         )
         row = curs.fetchone()
         return None if row is None else row[0]
+
+
+def stored_ids(recorder: ApplicationRecorder, ids: Iterable[UUID]) -> set[UUID]:
+    """Which of ``ids`` have any stored event: one query for a whole batch, where loading each
+    aggregate to find it absent costs a query (and a replay) each."""
+    table = recorder.events_table_name  # type: ignore[attr-defined]
+    datastore = recorder.datastore  # type: ignore[attr-defined]
+    ids = list(ids)
+    found: set[UUID] = set()
+    if hasattr(datastore, "schema"):  # PostgreSQL
+        with datastore.transaction(commit=False) as curs:
+            curs.execute(
+                f'SELECT DISTINCT originator_id FROM "{datastore.schema}"."{table}" '  # noqa: S608
+                "WHERE originator_id = ANY(%s)",
+                (ids,),
+            )
+            return {row["originator_id"] for row in curs.fetchall()}
+    with datastore.transaction(commit=False) as curs:
+        for start in range(0, len(ids), 900):
+            chunk = [i.hex for i in ids[start : start + 900]]
+            curs.execute(
+                f"SELECT DISTINCT originator_id FROM {table} "  # noqa: S608
+                f"WHERE originator_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found |= {UUID(row[0]) for row in curs.fetchall()}
+    return found

@@ -1,9 +1,9 @@
 """The read store on SQLite and PostgreSQL: eventsourcing tracking recorders extended with the
 department views' tables, so rows and tracking position commit in one transaction.
 
-A redelivered batch carries a tracking position that is not new; the library's single-row
-tracking insert then raises IntegrityError and the whole transaction, rows included, rolls back:
-exactly-once, whatever the runner does.
+``project`` locks the tracking row, skips events at or below the tracked position, folds the
+rest and writes documents, entries and the new position together: each event is applied exactly
+once, however many projectors run and however often an event is delivered.
 """
 
 from __future__ import annotations
@@ -15,35 +15,127 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL
 
 from projections.batch import Batch, Doc, Fold, Positioned, Snapshot
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _doc_rows(batch: Batch) -> list[tuple[str, str, str, str, str]]:
-    return [(v, k, d["customer_id"], d["kind"], _dumps(d)) for v, k, d in batch.dirty_docs()]
+class ViewTables:
+    """The SQL both databases share; subclasses name the tables, the placeholder, and how the
+    tracking row is locked. Rows are read by column name (sqlite3.Row and psycopg's DictRow)."""
+
+    mark = "?"
+    lock_clause = ""
+    docs = "view_documents"
+    entries = "view_entries"
+    tracking = "tracking"
+    datastore: Any
+    _insert_tracking: Any
+    max_tracking_id: Any
+
+    def _marks(self, n: int) -> str:
+        return ", ".join([self.mark] * n)
+
+    def _tracked(self, cursor: Any, application_name: str) -> int:
+        """Lock the tracking row (creating it at 0) and return its position."""
+        cursor.execute(
+            f"INSERT INTO {self.tracking} VALUES ({self._marks(2)}) ON CONFLICT (application_name) DO NOTHING",
+            (application_name, 0),
+        )
+        cursor.execute(
+            f"SELECT notification_id FROM {self.tracking} WHERE application_name = {self.mark}{self.lock_clause}",
+            (application_name,),
+        )
+        return cursor.fetchone()["notification_id"] or 0
+
+    def project(
+        self, application_name: str, events: Sequence[Positioned], fold: Fold, position: int | None = None
+    ) -> int:
+        reached = position if position is not None else events[-1][1]
+        with self.datastore.transaction(commit=True) as c:
+            current = self._tracked(c, application_name)
+            if reached <= current:
+                return current
+            events = [(e, p) for e, p in events if p > current]
+            keys = list({e.originator_id.hex for e, _ in events})
+            batch = Batch({})
+            for start in range(0, len(keys), 900):
+                chunk = keys[start : start + 900]
+                c.execute(
+                    f"SELECT view, key, body FROM {self.docs} WHERE key IN ({self._marks(len(chunk))})",  # noqa: S608
+                    chunk,
+                )
+                batch.docs.update({(r["view"], r["key"]): json.loads(r["body"]) for r in c.fetchall()})
+            fold(batch, events)
+            docs = [(v, k, d["customer_id"], d["kind"], _dumps(d)) for v, k, d in batch.dirty_docs()]
+            if docs:
+                c.executemany(
+                    f"INSERT INTO {self.docs} VALUES ({self._marks(5)}) ON CONFLICT (key, view) "  # noqa: S608
+                    "DO UPDATE SET customer_id = excluded.customer_id, kind = excluded.kind, body = excluded.body",
+                    docs,
+                )
+            if batch.entries:
+                c.executemany(
+                    f"INSERT INTO {self.entries} VALUES ({self._marks(3)})",  # noqa: S608
+                    [(p, customer, _dumps(e)) for p, customer, e in batch.entries],
+                )
+            self._insert_tracking(c, Tracking(application_name, reached))
+            return reached
+
+    def position(self, application_name: str) -> int:
+        return self.max_tracking_id(application_name) or 0
+
+    def close(self) -> None:
+        self.datastore.close()
+
+    def _begin_snapshot(self, cursor: Any) -> None:
+        """Make every read of the transaction see one snapshot."""
+
+    def read(
+        self,
+        application_name: str,
+        customer_id: str | None,
+        views: tuple[str, ...],
+        kinds: tuple[str, ...] = (),
+        *,
+        entries: bool = False,
+    ) -> Snapshot:
+        clauses, params = [f"view IN ({self._marks(len(views))})"], list(views)
+        if customer_id is not None:
+            clauses.append(f"customer_id = {self.mark}")
+            params.append(customer_id)
+        if kinds:
+            clauses.append(f"kind IN ({self._marks(len(kinds))})")
+            params += kinds
+        with self.datastore.transaction(commit=False) as c:
+            self._begin_snapshot(c)
+            c.execute(
+                f"SELECT notification_id FROM {self.tracking} WHERE application_name = {self.mark}",  # noqa: S608
+                (application_name,),
+            )
+            row = c.fetchone()
+            position = (row and row["notification_id"]) or 0
+            c.execute(
+                f"SELECT view, key, body FROM {self.docs} WHERE {' AND '.join(clauses)} ORDER BY key, view",  # noqa: S608
+                params,
+            )
+            docs = [(r["view"], r["key"], json.loads(r["body"])) for r in c.fetchall()]
+            rows: list[tuple[int, Doc]] = []
+            if entries and customer_id is not None:
+                c.execute(
+                    f"SELECT position, body FROM {self.entries} WHERE customer_id = {self.mark} "  # noqa: S608
+                    "ORDER BY position",
+                    (customer_id,),
+                )
+                rows = [(r["position"], json.loads(r["body"])) for r in c.fetchall()]
+        return Snapshot(position, docs, rows)
 
 
-def _entry_rows(batch: Batch) -> list[tuple[int, str, str]]:
-    return [(p, c, _dumps(e)) for p, c, e in batch.entries]
-
-
-def _filters(customer_id: str | None, views: tuple[str, ...], kinds: tuple[str, ...], mark: str) -> tuple[str, list[Any]]:
-    clauses = [f"view IN ({', '.join([mark] * len(views))})"]
-    params: list[Any] = list(views)
-    if customer_id is not None:
-        clauses.append(f"customer_id = {mark}")
-        params.append(customer_id)
-    if kinds:
-        clauses.append(f"kind IN ({', '.join([mark] * len(kinds))})")
-        params += kinds
-    return " AND ".join(clauses), params
-
-
-class SQLiteReadStore(SQLiteTrackingRecorder):
-    """The department views in their own SQLite file (the event store's sibling)."""
+class SQLiteReadStore(ViewTables, SQLiteTrackingRecorder):
+    """The department views in their own SQLite file (the event store's sibling). The first
+    statement of ``project`` is a write, so the transaction holds SQLite's write lock."""
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -51,170 +143,41 @@ class SQLiteReadStore(SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
-            "CREATE TABLE IF NOT EXISTS view_documents (view TEXT, key TEXT, customer_id TEXT, "
-            "kind TEXT, body TEXT, PRIMARY KEY (view, key)) WITHOUT ROWID",
-            "CREATE INDEX IF NOT EXISTS view_documents_customer ON view_documents (customer_id)",
-            "CREATE TABLE IF NOT EXISTS view_entries (position INTEGER PRIMARY KEY, "
+            f"CREATE TABLE IF NOT EXISTS {self.docs} (view TEXT, key TEXT, customer_id TEXT, "
+            "kind TEXT, body TEXT, PRIMARY KEY (key, view)) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {self.docs}_customer ON {self.docs} (customer_id)",
+            f"CREATE TABLE IF NOT EXISTS {self.entries} (position INTEGER PRIMARY KEY, "
             "customer_id TEXT, body TEXT)",
-            "CREATE INDEX IF NOT EXISTS view_entries_customer ON view_entries (customer_id, position)",
+            f"CREATE INDEX IF NOT EXISTS {self.entries}_customer ON {self.entries} (customer_id, position)",
         ]
 
-    def project(self, application_name: str, events: Sequence[Positioned], fold: Fold) -> int:
-        with self.datastore.transaction(commit=True) as c:
-            # A write first, so this transaction holds SQLite's write lock from here on.
-            c.execute(
-                "INSERT INTO tracking VALUES (?, 0) ON CONFLICT (application_name) DO NOTHING",
-                (application_name,),
-            )
-            current = self._max_tracking_id(application_name, c) or 0
-            events = [(e, p) for e, p in events if p > current]
-            if not events:
-                return current
-            keys = list({e.originator_id.hex for e, _ in events})
-            batch = Batch({})
-            for start in range(0, len(keys), 900):
-                chunk = keys[start : start + 900]
-                c.execute(
-                    f"SELECT view, key, body FROM view_documents WHERE key IN ({','.join('?' * len(chunk))})",  # noqa: S608
-                    chunk,
-                )
-                batch.docs.update({(v, k): json.loads(b) for v, k, b in c.fetchall()})
-            fold(batch, events)
-            c.executemany(
-                "INSERT INTO view_documents VALUES (?, ?, ?, ?, ?) ON CONFLICT (view, key) "
-                "DO UPDATE SET customer_id = excluded.customer_id, kind = excluded.kind, "
-                "body = excluded.body",
-                _doc_rows(batch),
-            )
-            c.executemany("INSERT INTO view_entries VALUES (?, ?, ?)", _entry_rows(batch))
-            self._insert_tracking(c, Tracking(application_name, events[-1][1]))
-            return events[-1][1]
 
-    def position(self, application_name: str) -> int:
-        return self.max_tracking_id(application_name) or 0
+class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
+    """The department views in PostgreSQL, in tables named after the tracking table's prefix.
+    ``FOR UPDATE`` on the tracking row serialises projectors."""
 
-    def read(
-        self,
-        application_name: str,
-        customer_id: str | None,
-        views: tuple[str, ...],
-        kinds: tuple[str, ...] = (),
-        *,
-        entries: bool = False,
-    ) -> Snapshot:
-        where, params = _filters(customer_id, views, kinds, "?")
-        with self.datastore.transaction(commit=False) as c:
-            position = self._max_tracking_id(application_name, c) or 0
-            c.execute(f"SELECT view, key, body FROM view_documents WHERE {where} ORDER BY key", params)  # noqa: S608
-            docs = [(v, k, json.loads(b)) for v, k, b in c.fetchall()]
-            rows: list[tuple[int, Doc]] = []
-            if entries and customer_id is not None:
-                c.execute(
-                    "SELECT position, body FROM view_entries WHERE customer_id = ? ORDER BY position",
-                    (customer_id,),
-                )
-                rows = [(p, json.loads(b)) for p, b in c.fetchall()]
-        return Snapshot(position, docs, rows)
-
-
-class PostgresReadStore(PostgresTrackingRecorder):
-    """The department views in PostgreSQL, in tables named after the tracking table's prefix."""
+    mark = "%s"
+    lock_clause = " FOR UPDATE"
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         prefix = self.tracking_table_name.removesuffix("_tracking")
-        schema = Identifier(self.datastore.schema)
-        self._docs = SQL("{}.{}").format(schema, Identifier(f"{prefix}_documents"))
-        self._entries = SQL("{}.{}").format(schema, Identifier(f"{prefix}_entries"))
+        schema = f'"{self.datastore.schema}"'
+        self.docs = f'{schema}."{prefix}_documents"'
+        self.entries = f'{schema}."{prefix}_entries"'
+        self.tracking = f'{schema}."{self.tracking_table_name}"'
         self.sql_create_statements += [
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {} (view text, key text, customer_id text, kind text, "
-                "body text, PRIMARY KEY (view, key))"
-            ).format(self._docs),
-            SQL("CREATE INDEX IF NOT EXISTS {} ON {} (customer_id)").format(
-                Identifier(f"{prefix}_documents_customer"), self._docs
-            ),
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, customer_id text, body text)"
-            ).format(self._entries),
-            SQL("CREATE INDEX IF NOT EXISTS {} ON {} (customer_id, position)").format(
-                Identifier(f"{prefix}_entries_customer"), self._entries
-            ),
+            SQL(statement)  # type: ignore[arg-type]
+            for statement in (
+                f"CREATE TABLE IF NOT EXISTS {self.docs} (view text, key text, customer_id text, "
+                "kind text, body text, PRIMARY KEY (key, view))",
+                f'CREATE INDEX IF NOT EXISTS "{prefix}_documents_customer" ON {self.docs} (customer_id)',
+                f"CREATE TABLE IF NOT EXISTS {self.entries} (position bigint PRIMARY KEY, "
+                "customer_id text, body text)",
+                f'CREATE INDEX IF NOT EXISTS "{prefix}_entries_customer" '
+                f"ON {self.entries} (customer_id, position)",
+            )
         ]
 
-    def project(self, application_name: str, events: Sequence[Positioned], fold: Fold) -> int:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                SQL("INSERT INTO {}.{} VALUES (%s, 0) ON CONFLICT (application_name) DO NOTHING").format(
-                    Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
-                ),
-                (application_name,),
-            )
-            # The row lock serialises projectors: a second one waits, then sees the new position.
-            curs.execute(
-                SQL("SELECT notification_id FROM {}.{} WHERE application_name = %s FOR UPDATE").format(
-                    Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
-                ),
-                (application_name,),
-            )
-            current = curs.fetchone()["notification_id"] or 0
-            events = [(e, p) for e, p in events if p > current]
-            if not events:
-                return current
-            curs.execute(
-                SQL("SELECT view, key, body FROM {} WHERE key = ANY(%s)").format(self._docs),
-                (list({e.originator_id.hex for e, _ in events}),),
-            )
-            batch = Batch({(r["view"], r["key"]): json.loads(r["body"]) for r in curs.fetchall()})
-            fold(batch, events)
-            docs = _doc_rows(batch)
-            if docs:
-                curs.executemany(
-                    SQL(
-                        "INSERT INTO {} VALUES (%s, %s, %s, %s, %s) ON CONFLICT (view, key) DO UPDATE "
-                        "SET customer_id = excluded.customer_id, kind = excluded.kind, body = excluded.body"
-                    ).format(self._docs),
-                    docs,
-                )
-            entries = _entry_rows(batch)
-            if entries:
-                curs.executemany(
-                    SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self._entries), entries
-                )
-            self._insert_tracking(curs, Tracking(application_name, events[-1][1]))
-            return events[-1][1]
-
-    def position(self, application_name: str) -> int:
-        return self.max_tracking_id(application_name) or 0
-
-    def read(
-        self,
-        application_name: str,
-        customer_id: str | None,
-        views: tuple[str, ...],
-        kinds: tuple[str, ...] = (),
-        *,
-        entries: bool = False,
-    ) -> Snapshot:
-        where, params = _filters(customer_id, views, kinds, "%s")
-        with self.datastore.transaction(commit=False) as curs:
-            # One snapshot for the position and every row read after it.
-            curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            position = self._max_tracking_id(application_name, curs) or 0
-            curs.execute(
-                SQL("SELECT view, key, body FROM {} WHERE ").format(self._docs)
-                + SQL(where)  # type: ignore[arg-type]
-                + SQL(" ORDER BY key"),
-                params,
-            )
-            docs = [(r["view"], r["key"], json.loads(r["body"])) for r in curs.fetchall()]
-            rows: list[tuple[int, Doc]] = []
-            if entries and customer_id is not None:
-                curs.execute(
-                    SQL("SELECT position, body FROM {} WHERE customer_id = %s ORDER BY position").format(
-                        self._entries
-                    ),
-                    (customer_id,),
-                )
-                rows = [(r["position"], json.loads(r["body"])) for r in curs.fetchall()]
-        return Snapshot(position, docs, rows)
+    def _begin_snapshot(self, cursor: Any) -> None:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -128,24 +128,32 @@ class DetailedInvoiceRequested(Schema):
         return c.RequestDetailedInvoice(subject, self.invoice_id, self.note)
 
 
-class CorrectedInvoiceIssued(Schema):
-    """A corrected, detailed invoice was sent; it answers the open detailed-invoice requests."""
+class InvoiceCorrection(Schema):
+    """What a corrected invoice may change: the amount (with its currency), the due date."""
 
-    invoice_id: Id
     amount: Amount | None = None
     currency: Currency | None = None
     due_date: date | None = None
     note: Text | None = None
 
     @model_validator(mode="after")
-    def _amount_has_currency(self) -> CorrectedInvoiceIssued:
+    def _amount_has_currency(self) -> InvoiceCorrection:
         if (self.amount is None) != (self.currency is None):
             raise ValueError("amount and currency go together")
         return self
 
-    def command(self, subject: str) -> c.Command:
+    def correction(self, customer_id: str | None, invoice_id: str) -> c.IssueCorrectedInvoice:
         money = None if self.amount is None else Money(self.amount, self.currency or "")
-        return c.IssueCorrectedInvoice(subject, self.invoice_id, money, self.due_date, self.note)
+        return c.IssueCorrectedInvoice(customer_id, invoice_id, money, self.due_date, self.note)
+
+
+class CorrectedInvoiceIssued(InvoiceCorrection):
+    """A corrected, detailed invoice was sent; it answers the open detailed-invoice requests."""
+
+    invoice_id: Id
+
+    def command(self, subject: str) -> c.Command:
+        return self.correction(subject, self.invoice_id)
 
 
 class PaymentReceived(Schema):

@@ -53,14 +53,21 @@ class ReadStore(Protocol):
     """The view port: one database holding every department's documents, the journey entries
     and one tracking position, all written in one transaction per batch."""
 
-    def project(self, application_name: str, events: Sequence[Positioned], fold: Fold) -> int:
+    def project(
+        self, application_name: str, events: Sequence[Positioned], fold: Fold, position: int | None = None
+    ) -> int:
         """In one transaction: lock the tracking position, skip events at or below it, load the
         documents the rest touch, ``fold`` them, write the dirty documents, the entries and the
-        new tracking position. Returns the position the views now reflect."""
+        new tracking position: ``position`` (the end of the page read, which may lie past the
+        last event given) or else the last event's. Returns the position the views now reflect."""
         ...
 
     def position(self, application_name: str) -> int:
         """The position the views reflect (0 before the first event)."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections."""
         ...
 
     def read(

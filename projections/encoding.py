@@ -45,4 +45,5 @@ def event_type(event: Any) -> str:
 
 
 def actor(event: Any) -> dict[str, Any]:
-    return jsonable(event.by)
+    by = event.by  # built directly: dataclasses.asdict deep-copies, a fifth of catch-up time
+    return {"department": by.department.value, "user": by.user, "source": by.source}

@@ -52,6 +52,7 @@ class Journey:
         if self.thread is not None:
             self.thread.stop()
         self.service.close()
+        self.store.close()
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:

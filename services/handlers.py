@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatch
+from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
@@ -28,6 +29,21 @@ class Context:
     at: datetime
     by: Principal
     policy: DunningPolicy
+
+
+#: The aggregate each creating command starts, and the field naming it.
+CREATES: dict[type, tuple[type, str]] = {
+    c.RegisterCustomer: (Customer, "customer_id"),
+    c.PlaceOrder: (Order, "order_id"),
+    c.IssueInvoice: (Invoice, "invoice_id"),
+    c.FileComplaint: (Complaint, "complaint_id"),
+}
+
+
+def created_id(command: object) -> UUID | None:
+    """The id of the aggregate ``command`` would create, if it creates one."""
+    created = CREATES.get(type(command))
+    return None if created is None else created[0].create_id(getattr(command, created[1]))
 
 
 @singledispatch

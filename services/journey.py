@@ -12,7 +12,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from adapters.cloudevents import Submission
-from adapters.event_store import StoreLocation, position_of
+from adapters.event_store import StoreLocation, position_of, stored_ids
 from adapters.transcodings import register_journey_transcodings
 from domain.commands import Command
 from domain.errors import DomainError
@@ -20,7 +20,7 @@ from domain.holds import DunningPolicy
 from domain.receipt import Receipt
 from domain.values import Department, Principal
 from services.clock import Clock
-from services.handlers import Context, handle
+from services.handlers import Context, created_id, handle
 from services.unit_of_work import UnitOfWork
 
 __all__ = ["Accepted", "ConflictError", "JourneyApplication", "JourneyService", "RejectedError", "Submission", "Written"]
@@ -112,6 +112,9 @@ class JourneyService:
         """
         with self._write_lock:
             uow = UnitOfWork(self.app)
+            candidates = {Receipt.create_id(s.source, s.event_id) for s in submissions}
+            candidates |= {i for s in submissions if (i := created_id(s.command)) is not None}
+            uow.know_absent(candidates - stored_ids(self.app.recorder, candidates))
             refs: list[tuple[str, Any]] = []
             first_of: dict[tuple[str, str], tuple[int, str]] = {}
             for index, sub in enumerate(submissions):
@@ -167,8 +170,8 @@ class JourneyService:
     def _save(self, uow: UnitOfWork) -> dict[tuple[UUID, int], int]:
         if not uow.events:
             return {}
-        try:
-            recordings = self.app.save(*uow.events)
+        try:  # the event store's put: Application.save would re-check every event's type
+            recordings = self.app.events.put(uow.events)
         except IntegrityError:
             raise ConflictError(
                 "concurrent-write", "another writer changed the same records; retry"

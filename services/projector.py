@@ -14,13 +14,18 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import get_topic
 
 from adapters.event_store import StoreLocation
+from domain.receipt import Receipt
 from projections.batch import ReadStore
 from projections.views import DepartmentViews, fold
 from services.journey import JourneyApplication
 
 log = logging.getLogger(__name__)
+
+#: Topics no view reads: receipts are about half the stream, so not decoding them matters.
+SKIPPED = frozenset({get_topic(Receipt.Received)})
 
 
 class Projector:
@@ -38,15 +43,16 @@ class Projector:
         """Project every stored event not yet in the views; returns the position reached.
         Memory stays flat: one page of notifications is held at a time."""
         position = self.position()
+        decode = self.app.mapper.to_domain_event
         while True:
             page = self.app.recorder.select_notifications(
                 start=position, limit=self.batch_size, inclusive_of_start=False
             )
             if not page:
                 return position
-            events = [(self.app.mapper.to_domain_event(n), n.id) for n in page]
+            events = [(decode(n), n.id) for n in page if n.topic not in SKIPPED]
             try:
-                position = self.store.project(self.app.name, events, fold)
+                position = self.store.project(self.app.name, events, fold, page[-1].id)
             except IntegrityError:  # another projector got there first; carry on after it
                 position = self.position()
 

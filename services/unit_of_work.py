@@ -27,12 +27,19 @@ class UnitOfWork:
     def __init__(self, app: Application) -> None:
         self._app = app
         self._aggregates: dict[UUID, Aggregate] = {}
+        self._absent: set[UUID] = set()
         self.events: list[DomainEventProtocol] = []
+
+    def know_absent(self, ids: set[UUID]) -> None:
+        """Ids known to have no stored events, so ``find`` need not ask the store."""
+        self._absent |= ids
 
     def find(self, cls: type[A], *natural_id: str) -> A | None:
         agg_id = cls.create_id(*natural_id)
         if agg_id in self._aggregates:
             return self._aggregates[agg_id]  # type: ignore[return-value]
+        if agg_id in self._absent:
+            return None
         try:
             aggregate = self._app.repository.get(agg_id)
         except AggregateNotFoundError:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.schemas import Amount, Currency, Text
+from adapters.schemas import InvoiceCorrection, Text
 
 
 class Body(BaseModel):
@@ -18,17 +18,8 @@ class DeferralCreate(Body):
     reason: Text
 
 
-class CorrectedInvoiceCreate(Body):
-    amount: Amount | None = None
-    currency: Currency | None = None
-    due_date: date | None = None
-    note: Text | None = None
-
-    @model_validator(mode="after")
-    def _amount_has_currency(self) -> CorrectedInvoiceCreate:
-        if (self.amount is None) != (self.currency is None):
-            raise ValueError("amount and currency go together")
-        return self
+class CorrectedInvoiceCreate(InvoiceCorrection):
+    """The corrected invoice billing sends; the same fields and rule as ``invoice.corrected``."""
 
 
 class DisputeCreate(Body):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from domain import commands as c
-from domain.values import Money
 from services.api.deps import JourneyDep, PrincipalDep
 from services.api.schemas import (
     CorrectedInvoiceCreate,
@@ -32,9 +31,7 @@ def grant_deferral(invoice_id: str, body: DeferralCreate, journey: JourneyDep, b
 def issue_corrected_invoice(
     invoice_id: str, body: CorrectedInvoiceCreate, journey: JourneyDep, by: PrincipalDep
 ) -> Written:
-    amount = None if body.amount is None else Money(body.amount, body.currency or "")
-    command = c.IssueCorrectedInvoice(None, invoice_id, amount, body.due_date, body.note)
-    return Written(position=journey.service.execute(command, by).position)
+    return Written(position=journey.service.execute(body.correction(None, invoice_id), by).position)
 
 
 @router.post("/disputes", status_code=201, response_model=Written, summary="Open a dispute")
