@@ -1,0 +1,140 @@
+"""``python -m bench`` (``make bench``): ingest and catch-up figures on SQLite and PostgreSQL,
+with ratios against the library's naive way and peak memory of every run. Prints Markdown.
+
+Sizes come from the environment:
+  BENCH_EVENTS        stored events of the catch-up stream N (default 20000); 4N is built too
+  BENCH_SCALE         the large stream is BENCH_SCALE x N (default 4)
+  BENCH_BATCH         touchpoints per ingest call in the batch case (default 250)
+  BENCH_SINGLE        touchpoints ingested one per call (default 2000)
+  BENCH_NAIVE_EVENTS  events saved one per Application.save() (default 3000)
+  BENCH_NAIVE_CATCH_UP  events of stream N projected one per transaction (default 5000)
+  BENCH_STORES        comma-separated, of sqlite,postgres (default both)
+  BENCH_SEED          seed of the generated customers (default 1)
+  BENCH_PROFILE_DIR   when set, every run also writes cProfile stats there (slower!)
+  JOURNEY_BENCH_DATABASE_URL  a PostgreSQL server to create the databases on; without it a
+                              throwaway local cluster is started (tests.support.postgres)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from bench import report
+from bench.report import Row
+from bench.runner import Result, measure
+from bench.stores import Stores, postgres_stores, sqlite_stores
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+EVENTS = _int("BENCH_EVENTS", 20_000)
+SCALE = _int("BENCH_SCALE", 4)
+BATCH = _int("BENCH_BATCH", 250)
+SINGLE = _int("BENCH_SINGLE", 2_000)
+NAIVE = _int("BENCH_NAIVE_EVENTS", 3_000)
+NAIVE_CATCH_UP = _int("BENCH_NAIVE_CATCH_UP", 5_000)
+SEED = _int("BENCH_SEED", 1)
+PROFILE_DIR = Path(os.environ["BENCH_PROFILE_DIR"]) if os.environ.get("BENCH_PROFILE_DIR") else None
+OPENERS: dict[str, Callable[[], contextlib.AbstractContextManager[Stores]]] = {
+    "sqlite": sqlite_stores, "postgres": postgres_stores,
+}
+
+
+def _run(stores: Stores, case: str, kind: str, slug: str, args: list[str]) -> Result:
+    profile = PROFILE_DIR / f"{stores.label}-{slug}.prof" if PROFILE_DIR else None
+    return measure(case, stores.label, kind, args, profile)
+
+
+def bench_store(stores: Stores) -> tuple[list[Row], list[tuple[Result, Result]]]:
+    """Every case on one kind of store, each on its own fresh database."""
+    big = EVENTS * SCALE
+    seed = ["--seed", str(SEED)]
+    naive = _run(stores, "library: 1 event per save (naive)", "library", "library-1",
+                 ["library", stores.new("library1"), "--events", str(NAIVE), "--batch", "1"])
+    lib100 = _run(stores, "library: 100 events per save (ref)", "library", "library-100",
+                  ["library", stores.new("library100"), "--events", str(EVENTS), "--batch", "100"])
+    single = _run(stores, "ingest: 1 touchpoint per call", "ingest", "ingest-1",
+                  ["ingest", stores.new("single"), "--touchpoints", str(SINGLE), "--batch", "1", *seed])
+    batch_n = _run(stores, f"ingest: {BATCH} touchpoints per call (N)", "ingest", "ingest-n",
+                   ["ingest", stores.new("n"), "--events", str(EVENTS), "--batch", str(BATCH), *seed])
+    batch_4n = _run(stores, f"ingest: {BATCH} touchpoints per call ({SCALE}N)", "ingest", "ingest-4n",
+                    ["ingest", stores.new("big"), "--events", str(big), "--batch", str(BATCH), *seed])
+    read = _run(stores, "read + decode log only, pages of 1000 (ref)", "read", "read",
+                ["read", stores.copy("n", "read"), "--batch-size", "1000"])
+    per_event = _run(stores, "catch-up: 1 event per transaction (naive)", "catch-up", "catch-up-1",
+                     ["catch-up-per-event", stores.copy("n", "per_event"), "--events", str(NAIVE_CATCH_UP)])
+    catch_n = _run(stores, "catch-up: batch_size 1000 (N)", "catch-up", "catch-up-n",
+                   ["catch-up", stores.copy("n", "catch_n"), "--batch-size", "1000"])
+    catch_4n = _run(stores, f"catch-up: batch_size 1000 ({SCALE}N)", "catch-up", "catch-up-4n",
+                    ["catch-up", stores.copy("big", "catch_big"), "--batch-size", "1000"])
+
+    def ingest_target(r: Result) -> str:
+        if stores.label != "postgres":
+            return ""
+        return report.target(r.rate, report.INGEST_TARGET, "events/s")
+
+    def catch_up_target(r: Result) -> str:
+        return report.target(r.rate, report.CATCH_UP_TARGET, "events/s per view")
+
+    rows = [
+        Row(naive, naive),
+        Row(lib100, naive),
+        Row(single, naive),
+        Row(batch_n, naive, ingest_target(batch_n)),
+        Row(batch_4n, naive, ingest_target(batch_4n)),
+        Row(per_event, per_event),
+        Row(catch_n, per_event, catch_up_target(catch_n)),
+        Row(catch_4n, per_event, catch_up_target(catch_4n)),
+        Row(read, per_event),
+    ]
+    return rows, [(catch_n, catch_4n), (batch_n, batch_4n)]
+
+
+def main() -> None:
+    labels = [s.strip() for s in os.environ.get("BENCH_STORES", "sqlite,postgres").split(",") if s.strip()]
+    if PROFILE_DIR:
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    rows: list[Row] = []
+    pairs: list[tuple[Result, Result]] = []
+    described: list[str] = []
+    with contextlib.ExitStack() as stack:
+        for label in labels:
+            print(f"{label}:", file=sys.stderr)
+            stores = stack.enter_context(OPENERS[label]())
+            described.append(stores.describe())
+            store_rows, store_pairs = bench_store(stores)
+            rows += store_rows
+            pairs += store_pairs
+    sizes = {"N": f"{EVENTS:,} events", "large": f"{SCALE}N", "batch": f"{BATCH} touchpoints/call",
+             "single": f"{SINGLE:,} touchpoints", "naive save": f"{NAIVE:,} events",
+             "naive catch-up": f"first {NAIVE_CATCH_UP:,} events of N", "seed": SEED}
+    for line in _report(described, sizes, rows, pairs):
+        print(line)
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+
+
+def _report(described: list[str], sizes: dict[str, object], rows: list[Row],
+            pairs: list[tuple[Result, Result]]) -> Iterator[str]:
+    yield report.header(described, sizes)
+    yield ""
+    yield "## Throughput"
+    yield ""
+    yield report.table(rows)
+    yield ""
+    yield f"## Memory over N and {SCALE}N stored events"
+    yield ""
+    yield report.memory_table(pairs, SCALE)
+    yield ""
+    yield report.NOTES
+
+
+if __name__ == "__main__":
+    main()

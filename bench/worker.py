@@ -1,0 +1,186 @@
+"""One measurement in a fresh process: ``python -m bench.worker CASE URL [options]``.
+
+Prints one JSON line (events, touchpoints, seconds, start/end positions, own peak RSS). Only the
+measured calls are timed; building the application, generating the next batch of submissions and
+opening connections are not. The parent reads the process's peak RSS with os.wait4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Tracking
+
+from adapters.event_store import locate
+from bench.data import submissions
+from projections.views import DepartmentViews
+from services.bootstrap import Journey, bootstrap
+from services.settings import Settings
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def _journey(url: str, batch_size: int = 1000) -> Journey:
+    return bootstrap(Settings(database_url=url, projector_batch_size=batch_size))
+
+
+def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def ingest(url: str, batch: int, touchpoints: int | None, events: int | None, seed: int) -> dict:
+    """JourneyService.ingest with ``batch`` touchpoints per call (1 = one call per touchpoint)."""
+    journey, timer, sent = _journey(url), Timer(), 0
+    try:
+        start = journey.service.head()
+        stream = submissions(seed, max_touchpoints=touchpoints, max_events=events)
+        for chunk in _batches(stream, batch):
+            timer(journey.service.ingest, chunk)
+            sent += len(chunk)
+        end = journey.service.head()
+    finally:
+        journey.close()
+    return {"events": end - start, "touchpoints": sent, "seconds": timer.seconds,
+            "start": start, "end": end}
+
+
+class Touchpoint(Aggregate):
+    """A plain aggregate, as in the library's getting-started examples."""
+
+    @event("Recorded")
+    def __init__(self, customer_id: str, kind: str, detail: str, at: datetime) -> None:
+        self.customer_id = customer_id
+        self.kind = kind
+        self.detail = detail
+        self.at = at
+
+
+def library(url: str, events: int, per_save: int) -> dict:
+    """The library's way: Application.save() of new plain aggregates, ``per_save`` at a time."""
+    app, timer = Application(env=locate(url).env), Timer()
+    try:
+        for first in range(0, events, per_save):
+            aggregates = [
+                Touchpoint(f"C{i // 8:07d}", "touchpoint", f"touchpoint {i} of the shop", datetime.now(UTC))
+                for i in range(first, min(first + per_save, events))
+            ]
+            timer(app.save, *aggregates)
+        end = app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+    return {"events": end, "touchpoints": events, "seconds": timer.seconds, "start": 0, "end": end}
+
+
+def catch_up(url: str, batch_size: int) -> dict:
+    """Projector.catch_up from an empty read store to the head of the stream."""
+    journey, timer = _journey(url, batch_size), Timer()
+    try:
+        start, head = journey.projector.position(), journey.service.head()
+        end = timer(journey.projector.catch_up)
+    finally:
+        journey.close()
+    return {"events": end - start, "seconds": timer.seconds, "start": start, "end": end, "head": head}
+
+
+def catch_up_per_event(url: str, limit: int | None, page: int = 1000) -> dict:
+    """What eventsourcing's ProjectionRunner does: DepartmentViews.process_event per event, so
+    one read-store transaction per event (notifications are still read in pages). Stops after
+    ``limit`` events when given: the rate of this way does not depend on how far it got."""
+    journey, timer = _journey(url), Timer()
+    app, projection = journey.service.app, DepartmentViews(journey.store)
+
+    def run() -> int:
+        position = journey.projector.position()
+        stop = None if limit is None else position + limit
+        while notifications := app.recorder.select_notifications(
+            start=position, limit=page, stop=stop, inclusive_of_start=False
+        ):
+            for n in notifications:
+                projection.process_event(app.mapper.to_domain_event(n), Tracking(app.name, n.id))
+            position = notifications[-1].id
+        return position
+
+    try:
+        start, head = journey.projector.position(), journey.service.head()
+        end = timer(run)
+    finally:
+        journey.close()
+    return {"events": end - start, "seconds": timer.seconds, "start": start, "end": end,
+            "head": head if limit is None else min(head, start + limit)}
+
+
+def read_only(url: str, batch_size: int) -> dict:
+    """Reading and decoding the notification log in pages, projecting nothing: the ceiling."""
+    journey, timer = _journey(url, batch_size), Timer()
+    app = journey.service.app
+
+    def run() -> int:
+        position = 0
+        while page := app.recorder.select_notifications(
+            start=position, limit=batch_size, inclusive_of_start=False
+        ):
+            for n in page:
+                app.mapper.to_domain_event(n)
+            position = page[-1].id
+        return position
+
+    try:
+        end = timer(run)
+    finally:
+        journey.close()
+    return {"events": end, "seconds": timer.seconds, "start": 0, "end": end}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser.add_argument("case", choices=["ingest", "library", "catch-up", "catch-up-per-event", "read"])
+    parser.add_argument("url")
+    parser.add_argument("--batch", type=int, default=1, help="touchpoints per ingest call / events per save")
+    parser.add_argument("--touchpoints", type=int)
+    parser.add_argument("--events", type=int)
+    parser.add_argument("--batch-size", type=int, default=1000, help="projector page size")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", help="write cProfile stats of the measured run to this file")
+    args = parser.parse_args(argv)
+    run: Callable[[], dict] = {
+        "ingest": lambda: ingest(args.url, args.batch, args.touchpoints, args.events, args.seed),
+        "library": lambda: library(args.url, args.events, args.batch),
+        "catch-up": lambda: catch_up(args.url, args.batch_size),
+        "catch-up-per-event": lambda: catch_up_per_event(args.url, args.events),
+        "read": lambda: read_only(args.url, args.batch_size),
+    }[args.case]
+    if args.profile:
+        profiler = cProfile.Profile()
+        result = profiler.runcall(run)
+        profiler.dump_stats(args.profile)
+    else:
+        result = run()
+    result["rss_self_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(result))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
