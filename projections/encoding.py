@@ -14,7 +14,12 @@ from domain.values import Money
 _ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "at", "by"}
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def jsonable(value: Any) -> Any:
+    if isinstance(value, _SCALARS):  # most values: checked first, returned as they are
+        return value
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
     if isinstance(value, Decimal):
