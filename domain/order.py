@@ -117,6 +117,16 @@ class Order(Aggregate):
     def _returned(self, lines: list[OrderLine], whole: bool, at: datetime, by: Principal) -> None:
         self.status = "returned" if whole else "partially returned"
 
+    def note_holds_consulted(self, invoice_id: str, *, at: datetime, by: Principal) -> None:
+        """Record that a dunning decision on ``invoice_id`` relied on this order's open
+        complaints: the decision then appends at the order's next version, so a complaint
+        filed or resolved concurrently (by any process) makes one of the two writes conflict."""
+        self._holds_consulted(invoice_id=invoice_id, at=at, by=by)
+
+    @event("HoldsConsulted")
+    def _holds_consulted(self, invoice_id: str, at: datetime, by: Principal) -> None:
+        pass
+
     def note_complaint_opened(self, complaint_id: str, *, at: datetime, by: Principal) -> None:
         self._complaint_opened(complaint_id=complaint_id, at=at, by=by)
 

@@ -10,7 +10,9 @@ from projections.encoding import actor, event_type, payload
 VIEW = "journey"
 
 #: Events that are bookkeeping of the store, not touchpoints of the customer.
-NOT_TOUCHPOINTS = {"Receipt.Received", "Order.ComplaintOpened", "Order.ComplaintClosed"}
+NOT_TOUCHPOINTS = {
+    "Receipt.Received", "Order.ComplaintOpened", "Order.ComplaintClosed", "Order.HoldsConsulted",
+}
 
 
 def project(batch: Batch, event: Any, position: int) -> None:

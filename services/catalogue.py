@@ -48,8 +48,9 @@ DEPARTMENT_EVENTS = [
     ("POST /invoices/{id}/corrected-invoices", "Invoice.CorrectedInvoiceIssued", "amount?, due_date?, note?"),
     ("POST /invoices/{id}/disputes", "Invoice.DisputeOpened", "reason"),
     ("POST /invoices/{id}/dispute-resolution", "Invoice.DisputeResolved", "resolution"),
-    ("POST /invoices/{id}/dunning", "Invoice.DunningLevelReached", "level (1, 2, 3 = final notice)"),
-    ("POST /invoices/{id}/collection", "Invoice.HandedToCollection", ""),
+    ("POST /invoices/{id}/dunning", "Invoice.DunningLevelReached (+ Order.HoldsConsulted)",
+     "level (1, 2, 3 = final notice)"),
+    ("POST /invoices/{id}/collection", "Invoice.HandedToCollection (+ Order.HoldsConsulted)", ""),
     ("POST /complaints/{id}/answers", "Complaint.Answered", "text"),
     ("POST /complaints/{id}/resolution", "Complaint.Resolved (+ Order.ComplaintClosed)", "note"),
 ]
@@ -95,7 +96,9 @@ def render() -> str:
     lines += [f"| `{e}` | `{s}` | {d} |" for e, s, d in DEPARTMENT_EVENTS]
     lines += ["", "Every stored event also records `at` (business time) and `by` (the acting principal: "
               "department, user, or integrator source). `Receipt.Received` records each admitted "
-              "CloudEvent's (source, id) and content digest; it is bookkeeping, not a touchpoint.", ""]
+              "CloudEvent's (source, id) and content digest; it is bookkeeping, not a touchpoint, as are "
+              "the Order's `ComplaintOpened`, `ComplaintClosed` and `HoldsConsulted`, which keep "
+              "the hold rule's complaint facts consistent across concurrent writers.", ""]
     return "\n".join(lines)
 
 

@@ -164,26 +164,26 @@ def _(cmd: c.ResolveDispute, uow: UnitOfWork, ctx: Context) -> Events:
     return uow.record(invoice)
 
 
-def _open_complaints(uow: UnitOfWork, invoice: Invoice) -> list[str]:
-    return list(uow.get(Order, invoice.order_id).open_complaints)
-
-
 @handle.register
 def _(cmd: c.DunInvoice, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id)
+    order = uow.get(Order, invoice.order_id)
     invoice.reach_next_dunning_level(
-        open_complaints=_open_complaints(uow, invoice), policy=ctx.policy, at=ctx.at, by=ctx.by
+        open_complaints=list(order.open_complaints), policy=ctx.policy, at=ctx.at, by=ctx.by
     )
-    return uow.record(invoice)
+    order.note_holds_consulted(invoice.invoice_id, at=ctx.at, by=ctx.by)
+    return uow.record(invoice, order)
 
 
 @handle.register
 def _(cmd: c.HandToCollection, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id)
+    order = uow.get(Order, invoice.order_id)
     invoice.hand_to_collection(
-        open_complaints=_open_complaints(uow, invoice), policy=ctx.policy, at=ctx.at, by=ctx.by
+        open_complaints=list(order.open_complaints), policy=ctx.policy, at=ctx.at, by=ctx.by
     )
-    return uow.record(invoice)
+    order.note_holds_consulted(invoice.invoice_id, at=ctx.at, by=ctx.by)
+    return uow.record(invoice, order)
 
 
 @handle.register
