@@ -3,6 +3,7 @@ the raw stream, and fresh read stores over the same event store."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,6 +16,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from domain import commands as c
+from domain.errors import DomainError
 from domain.values import Department, Money, OrderLine, Principal
 from projections.batch import Batch, ReadStore
 from projections.views import VIEWS, fold
@@ -97,13 +99,18 @@ def fold_in_memory(journey: Journey) -> Batch:
 def fresh_read_store(journey: Journey, name: str, directory: Path) -> ReadStore:
     """A new, empty read store of the same kind, over the same event store: SQLite in a file
     of its own in ``directory``, PostgreSQL in tables prefixed ``name`` in the same database.
-    Close it with ``store.datastore.close()``."""
+    Close it with ``store.close()``."""
     location = journey.location
     env = dict(location.views_env)
     if not location.is_postgres:
         env["SQLITE_DBNAME"] = str(directory / f"{name}.views.sqlite")
     factory = InfrastructureFactory.construct(Environment(name, env))
-    return factory.tracking_recorder(type(journey.store))  # type: ignore[return-value]
+    store = factory.tracking_recorder(type(journey.store))
+    if location.is_postgres:
+        # Let the pool's threads open its connections now, not later during a test's (say
+        # hypothesis's) own work: they jitter expiry dates with the global random module.
+        store.datastore.pool.wait()  # type: ignore[attr-defined]
+    return store  # type: ignore[return-value]
 
 
 def dump(store: ReadStore, customers: list[str], app_name: str = "journey") -> dict[str, Any]:
@@ -113,7 +120,7 @@ def dump(store: ReadStore, customers: list[str], app_name: str = "journey") -> d
     return {
         "position": everything.position,
         "docs": {(v, k): d for v, k, d in everything.docs},
-        "entries": {cid: store.read(app_name, cid, ("journey",)).entries for cid in customers},
+        "entries": {cid: store.read(app_name, cid, ("journey",), entries=True).entries for cid in customers},
     }
 
 
@@ -126,3 +133,65 @@ def dump_batch(batch: Batch, customers: list[str]) -> dict[str, Any]:
         },
     }
 
+
+def eventful_history(journey: Journey, clock: FixedClock) -> dict[str, list[str]]:
+    """A history of two customers touching every view: detailed-invoice requests, deferrals, a
+    dispute, complaints, payments, refused and allowed dunning, over three months (~50 events).
+    Returns each customer's order and invoice ids."""
+    run, service = journey.service.execute, journey.service
+
+    def dun(invoice: str) -> None:
+        with contextlib.suppress(DomainError):
+            run(c.DunInvoice(invoice), BILLING)
+
+    # 1. Two customers with orders and invoices (c2's arrive from the shop as one batch).
+    customer_with_invoice(journey, "c1", "o1", "i1", "100", date(2024, 1, 15))
+    run(c.PlaceOrder("c1", "o2", lines("toys"), "EUR"), SALES)
+    run(c.IssueInvoice("c1", "i2", "o2", eur(50), date(2024, 1, 10)), BILLING)
+    service.ingest([
+        submission("s-1", c.RegisterCustomer("c2", "Bob", "bob@example.com")),
+        submission("s-2", c.PlaceOrder("c2", "o3", lines("garden"), "EUR")),
+        submission("s-3", c.IssueInvoice("c2", "i3", "o3", eur(80), date(2024, 1, 20))),
+        submission("s-4", c.PlaceOrder("c2", "o4", lines("books", "toys"), "EUR")),
+        submission("s-5", c.IssueInvoice("c2", "i4", "o4", eur(40), date(2024, 1, 20))),
+        submission("s-6", c.ShipOrder("c2", "o3")),
+        submission("s-7", c.DeliverOrder("c2", "o3")),
+    ])
+    # 2. Support makes promises; the shop reports a partial payment.
+    run(c.RequestDetailedInvoice("c1", "i1", "itemise the garden tools"), SUPPORT)
+    run(c.GrantDeferral("c1", "i2", date(2024, 2, 10), "waiting for salary"), SUPPORT)
+    run(c.FileComplaint("c2", "k1", "o3", "garden", "the hose leaks"), SUPPORT)
+    run(c.AnswerComplaint("c2", "k1", "a replacement is on its way"), SUPPORT)
+    run(c.ChangeContactDetails("c1", phone="+49 30 1234"), SALES)
+    service.ingest([submission("s-8", c.ReceivePayment("c1", "i1", eur(30)))])
+    # 3. Overdue: holds refuse dunning; a corrected invoice lifts the first hold.
+    clock.set(datetime(2024, 1, 25, 9, tzinfo=UTC))
+    for invoice in ("i1", "i2", "i3", "i4"):
+        dun(invoice)
+    run(c.IssueCorrectedInvoice("c1", "i1", eur(90), None, "itemised"), BILLING)
+    dun("i1")
+    run(c.OpenDispute("c1", "i1", "the garden tools were never delivered"), SUPPORT)
+    # 4. Later: the deferral expired, the dispute and the complaint are resolved.
+    clock.set(datetime(2024, 2, 15, 9, tzinfo=UTC))
+    for invoice in ("i1", "i2", "i3", "i4"):
+        dun(invoice)
+    run(c.ResolveDispute("c1", "i1", "delivered late"), SUPPORT)
+    run(c.ResolveComplaint("c2", "k1", "replaced"), SUPPORT)
+    run(c.FileComplaint("c1", "k2", "o2", "toys", "wrong colour"), SUPPORT)
+    for invoice in ("i1", "i2", "i3"):
+        dun(invoice)
+    service.ingest([
+        submission("s-9", c.ReceivePayment("c2", "i3", eur(80))),
+        submission("s-10", c.ReceivePayment("c2", "i4", eur(15))),
+    ])
+    run(c.CancelOrder("c1", "o2", "changed mind"), SALES)
+    # 5. The rest of i4 stays unpaid: final notice, then collection once the interval passed.
+    run(c.ShipOrder("c1", "o1"), SALES)
+    clock.set(datetime(2024, 3, 20, 9, tzinfo=UTC))
+    dun("i4")
+    with contextlib.suppress(DomainError):
+        run(c.HandToCollection("i4"), BILLING)  # refused: the final notice was sent today
+    clock.set(datetime(2024, 4, 5, 9, tzinfo=UTC))
+    run(c.HandToCollection("i4"), BILLING)
+    run(c.DeliverOrder("c1", "o1"), SALES)
+    return {"c1": ["o1", "o2", "i1", "i2"], "c2": ["o3", "o4", "i3", "i4"]}

@@ -3,16 +3,20 @@ durability, on SQLite and PostgreSQL alike (one body per test, the ``database_ur
 
 from __future__ import annotations
 
-from datetime import date
+import contextlib
+from datetime import UTC, date, datetime
 
 import pytest
 
 from domain import commands as c
 from domain.complaint import Complaint
+from domain.errors import DomainError
 from domain.invoice import Invoice
 from domain.order import Order
+from services.clock import FixedClock
 from services.journey import ConflictError, RejectedError
 from tests.integration.helpers import (
+    BILLING,
     SUPPORT,
     customer_with_invoice,
     eur,
@@ -53,10 +57,13 @@ def test_every_accepted_touchpoint_gets_a_strictly_increasing_position(journey):
 
     assert positions == sorted(set(positions))
     assert positions[0] >= 1
-    assert journey.service.head() == max(p for _, p in stream(journey))
-    stored = dict((p, e) for e, p in stream(journey))
-    assert type(stored[positions[0]]).__qualname__ == "Customer.Registered"
-    assert type(stored[positions[4]]).__qualname__ == "Complaint.Filed"
+    assert journey.service.head() == max(p for _, p in stream(journey)) == positions[-1]
+    # A write answers the position of its last event: a read there reflects all of it.
+    stored = {p: type(e).__qualname__ for e, p in stream(journey)}
+    assert stored[positions[0]] == "Customer.Registered"
+    assert stored[positions[4] - 1] == "Complaint.Filed"
+    assert stored[positions[4]] == "Order.ComplaintOpened"
+    assert {stored[p] for p in positions[5:]} == {"Receipt.Received"}
 
 
 def test_a_batch_is_stored_atomically_in_the_order_sent(journey):
@@ -65,9 +72,9 @@ def test_a_batch_is_stored_atomically_in_the_order_sent(journey):
     accepted = journey.service.ingest(_new_customer_batch("c1"))
 
     assert [a.duplicate for a in accepted] == [False] * 5
-    assert [a.position for a in accepted] == sorted(a.position for a in accepted)
-    assert accepted[0].position == head + 1
-    # Each touchpoint is followed by its receipt; a complaint also notes itself on the order.
+    assert [a.position for a in accepted] == [head + 2, head + 4, head + 6, head + 8, head + 11]
+    # Each touchpoint is followed by its receipt (the position answered); a complaint also
+    # notes itself on the order.
     assert event_names(journey, head) == [
         "Customer.Registered", "Receipt.Received",
         "Order.Placed", "Receipt.Received",
@@ -99,6 +106,21 @@ def test_a_batch_with_one_rejected_touchpoint_stores_nothing(journey):
     # No receipt was kept either: the valid touchpoints are new when sent again.
     again = journey.service.ingest([batch[0], batch[1], batch[3]])
     assert [a.duplicate for a in again] == [False, False, False]
+
+
+def test_a_touchpoint_creating_what_is_already_stored_is_rejected_not_a_conflict(journey):
+    customer_with_invoice(journey)
+    head = journey.service.head()
+    batch = [
+        submission("e1", c.ReceivePayment("c1", "i1", eur(10))),
+        submission("e2", c.RegisterCustomer("c1", "Ann again", "ann@example.com")),
+    ]
+
+    with pytest.raises(RejectedError) as rejected:
+        journey.service.ingest(batch)
+
+    assert (rejected.value.index, rejected.value.error.code) == (1, "customer-exists")
+    assert journey.service.head() == head
 
 
 def test_a_rule_broken_late_in_a_batch_rejects_touchpoints_that_depend_on_earlier_ones(journey):
@@ -198,6 +220,48 @@ def test_positions_and_aggregates_survive_reopening(database_url):
         [retry] = journey.service.ingest([payment])
         assert (retry.position, retry.duplicate) == (paid.position, True)
         written = journey.service.execute(c.ResolveComplaint("c1", "k1", "replaced"), SUPPORT)
-        assert written.position == head + 1 > complaint.position
+        assert written.position == head + 2  # Complaint.Resolved, Order.ComplaintClosed
+        assert complaint.position == head  # the complaint was the last write before closing
     finally:
         journey.close()
+
+
+def test_closing_a_journey_closes_its_read_store_too(database_url):
+    journey = open_journey(database_url)
+    customer_with_invoice(journey)
+    journey.projector.catch_up()
+
+    journey.close()
+
+    assert journey.service.app.recorder.datastore.pool.closed
+    assert journey.store.datastore.pool.closed
+
+
+def test_a_dunning_step_is_not_recorded_over_a_complaint_filed_by_another_process(database_url, monkeypatch):
+    # 1. Two processes' worth of journeys on one store; the invoice is overdue and without holds.
+    clock = FixedClock(datetime(2024, 2, 1, 9, tzinfo=UTC))
+    billing, support = open_journey(database_url, clock), open_journey(database_url, clock)
+    try:
+        customer_with_invoice(billing, due=date(2024, 1, 15))
+        dun = Invoice.reach_next_dunning_level
+
+        def dun_after_the_complaint(invoice, **kwargs):
+            # 2. Support files a complaint on the invoiced order after billing loaded the
+            #    invoice and the order's open complaints, before billing saves the step.
+            monkeypatch.setattr(Invoice, "reach_next_dunning_level", dun)
+            support.service.execute(c.FileComplaint("c1", "k1", "o1", "books", "torn"), SUPPORT)
+            return dun(invoice, **kwargs)
+
+        monkeypatch.setattr(Invoice, "reach_next_dunning_level", dun_after_the_complaint)
+
+        # 3. The dunning step must now be refused or fail as a conflict; never recorded.
+        with contextlib.suppress(ConflictError, DomainError):
+            billing.service.execute(c.DunInvoice("i1"), BILLING)
+
+        names = event_names(billing)
+        if "Complaint.Filed" not in names:  # not the failure expected: the set-up did not work
+            raise RuntimeError("the complaint was not filed between load and save")
+        assert "Invoice.DunningLevelReached" not in names[names.index("Complaint.Filed") :]
+    finally:
+        billing.close()
+        support.close()
