@@ -14,7 +14,7 @@ from domain.errors import CurrencyMismatchError, DomainError
 JOURNEY_NAMESPACE = uuid.UUID("6f0c1f5e-6a53-4a8e-9f37-6a1f2f9c0b51")
 
 
-@lru_cache(maxsize=65_536)  # a batch computes the same ids several times; uuid5 hashes each time
+@lru_cache(maxsize=4096)  # a batch computes the same ids several times; bounded: memory stays flat
 def aggregate_id(kind: str, natural_id: str) -> uuid.UUID:
     """The stable id of the aggregate of ``kind`` known outside as ``natural_id``."""
     return uuid.uuid5(JOURNEY_NAMESPACE, f"{kind}:{natural_id}")
