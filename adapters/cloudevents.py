@@ -80,6 +80,8 @@ def _load_json(body: bytes) -> Any:
         return json.loads(body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CloudEventError(400, "malformed-json", f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise CloudEventError(400, "malformed-json", "the body nests JSON too deeply") from None
 
 
 def to_submission(raw: Any, index: int | None = None) -> Submission:

@@ -94,7 +94,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+        code = {400: "malformed-body", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
             error.status_code, "http-error"
         )
         return problem(error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))

@@ -23,7 +23,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def client(database_url: str, clock: FixedClock) -> Iterator[TestClient]:
     """The API, projecting in-process, on a fresh SQLite or PostgreSQL store."""
-    settings = Settings(database_url=database_url, max_body_bytes=64 * 1024, read_wait_seconds=5)
+    settings = Settings(database_url=database_url, max_body_bytes=256 * 1024, read_wait_seconds=5)
     journey = bootstrap(settings, clock)
     with TestClient(create_app(journey=journey)) as test_client:
         yield test_client

@@ -76,7 +76,9 @@ def test_a_batch_with_one_bad_event_stores_none_of_it(client: TestClient) -> Non
 
 def test_malformed_json_oversized_bodies_and_unknown_media_types_are_refused(client: TestClient) -> None:
     assert_problem(client.post("/events", content=b"{not json", headers=CE), 400, "malformed-json")
-    big = {**CUSTOMER, "data": {"name": "x" * 70_000, "email": "ann@example.org"}}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert_problem(client.post("/events", content=deep, headers=BATCH), 400, "malformed-json")
+    big = {**CUSTOMER, "data": {"name": "x" * 300_000, "email": "ann@example.org"}}
     assert_problem(client.post("/events", content=json.dumps(big), headers=CE), 413, "payload-too-large")
     assert_problem(client.post("/events", content=b"<xml/>", headers={"Content-Type": "text/xml"}), 415,
                    "unsupported-media-type")
