@@ -12,8 +12,12 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from domain import commands as c
 from domain.values import Money, OrderLine
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+#: Identifiers: no control characters (PostgreSQL text cannot hold NUL, and none belongs in an id).
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+#: Free text: line breaks and tabs, but no other control characters.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$"
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True, pattern=TEXT_PATTERN)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=ID_PATTERN)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=4)]
 
@@ -47,7 +51,7 @@ class ContactDetailsChanged(Schema):
     """The customer changed e-mail, phone or address."""
 
     email: EmailStr | None = None
-    phone: Annotated[str, StringConstraints(min_length=3, max_length=40)] | None = None
+    phone: Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=ID_PATTERN)] | None = None
     address: Text | None = None
 
     def command(self, subject: str) -> c.Command:

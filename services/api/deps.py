@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 
+from adapters.schemas import ID_PATTERN
 from domain.values import Department, Principal
 from services.api.problems import ProblemError
 from services.bootstrap import Journey
@@ -17,7 +18,7 @@ def get_journey(request: Request) -> Journey:
 
 def get_principal(
     x_department: Annotated[str | None, Header(description="billing, support, sales, marketing, integrator or auditor")] = None,
-    x_user: Annotated[str | None, Header(max_length=200)] = None,
+    x_user: Annotated[str | None, Header(max_length=200, pattern=ID_PATTERN)] = None,
 ) -> Principal:
     """The acting department (X-Department) and user (X-User), recorded on every event."""
     if x_department is None:
@@ -38,3 +39,6 @@ MinPosition = Annotated[
     int | None,
     Query(ge=0, description="wait (bounded) until the view reflects at least this position"),
 ]
+
+#: An identifier in a path: the same rule as identifiers in events.
+PathId = Annotated[str, Path(min_length=1, max_length=200, pattern=ID_PATTERN)]

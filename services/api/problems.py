@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from eventsourcing.persistence import OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,10 +20,12 @@ from domain.errors import (
     UnknownError,
 )
 from projections.encoding import jsonable
+from services.api.limits import BodyTooLargeError
 from services.journey import ConflictError, RejectedError
 from services.reads import NotCaughtUpError
 
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class ProblemError(Exception):
@@ -92,8 +96,21 @@ def install(app: FastAPI) -> None:
         status = 400 if code == "malformed-json" else 422
         return problem(status, code, "the request is invalid", errors=errors)
 
+    @app.exception_handler(OperationalError)
+    def _unavailable(_: Request, error: OperationalError) -> JSONResponse:
+        log.warning("store unavailable: %s", error)
+        return problem(503, "store-unavailable", "the store is busy or unreachable; retry",
+                       headers={"Retry-After": "1"})
+
+    @app.exception_handler(Exception)
+    def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return problem(500, "internal-error", "an unexpected error occurred; nothing was stored")
+
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        if isinstance(error.__cause__, BodyTooLargeError):  # a chunked body over the limit
+            return problem(413, "payload-too-large", "the body exceeds the configured limit")
         code = {400: "malformed-body", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
             error.status_code, "http-error"
         )

@@ -54,6 +54,6 @@ class Accepted(BaseModel):
 
 
 class IngestResult(BaseModel):
-    position: int = Field(description="position of the (first) event")
+    position: int = Field(description="the highest position of the batch: a read there reflects all of it")
     positions: list[int]
     results: list[Accepted]

@@ -31,13 +31,15 @@ _BODY_DOC = {
     description="Types: " + ", ".join(sorted(EVENT_TYPES)) + ". See docs/events.md for each data schema.",
 )
 async def publish(request: Request, journey: JourneyDep) -> IngestResult:
+    """Read the body (async), then parse and store it in the thread pool (both synchronous)."""
     body = await request.body()
-    submissions = cloudevents.read_request(request.headers.get("content-type", ""), request.headers, body)
+    submissions = await run_in_threadpool(
+        cloudevents.read_request, request.headers.get("content-type", ""), request.headers, body
+    )
     accepted = await run_in_threadpool(journey.service.ingest, submissions)
     results = [
         Accepted(id=s.event_id, source=s.source, position=a.position, duplicate=a.duplicate)
         for s, a in zip(submissions, accepted, strict=True)
     ]
-    return IngestResult(
-        position=results[0].position, positions=[r.position for r in results], results=results
-    )
+    positions = [r.position for r in results]
+    return IngestResult(position=max(positions), positions=positions, results=results)

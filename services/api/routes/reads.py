@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from services.api.deps import JourneyDep, MinPosition
+from services.api.deps import JourneyDep, MinPosition, PathId
 
 router = APIRouter(tags=["departments"])
 
@@ -18,22 +18,22 @@ def _positioned(response: Response, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/customers/{customer_id}/journey", summary="Every touchpoint of a customer, in stream order")
-def journey_of(customer_id: str, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+def journey_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
     return _positioned(response, journey.reads.journey(customer_id, min_position))
 
 
 @router.get("/customers/{customer_id}/billing", summary="Billing's view: invoices, balance, dunning, holds")
-def billing_of(customer_id: str, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+def billing_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
     return _positioned(response, journey.reads.billing(customer_id, min_position))
 
 
 @router.get("/customers/{customer_id}/support", summary="Support's view: complaints, promises, requests")
-def support_of(customer_id: str, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+def support_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
     return _positioned(response, journey.reads.support(customer_id, min_position))
 
 
 @router.get("/customers/{customer_id}/views", summary="Billing and support at one and the same position")
-def views_of(customer_id: str, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+def views_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
     return _positioned(response, journey.reads.views(customer_id, min_position))
 
 
