@@ -35,9 +35,7 @@ class DunningRefusedError(DomainError):
 
 
 class UnknownError(DomainError):
-    """A command names an aggregate that was never recorded."""
-
-    code = "unknown"
+    """A command names an aggregate that was never recorded; ``code`` is ``unknown-<kind>``."""
 
     def __init__(self, kind: str, natural_id: str) -> None:
         self.kind = kind

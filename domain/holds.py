@@ -69,17 +69,35 @@ class Refusal:
     hold: Hold | None = field(default=None)
 
 
+DETAILED_REQUEST = "detailed invoice requested"
+
+
+def is_settled(balance: Decimal) -> bool:
+    """Nothing is owed any more."""
+    return balance <= 0
+
+
+def is_overdue(due_date: date, today: date) -> bool:
+    """Payment is late: the due date has passed (the due date itself is still on time)."""
+    return today > due_date
+
+
+def deferral_active(until: date, today: date) -> bool:
+    """A deferral holds until and including its last day."""
+    return today <= until
+
+
 def active_holds(standing: InvoiceStanding, today: date) -> list[Hold]:
     """Every hold active on ``today``: unanswered detailed-invoice requests, deferrals not yet
     expired, an open dispute, open complaints on the invoiced order."""
     holds = [
-        Hold(HoldKind.DETAILED_INVOICE_REQUESTED, note or "detailed invoice requested")
+        Hold(HoldKind.DETAILED_INVOICE_REQUESTED, note)
         for note in standing.open_detailed_requests
     ]
     holds += [
         Hold(HoldKind.PAYMENT_DEFERRAL, f"{d.reason} (granted by {d.granted_by})", d.until)
         for d in standing.deferrals
-        if today <= d.until
+        if deferral_active(d.until, today)
     ]
     if standing.open_dispute is not None:
         holds.append(Hold(HoldKind.DISPUTE, standing.open_dispute))
@@ -93,11 +111,11 @@ def dunning_refusals(
     """Every reason the next dunning step (or, with ``hand_off``, the collection hand-off)
     is refused on ``today``; an empty list means it is allowed."""
     refusals: list[Refusal] = []
-    if standing.balance <= 0:
+    if is_settled(standing.balance):
         refusals.append(Refusal("settled", "the invoice is paid"))
     if standing.handed_to_collection:
         refusals.append(Refusal("handed-to-collection", "the invoice is already with collection"))
-    if today <= standing.due_date:
+    if not is_overdue(standing.due_date, today):
         refusals.append(Refusal("not-due", f"the invoice is not overdue before {standing.due_date}"))
     if hand_off and standing.dunning_level < FINAL_DUNNING_LEVEL:
         refusals.append(

@@ -8,7 +8,14 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, DunningRefusedError, InvalidTransitionError
-from domain.holds import Deferral, DunningPolicy, InvoiceStanding, dunning_refusals
+from domain.holds import (
+    DETAILED_REQUEST,
+    Deferral,
+    DunningPolicy,
+    InvoiceStanding,
+    dunning_refusals,
+    is_settled,
+)
 from domain.values import Money, Principal, aggregate_id
 
 
@@ -92,7 +99,7 @@ class Invoice(Aggregate):
 
     @event("DetailedInvoiceRequested")
     def _detailed_invoice_requested(self, note: str | None, at: datetime, by: Principal) -> None:
-        self.open_detailed_requests.append(note or "detailed invoice requested")
+        self.open_detailed_requests.append(note or DETAILED_REQUEST)
 
     def issue_corrected_invoice(
         self,
@@ -159,7 +166,7 @@ class Invoice(Aggregate):
     # Decisions guarded by the hold rule ---------------------------------------------------
 
     def check_open(self, step: str) -> None:
-        if self.balance.amount <= 0:
+        if is_settled(self.balance.amount):
             raise InvalidTransitionError(f"invoice {self.invoice_id} is paid; cannot be {step}")
 
     def check_dunning_allowed(

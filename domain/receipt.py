@@ -39,6 +39,6 @@ class Receipt(Aggregate):
         self.event_id = event_id
         self.type = type
         self.digest = digest
-        #: The aggregate event the CloudEvent became, to answer a retry with its position.
+        #: The aggregate event the CloudEvent became, for auditors tracing an integration.
         self.touchpoint_id = touchpoint_id
         self.touchpoint_version = touchpoint_version

@@ -8,8 +8,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from domain.holds import DETAILED_REQUEST
 from projections.batch import Batch
-from projections.encoding import jsonable
+from projections.encoding import event_type, jsonable
 
 VIEW = "billing"
 
@@ -17,7 +18,7 @@ VIEW = "billing"
 def project(batch: Batch, event: Any, position: int) -> None:
     """Fold one event into billing's documents (no I/O; updates the batch's working set)."""
     key = event.originator_id.hex
-    name = type(event).__qualname__
+    name = event_type(event)
     if name == "Invoice.Issued":
         batch.put(VIEW, key, {
             "kind": "invoice", "customer_id": event.customer_id, "invoice_id": event.invoice_id,
@@ -45,7 +46,7 @@ def project(batch: Batch, event: Any, position: int) -> None:
 def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911
     match name:
         case "Invoice.DetailedInvoiceRequested":
-            doc["open_detailed_requests"].append(e.note or "detailed invoice requested")
+            doc["open_detailed_requests"].append(e.note or DETAILED_REQUEST)
         case "Invoice.CorrectedInvoiceIssued":
             doc["open_detailed_requests"] = []
             doc["corrections"] += 1

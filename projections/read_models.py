@@ -13,7 +13,10 @@ from domain.holds import (
     DunningPolicy,
     InvoiceStanding,
     active_holds,
+    deferral_active,
     dunning_refusals,
+    is_overdue,
+    is_settled,
 )
 from projections.batch import Doc, Snapshot
 from projections.encoding import jsonable
@@ -52,7 +55,11 @@ def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, polic
     facts = standing(invoice, open_complaints)
     refusals = dunning_refusals(facts, today, policy)
     may_hand_off = not dunning_refusals(facts, today, policy, hand_off=True)
-    status = "paid" if facts.balance <= 0 else ("overdue" if today > facts.due_date else "open")
+    status = (
+        "paid" if is_settled(facts.balance)
+        else "overdue" if is_overdue(facts.due_date, today)
+        else "open"
+    )
     return {
         "invoice_id": invoice["invoice_id"],
         "order_id": invoice["order_id"],
@@ -116,7 +123,7 @@ def support_view(snapshot: Snapshot, today: date) -> Doc:
         by_group[complaint["product_group"]].append(complaint)
     invoices = snapshot.of("support", "invoice")
     promises = [
-        {**p, "invoice_id": i["invoice_id"], "active": today <= date.fromisoformat(p["until"])}
+        {**p, "invoice_id": i["invoice_id"], "active": deferral_active(date.fromisoformat(p["until"]), today)}
         for i in invoices
         for p in i["promises"]
     ]
@@ -139,7 +146,7 @@ def support_view(snapshot: Snapshot, today: date) -> Doc:
                 "order_id": i["order_id"],
                 "outstanding": i["outstanding"],
                 "currency": i["currency"],
-                "status": "paid" if Decimal(i["outstanding"]) <= 0 else "open",
+                "status": "paid" if is_settled(Decimal(i["outstanding"])) else "open",
             }
             for i in invoices
         ],

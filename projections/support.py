@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from projections.batch import Batch
-from projections.encoding import actor, payload
+from projections.encoding import actor, event_type, payload
 
 VIEW = "support"
 
@@ -19,7 +19,7 @@ def _history(e: Any, name: str) -> dict[str, Any]:
 def project(batch: Batch, event: Any, position: int) -> None:
     """Fold one event into support's documents (no I/O; updates the batch's working set)."""
     key = event.originator_id.hex
-    name = type(event).__qualname__
+    name = event_type(event)
     if name == "Complaint.Filed":
         batch.put(VIEW, key, {
             "kind": "complaint", "customer_id": event.customer_id,
