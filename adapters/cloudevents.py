@@ -23,7 +23,6 @@ from domain.commands import Command
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 JSON = "application/json"
-_CE_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema")
 
 
 @dataclass(frozen=True)
@@ -124,10 +123,12 @@ def to_submission(raw: Any, index: int | None = None) -> Submission:
 
 
 def read_structured(body: bytes) -> Submission:
+    """Structured mode: the body is one CloudEvent."""
     return to_submission(_load_json(body))
 
 
 def read_batch(body: bytes) -> list[Submission]:
+    """Batched mode: the body is a JSON array of CloudEvents."""
     raw = _load_json(body)
     if not isinstance(raw, list) or not raw:
         raise CloudEventError(422, "invalid-batch", "a batch must be a non-empty JSON array of CloudEvents")

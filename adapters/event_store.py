@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +55,8 @@ def locate(url: str) -> StoreLocation:
             "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "postgres",
             "POSTGRES_HOST": parts.hostname or "localhost",
             "POSTGRES_PORT": str(parts.port or 5432),
-            "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
-            "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "10",
         }

@@ -14,7 +14,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
 from projections.batch import Batch, Doc, Fold, Positioned, Snapshot
@@ -136,9 +136,6 @@ class ViewTables:
 class SQLiteReadStore(ViewTables, SQLiteTrackingRecorder):
     """The department views in their own SQLite file (the event store's sibling). The first
     statement of ``project`` is a write, so the transaction holds SQLite's write lock."""
-
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
 
     def construct_create_table_statements(self) -> list[str]:
         return [

@@ -11,6 +11,9 @@ from __future__ import annotations
 import pstats
 import sys
 from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = f"{Path(__file__).resolve().parents[1]}/"  # shown paths are relative to the project
 
 Key = tuple[str, int, str]
 
@@ -80,9 +83,10 @@ def summary(path: str, top: int = 12) -> str:
                             lines.append(f"  {clabel:<62} {cv[3]:7.2f} {cv[3] / total:6.1%}")
     lines.append(f"  top {top} by own time:")
     for key, v in sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]:
-        where = key[2] if key[0] == "~" else f"{key[0].split('site-packages/')[-1].split('/work/main/')[-1]}:{key[1]}({key[2]})"
+        where = key[2] if key[0] == "~" else f"{key[0].split('site-packages/')[-1].removeprefix(ROOT)}:{key[1]}({key[2]})"
         lines.append(f"    {v[2]:6.2f} s {v[2] / total:6.1%}  {where}")
     return "\n".join(lines)
+
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from services.settings import get_settings
 
 
 def serve(args: argparse.Namespace) -> None:
+    """Serve the HTTP API (projecting in-process unless JOURNEY_PROJECT_IN_PROCESS=false)."""
     import uvicorn
 
     from services.api.app import create_app
@@ -36,13 +37,16 @@ def project(_: argparse.Namespace) -> None:
 
 
 def demo(args: argparse.Namespace) -> None:
+    """Load the demo data and catch the views up."""
     from services.bootstrap import bootstrap
-    from services.demo import load_demo
+    from services.demo import DemoAlreadyLoadedError, load_demo
 
     journey = bootstrap(get_settings())
     try:
         summary = load_demo(journey, customers=args.customers, seed=args.seed)
         position = journey.projector.catch_up()
+    except DemoAlreadyLoadedError as error:
+        raise SystemExit(f"demo not loaded: {error}") from None
     finally:
         journey.close()
     print(f"demo loaded: {summary}; views at position {position}")

@@ -28,6 +28,10 @@ CATALOGUE = [
 ]
 
 
+class DemoAlreadyLoadedError(Exception):
+    """The store holds the demo from another day; loading it again would contradict it."""
+
+
 class _Events:
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
@@ -119,7 +123,10 @@ def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str
             accepted = journey.service.ingest(submissions[start : start + 250])
             stored += sum(not a.duplicate for a in accepted)
     except ConflictError:
-        return {"touchpoints": len(submissions), "stored": 0, "dunned": 0}
+        raise DemoAlreadyLoadedError(
+            "the demo was loaded on another day (its events carry that day's times); "
+            "load it into a fresh store, or set JOURNEY_CLOCK to that day"
+        ) from None
     if not stored:  # loaded before: the department actions were taken then
         return {"touchpoints": len(submissions), "stored": 0, "dunned": 0}
     support = Principal(Department.SUPPORT, user="sam")

@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, OperationalError
+from eventsourcing.persistence import OperationalError
 from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import get_topic
 
@@ -51,10 +51,8 @@ class Projector:
             if not page:
                 return position
             events = [(decode(n), n.id) for n in page if n.topic not in SKIPPED]
-            try:
-                position = self.store.project(self.app.name, events, fold, page[-1].id)
-            except IntegrityError:  # another projector got there first; carry on after it
-                position = self.position()
+            # Another projector may have got further meanwhile: project answers where it is.
+            position = self.store.project(self.app.name, events, fold, page[-1].id)
 
 
 class ProjectorThread:

@@ -18,7 +18,7 @@ class Settings(BaseSettings):
         "sqlite:///var/journey.sqlite",
         description="sqlite:///path/file.sqlite (embedded default) or postgresql://user:pass@host:port/db",
     )
-    dunning_min_interval_days: int = Field(14, ge=0)
+    dunning_min_interval_days: int = Field(14, ge=0, le=3650)
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
     read_wait_seconds: float = Field(5.0, ge=0, description="longest wait for ?min_position")
     project_in_process: bool = Field(True, description="run the projector inside the API process")

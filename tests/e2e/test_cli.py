@@ -34,14 +34,20 @@ def wait_until(condition, timeout: float = 20.0) -> None:  # noqa: ANN001
 
 def test_demo_loads_the_story_and_generated_customers_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/demo.sqlite"
-    first = run_journey("demo", "--customers", "25", env=environment(url))
+    day = "2026-03-10T09:00:00+00:00"
+    # 1. The first load stores the demo; a second on the same day stores nothing.
+    first = run_journey("demo", "--customers", "25", env=environment(url, JOURNEY_CLOCK=day))
     assert first.returncode == 0, first.stderr
     assert "'stored': 0" not in first.stdout
-    again = run_journey("demo", "--customers", "25", env=environment(url))
+    again = run_journey("demo", "--customers", "25", env=environment(url, JOURNEY_CLOCK=day))
     assert again.returncode == 0, again.stderr
     assert "'stored': 0" in again.stdout
+    # 2. On another day the demo's events would contradict the stored ones: refused, said so.
+    later = run_journey("demo", "--customers", "25", env=environment(url, JOURNEY_CLOCK="2026-03-11T09:00:00+00:00"))
+    assert later.returncode != 0
+    assert "demo not loaded" in later.stderr
 
-    journey = bootstrap(Settings(database_url=url))
+    journey = bootstrap(Settings(database_url=url, clock=day))
     try:
         billing = journey.reads.billing("hw-1001")
         assert {h["kind"] for h in billing["invoices"][0]["holds"]} == {"detailed-invoice-requested", "payment-deferral"}
