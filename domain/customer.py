@@ -45,7 +45,7 @@ class Customer(Aggregate):
         by: Principal,
     ) -> None:
         if email is None and phone is None and address is None:
-            raise DomainError("no contact detail to change")
+            raise DomainError("no contact detail to change", "nothing-to-change")
         self._contact_details_changed(email=email, phone=phone, address=address, at=at, by=by)
 
     @event("ContactDetailsChanged")

@@ -9,9 +9,15 @@ if TYPE_CHECKING:
 
 
 class DomainError(Exception):
-    """A command or fact breaks a rule of the domain; nothing is recorded."""
+    """A command or fact breaks a rule of the domain; nothing is recorded. ``code`` names the
+    rule for clients (problem+json ``code``)."""
 
     code = "domain-rule"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class CurrencyMismatchError(DomainError):

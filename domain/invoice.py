@@ -63,7 +63,7 @@ class Invoice(Aggregate):
         by: Principal,
     ) -> Invoice:
         if amount.amount <= 0:
-            raise DomainError("an invoice amount must be positive")
+            raise DomainError("an invoice amount must be positive", "invalid-amount")
         return cls(
             customer_id=customer_id,
             invoice_id=invoice_id,
@@ -114,7 +114,7 @@ class Invoice(Aggregate):
         if amount is not None:
             self.amount.check_same_currency(amount)
             if amount.amount <= 0:
-                raise DomainError("a corrected invoice amount must be positive")
+                raise DomainError("a corrected invoice amount must be positive", "invalid-amount")
         self._corrected_invoice_issued(amount=amount, due_date=due_date, note=note, at=at, by=by)
 
     @event("CorrectedInvoiceIssued")
@@ -128,7 +128,7 @@ class Invoice(Aggregate):
     def receive_payment(self, *, amount: Money, at: datetime, by: Principal) -> None:
         self.amount.check_same_currency(amount)
         if amount.amount <= 0:
-            raise DomainError("a payment must be positive")
+            raise DomainError("a payment must be positive", "invalid-amount")
         self._payment_received(amount=amount, at=at, by=by)
 
     @event("PaymentReceived")
@@ -138,7 +138,7 @@ class Invoice(Aggregate):
     def grant_deferral(self, *, until: date, reason: str, at: datetime, by: Principal) -> None:
         self.check_open("deferred")
         if until < at.date():
-            raise DomainError(f"a deferral must last until today or later, not {until}")
+            raise DomainError(f"a deferral must last until today or later, not {until}", "deferral-in-the-past")
         self._payment_deferral_granted(until=until, reason=reason, at=at, by=by)
 
     @event("PaymentDeferralGranted")

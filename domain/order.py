@@ -49,7 +49,7 @@ class Order(Aggregate):
         by: Principal,
     ) -> Order:
         if not lines:
-            raise DomainError("an order needs at least one line")
+            raise DomainError("an order needs at least one line", "empty-order")
         check_currency_code(currency)
         return cls(
             customer_id=customer_id, order_id=order_id, lines=lines, currency=currency, at=at, by=by
@@ -71,15 +71,16 @@ class Order(Aggregate):
         groups = sorted({line.product_group for line in self.lines})
         if product_group not in groups:
             raise DomainError(
-                f"order {self.order_id} has no {product_group!r} items; it has {', '.join(groups)}"
+                f"order {self.order_id} has no {product_group!r} items; it has {', '.join(groups)}",
+                "unknown-product-group",
             )
 
-    def _check_status(self, step: str, *allowed: str) -> None:
+    def check_status(self, step: str, *allowed: str) -> None:
         if self.status not in allowed:
             raise InvalidTransitionError(f"order {self.order_id} is {self.status}; cannot be {step}")
 
     def ship(self, *, at: datetime, by: Principal) -> None:
-        self._check_status("shipped", "placed")
+        self.check_status("shipped", "placed")
         self._shipped(at=at, by=by)
 
     @event("Shipped")
@@ -87,7 +88,7 @@ class Order(Aggregate):
         self.status = "shipped"
 
     def deliver(self, *, at: datetime, by: Principal) -> None:
-        self._check_status("delivered", "shipped")
+        self.check_status("delivered", "shipped")
         self._delivered(at=at, by=by)
 
     @event("Delivered")
@@ -95,7 +96,7 @@ class Order(Aggregate):
         self.status = "delivered"
 
     def cancel(self, *, reason: str | None, at: datetime, by: Principal) -> None:
-        self._check_status("cancelled", "placed")
+        self.check_status("cancelled", "placed")
         self._cancelled(reason=reason, at=at, by=by)
 
     @event("Cancelled")
@@ -104,13 +105,13 @@ class Order(Aggregate):
 
     def take_back(self, *, lines: list[OrderLine] | None, at: datetime, by: Principal) -> None:
         """Record a return of some lines, or of the whole order when ``lines`` is None."""
-        self._check_status("returned", "shipped", "delivered", "partially returned")
+        self.check_status("returned", "shipped", "delivered", "partially returned")
         if lines is not None and not lines:
-            raise DomainError("a return needs at least one line (or none given for the whole order)")
+            raise DomainError("a return needs at least one line (or none given for the whole order)", "empty-return")
         ordered = {line.sku for line in self.lines}
         unknown = sorted({line.sku for line in lines or []} - ordered)
         if unknown:
-            raise DomainError(f"order {self.order_id} has no line for {', '.join(unknown)}")
+            raise DomainError(f"order {self.order_id} has no line for {', '.join(unknown)}", "unknown-line")
         self._returned(lines=list(self.lines if lines is None else lines), whole=lines is None, at=at, by=by)
 
     @event("Returned")

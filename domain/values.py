@@ -51,7 +51,7 @@ class Principal:
 def check_currency_code(currency: str) -> None:
     """Refuse anything but a three-letter upper-case ISO 4217 code."""
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        raise DomainError(f"currency must be a three-letter ISO 4217 code, got {currency!r}")
+        raise DomainError(f"currency must be a three-letter ISO 4217 code, got {currency!r}", "invalid-currency")
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ class OrderLine:
         if not isinstance(self.unit_price, Decimal):
             object.__setattr__(self, "unit_price", Decimal(str(self.unit_price)))
         if self.quantity < 1:
-            raise DomainError(f"quantity of {self.sku} must be at least 1")
+            raise DomainError(f"quantity of {self.sku} must be at least 1", "invalid-quantity")
         if self.unit_price < 0:
-            raise DomainError(f"unit price of {self.sku} must not be negative")
+            raise DomainError(f"unit price of {self.sku} must not be negative", "invalid-amount")
 
     @property
     def total(self) -> Decimal:

@@ -7,12 +7,16 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """The port through which the domain learns the business time."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware."""
         ...
 
 
 class SystemClock:
+    """Real time, UTC."""
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 

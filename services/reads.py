@@ -34,6 +34,7 @@ class Reads:
         self.max_wait = max_wait
 
     def position(self) -> int:
+        """The stream position the views reflect now."""
         return self.store.position(self.stream_name)
 
     def wait_for(self, min_position: int | None) -> None:
@@ -61,13 +62,16 @@ class Reads:
         return self.clock.now().date()
 
     def journey(self, customer_id: str, min_position: int | None = None) -> Doc:
+        """Every touchpoint of the customer, in stream order."""
         return read_models.journey_view(self._customer(customer_id, (), min_position, entries=True))
 
     def billing(self, customer_id: str, min_position: int | None = None) -> Doc:
+        """Billing's view of the customer, as of the clock's today."""
         snapshot = self._customer(customer_id, ("billing",), min_position)
         return read_models.billing_view(snapshot, self._today(), self.policy)
 
     def support(self, customer_id: str, min_position: int | None = None) -> Doc:
+        """Support's view of the customer, as of the clock's today."""
         return read_models.support_view(self._customer(customer_id, ("support",), min_position), self._today())
 
     def views(self, customer_id: str, min_position: int | None = None) -> Doc:
@@ -81,6 +85,7 @@ class Reads:
         }
 
     def dunning_candidates(self, min_position: int | None = None) -> Doc:
+        """Invoices of every customer whose next dunning step the hold rule allows today."""
         self.wait_for(min_position)
         snapshot = self.store.read(self.stream_name, None, ("billing",), ("invoice", "complaint"))
         return read_models.dunning_candidates(snapshot, self._today(), self.policy)

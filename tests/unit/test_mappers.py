@@ -13,8 +13,8 @@ from domain.holds import DunningPolicy
 from domain.order import Order
 from domain.receipt import Receipt
 from projections.batch import Batch
-from projections.views import fold
 from projections.read_models import standing, support_view
+from projections.views import fold
 from tests.unit.builders import (
     AT,
     BOB,

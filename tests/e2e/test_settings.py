@@ -1,0 +1,51 @@
+"""Configuration from the environment reaches the behaviour it names."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from domain import commands as c
+from domain.errors import DunningRefusedError
+from domain.values import Department, Money, OrderLine, Principal
+from services.bootstrap import bootstrap
+from services.settings import Settings
+
+BILLING = Principal(Department.BILLING, user="bea")
+
+
+def test_the_business_clock_and_the_dunning_interval_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    # 1. A fixed business day and a 7-day interval between dunning steps.
+    monkeypatch.setenv("JOURNEY_DATABASE_URL", f"sqlite:///{tmp_path}/settings.sqlite")
+    monkeypatch.setenv("JOURNEY_CLOCK", "2026-03-20T09:00:00Z")
+    monkeypatch.setenv("JOURNEY_DUNNING_MIN_INTERVAL_DAYS", "7")
+    journey = bootstrap(Settings())
+    try:
+        assert journey.clock.now() == datetime(2026, 3, 20, 9, tzinfo=UTC)
+        service = journey.service
+        service.execute(c.RegisterCustomer("c1", "Ann", "ann@example.org"), BILLING)
+        service.execute(c.PlaceOrder("c1", "o1", (OrderLine("S", "tools", 1, "10"),), "EUR"), BILLING)
+        service.execute(c.IssueInvoice("c1", "i1", "o1", Money("10", "EUR"), date(2026, 3, 1)), BILLING)
+        assert service.execute(c.DunInvoice("i1"), BILLING).events[0].level == 1
+
+        # 2. Six days later the next step is refused; on the seventh it is allowed.
+        journey.clock.set(datetime(2026, 3, 26, 9, tzinfo=UTC))
+        with pytest.raises(DunningRefusedError) as refused:
+            service.execute(c.DunInvoice("i1"), BILLING)
+        assert [r.code for r in refused.value.refusals] == ["interval-not-elapsed"]
+        journey.clock.set(datetime(2026, 3, 27, 9, tzinfo=UTC))
+        assert service.execute(c.DunInvoice("i1"), BILLING).events[0].level == 2
+    finally:
+        journey.close()
+
+
+def test_settings_refuse_what_they_cannot_mean() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        Settings(clock=datetime(2026, 3, 20, 9))
+    with pytest.raises(ValueError, match="sqlite"):
+        Settings(database_url="mysql://x")
+    with pytest.raises(ValueError):
+        Settings(dunning_min_interval_days=100_000)
