@@ -105,7 +105,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def _unexpected(_: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return problem(500, "internal-error", "an unexpected error occurred; nothing was stored")
+        return problem(500, "internal-error", "an unexpected error occurred; it is logged")
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
