@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.complaint import Complaint
 from domain.customer import Customer
+from domain.holds import DunningPolicy
 from domain.invoice import Invoice
 from domain.order import Order
 from domain.values import Department, Money, OrderLine, Principal
@@ -123,3 +124,15 @@ class Stream:
         ]
         entries = [(p, e) for p, c, e in batch.entries if c == customer_id]
         return Snapshot(self.head, docs, entries)
+
+
+def dun(invoice: Invoice, day: date, open_complaints: tuple[str, ...] = ()) -> int:
+    """Reach the invoice's next dunning level on ``day`` as billing, under the default policy."""
+    return invoice.reach_next_dunning_level(
+        open_complaints=list(open_complaints), policy=DunningPolicy(), at=on(day), by=BOB
+    )
+
+
+def refusal_codes(excinfo: Any) -> list[str]:
+    """The codes of a DunningRefusedError's refusals, in order."""
+    return [r.code for r in excinfo.value.refusals]

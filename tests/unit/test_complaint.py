@@ -9,7 +9,16 @@ import pytest
 from domain.complaint import Complaint
 from domain.errors import InvalidTransitionError
 from domain.values import aggregate_id
-from tests.unit.builders import AT, BOB, SHOP, SUE, file_complaint, names, on, round_trip
+from tests.unit.builders import (
+    AT,
+    BOB,
+    SHOP,
+    SUE,
+    file_complaint,
+    names,
+    on,
+    round_trip,
+)
 
 
 @pytest.fixture

@@ -7,31 +7,32 @@ from decimal import Decimal
 
 import pytest
 
-from domain.errors import CurrencyMismatchError, DomainError, DunningRefusedError, InvalidTransitionError
+from domain.errors import (
+    CurrencyMismatchError,
+    DomainError,
+    DunningRefusedError,
+    InvalidTransitionError,
+)
 from domain.holds import Deferral, DunningPolicy, InvoiceStanding
 from domain.invoice import Invoice
 from domain.values import Money, Principal, aggregate_id
-from tests.unit.builders import AT, BOB, DUE, SHOP, SUE, TODAY, eur, issue_invoice, names, on, round_trip
+from tests.unit.builders import (
+    AT,
+    BOB,
+    DUE,
+    SHOP,
+    SUE,
+    TODAY,
+    dun,
+    eur,
+    issue_invoice,
+    names,
+    on,
+    refusal_codes,
+    round_trip,
+)
 
 POLICY = DunningPolicy()
-
-
-@pytest.fixture
-def invoice() -> Invoice:
-    """An issued, unpaid invoice of 100.00 EUR due on DUE, its Issued event already collected."""
-    invoice = issue_invoice()
-    invoice.collect_events()
-    return invoice
-
-
-def dun(invoice: Invoice, day: date, open_complaints: tuple[str, ...] = ()) -> int:
-    return invoice.reach_next_dunning_level(
-        open_complaints=list(open_complaints), policy=POLICY, at=on(day), by=BOB
-    )
-
-
-def refusal_codes(excinfo: pytest.ExceptionInfo[DunningRefusedError]) -> list[str]:
-    return [r.code for r in excinfo.value.refusals]
 
 
 # Issue --------------------------------------------------------------------------------------

@@ -8,28 +8,18 @@ import pytest
 
 from domain.errors import DunningRefusedError
 from domain.holds import DunningPolicy
-from domain.invoice import Invoice
-from tests.unit.builders import AT, BOB, DUE, SUE, issue_invoice, names, on
+from tests.unit.builders import (
+    AT,
+    BOB,
+    DUE,
+    SUE,
+    dun,
+    names,
+    on,
+    refusal_codes,
+)
 
 POLICY = DunningPolicy()
-
-
-@pytest.fixture
-def invoice() -> Invoice:
-    """An issued, unpaid invoice of 100.00 EUR due on DUE, its Issued event already collected."""
-    invoice = issue_invoice()
-    invoice.collect_events()
-    return invoice
-
-
-def dun(invoice: Invoice, day: date, open_complaints: tuple[str, ...] = ()) -> int:
-    return invoice.reach_next_dunning_level(
-        open_complaints=list(open_complaints), policy=POLICY, at=on(day), by=BOB
-    )
-
-
-def refusal_codes(excinfo: pytest.ExceptionInfo[DunningRefusedError]) -> list[str]:
-    return [r.code for r in excinfo.value.refusals]
 
 
 def test_dunning_advances_through_three_levels_then_is_refused(invoice):

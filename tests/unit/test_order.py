@@ -10,7 +10,18 @@ import pytest
 from domain.errors import DomainError, InvalidTransitionError
 from domain.order import Order
 from domain.values import Money, OrderLine
-from tests.unit.builders import AT, BOB, HOSE, KETTLE, SHOP, SUE, names, on, place_order, round_trip
+from tests.unit.builders import (
+    AT,
+    BOB,
+    HOSE,
+    KETTLE,
+    SHOP,
+    SUE,
+    names,
+    on,
+    place_order,
+    round_trip,
+)
 
 
 @pytest.fixture

@@ -11,7 +11,12 @@ import pytest
 
 from domain.holds import DunningPolicy, dunning_refusals
 from domain.values import Money, Principal
-from projections.read_models import billing_view, dunning_candidates, journey_view, support_view
+from projections.read_models import (
+    billing_view,
+    dunning_candidates,
+    journey_view,
+    support_view,
+)
 from tests.unit.builders import (
     AT,
     BOB,
