@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
@@ -64,54 +65,55 @@ def locate(url: str) -> StoreLocation:
     raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
 
 
+@dataclass(frozen=True)
+class _EventsTable:
+    """The recorder's own events table, as SQL needs it on either database."""
+
+    datastore: Any
+    name: str
+    mark: str
+    position: str
+    as_key: Callable[[UUID], Any]
+
+
+def _events_table(recorder: ApplicationRecorder) -> _EventsTable:
+    table = recorder.events_table_name  # type: ignore[attr-defined]
+    datastore = recorder.datastore  # type: ignore[attr-defined]
+    if hasattr(datastore, "schema"):  # PostgreSQL: uuid column, explicit notification id
+        return _EventsTable(datastore, f'"{datastore.schema}"."{table}"', "%s", "notification_id", lambda i: i)
+    return _EventsTable(datastore, table, "?", "rowid", lambda i: i.hex)  # SQLite: hex text, rowid
+
+
 def position_of(recorder: ApplicationRecorder, originator_id: UUID, version: int) -> int | None:
     """The stream position of one stored event, or None when it is not stored.
 
     eventsourcing returns positions when events are saved but offers no lookup afterwards; an
     idempotent retry needs the original position, so this reads the recorder's own table.
     """
-    table = recorder.events_table_name  # type: ignore[attr-defined]
-    datastore = recorder.datastore  # type: ignore[attr-defined]
-    if hasattr(datastore, "schema"):  # PostgreSQL
-        with datastore.transaction(commit=False) as curs:
-            curs.execute(
-                f'SELECT notification_id FROM "{datastore.schema}"."{table}" '  # noqa: S608
-                "WHERE originator_id = %s AND originator_version = %s",
-                (originator_id, version),
-            )
-            row = curs.fetchone()
-            return None if row is None else row["notification_id"]
-    with datastore.transaction(commit=False) as curs:
+    t = _events_table(recorder)
+    with t.datastore.transaction(commit=False) as curs:
         curs.execute(
-            f"SELECT rowid FROM {table} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
-            (originator_id.hex, version),
+            f"SELECT {t.position} AS position FROM {t.name} "  # noqa: S608
+            f"WHERE originator_id = {t.mark} AND originator_version = {t.mark}",
+            (t.as_key(originator_id), version),
         )
         row = curs.fetchone()
-        return None if row is None else row[0]
+    return None if row is None else row["position"]
 
 
 def stored_ids(recorder: ApplicationRecorder, ids: Iterable[UUID]) -> set[UUID]:
     """Which of ``ids`` have any stored event: one query for a whole batch, where loading each
     aggregate to find it absent costs a query (and a replay) each."""
-    table = recorder.events_table_name  # type: ignore[attr-defined]
-    datastore = recorder.datastore  # type: ignore[attr-defined]
-    ids = list(ids)
+    t = _events_table(recorder)
+    keys = [t.as_key(i) for i in ids]
     found: set[UUID] = set()
-    if hasattr(datastore, "schema"):  # PostgreSQL
-        with datastore.transaction(commit=False) as curs:
+    with t.datastore.transaction(commit=False) as curs:
+        for start in range(0, len(keys), 900):
+            chunk = keys[start : start + 900]
             curs.execute(
-                f'SELECT DISTINCT originator_id FROM "{datastore.schema}"."{table}" '  # noqa: S608
-                "WHERE originator_id = ANY(%s)",
-                (ids,),
-            )
-            return {row["originator_id"] for row in curs.fetchall()}
-    with datastore.transaction(commit=False) as curs:
-        for start in range(0, len(ids), 900):
-            chunk = [i.hex for i in ids[start : start + 900]]
-            curs.execute(
-                f"SELECT DISTINCT originator_id FROM {table} "  # noqa: S608
-                f"WHERE originator_id IN ({', '.join('?' * len(chunk))})",
+                f"SELECT DISTINCT originator_id FROM {t.name} "  # noqa: S608
+                f"WHERE originator_id IN ({', '.join([t.mark] * len(chunk))})",
                 chunk,
             )
-            found |= {UUID(row[0]) for row in curs.fetchall()}
+            found |= {UUID(str(row["originator_id"])) for row in curs.fetchall()}
     return found
