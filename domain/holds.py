@@ -135,7 +135,3 @@ def dunning_refusals(
     ]
     return refusals
 
-
-def may_dun(standing: InvoiceStanding, today: date, policy: DunningPolicy) -> bool:
-    """True when the next dunning level may be reached on ``today``."""
-    return not dunning_refusals(standing, today, policy)

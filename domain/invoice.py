@@ -62,8 +62,7 @@ class Invoice(Aggregate):
         at: datetime,
         by: Principal,
     ) -> Invoice:
-        if amount.amount <= 0:
-            raise DomainError("an invoice amount must be positive", "invalid-amount")
+        amount.check_positive("an invoice amount")
         return cls(
             customer_id=customer_id,
             invoice_id=invoice_id,
@@ -113,8 +112,7 @@ class Invoice(Aggregate):
         """Send a corrected (detailed) invoice; it answers every open detailed-invoice request."""
         if amount is not None:
             self.amount.check_same_currency(amount)
-            if amount.amount <= 0:
-                raise DomainError("a corrected invoice amount must be positive", "invalid-amount")
+            amount.check_positive("a corrected invoice amount")
         self._corrected_invoice_issued(amount=amount, due_date=due_date, note=note, at=at, by=by)
 
     @event("CorrectedInvoiceIssued")
@@ -127,8 +125,7 @@ class Invoice(Aggregate):
 
     def receive_payment(self, *, amount: Money, at: datetime, by: Principal) -> None:
         self.amount.check_same_currency(amount)
-        if amount.amount <= 0:
-            raise DomainError("a payment must be positive", "invalid-amount")
+        amount.check_positive("a payment")
         self._payment_received(amount=amount, at=at, by=by)
 
     @event("PaymentReceived")

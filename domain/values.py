@@ -66,6 +66,11 @@ class Money:
             object.__setattr__(self, "amount", Decimal(str(self.amount)))
         check_currency_code(self.currency)
 
+    def check_positive(self, what: str) -> None:
+        """Refuse zero and negative amounts; ``what`` names the amount in the message."""
+        if self.amount <= 0:
+            raise DomainError(f"{what} must be positive", "invalid-amount")
+
     def check_same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise CurrencyMismatchError(f"{other.currency} does not match {self.currency}")

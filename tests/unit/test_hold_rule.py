@@ -18,7 +18,6 @@ from domain.holds import (
     Refusal,
     active_holds,
     dunning_refusals,
-    may_dun,
 )
 from tests.unit.builders import DUE, days_after
 
@@ -46,12 +45,12 @@ def test_dunning_is_refused_until_and_including_the_due_date(today):
     assert codes(refusals) == ["not-due"]
     assert refusals[0].detail == "the invoice is not overdue before 2026-03-15"
     assert refusals[0].hold is None
-    assert not may_dun(overdue(), today, POLICY)
+    assert dunning_refusals(overdue(), today, POLICY)
 
 
 def test_dunning_is_allowed_the_day_after_the_due_date():
     assert dunning_refusals(overdue(), DAY_AFTER_DUE, POLICY) == []
-    assert may_dun(overdue(), DAY_AFTER_DUE, POLICY)
+    assert dunning_refusals(overdue(), DAY_AFTER_DUE, POLICY) == []
 
 
 # Each kind of hold --------------------------------------------------------------------------
@@ -218,8 +217,8 @@ def test_a_shorter_custom_interval_allows_what_the_default_refuses():
     standing = overdue(dunning_level=1, last_dunning_on=date(2026, 3, 20))
     day_13 = date(2026, 4, 2)
 
-    assert not may_dun(standing, day_13, DunningPolicy())
-    assert may_dun(standing, day_13, DunningPolicy(min_interval=timedelta(days=7)))
+    assert dunning_refusals(standing, day_13, DunningPolicy())
+    assert dunning_refusals(standing, day_13, DunningPolicy(min_interval=timedelta(days=7))) == []
 
 
 # Hand-off and closed invoices ---------------------------------------------------------------
