@@ -38,7 +38,8 @@ def project(batch: Batch, event: Any, position: int) -> None:
     if name == "Invoice.Issued":
         batch.put(VIEW, key, {
             "kind": "invoice", "customer_id": event.customer_id, "invoice_id": event.invoice_id,
-            "order_id": event.order_id, "outstanding": str(event.amount.amount),
+            "order_id": event.order_id, "amount": str(event.amount.amount), "paid": "0",
+            "outstanding": str(event.amount.amount),
             "currency": event.amount.currency, "detailed_invoice_requests": [],
             "promises": [], "position": position,
         })
@@ -49,6 +50,11 @@ def project(batch: Batch, event: Any, position: int) -> None:
     if _apply(doc, name, event):
         doc["position"] = position
         batch.put(VIEW, key, doc)
+
+
+def _owe(invoice: dict[str, Any]) -> None:
+    """What is still outstanding follows from the amount and what was paid."""
+    invoice["outstanding"] = str(Decimal(invoice["amount"]) - Decimal(invoice["paid"]))
 
 
 def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:
@@ -71,11 +77,11 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:
             for request in doc["detailed_invoice_requests"]:
                 request["answered_at"] = request["answered_at"] or e.at.isoformat()
             if e.amount is not None:
-                paid = Decimal(doc.get("paid", "0"))
-                doc["outstanding"] = str(e.amount.amount - paid)
+                doc["amount"] = str(e.amount.amount)
+                _owe(doc)
         case "Invoice.PaymentReceived":
-            doc["paid"] = str(Decimal(doc.get("paid", "0")) + e.amount.amount)
-            doc["outstanding"] = str(Decimal(doc["outstanding"]) - e.amount.amount)
+            doc["paid"] = str(Decimal(doc["paid"]) + e.amount.amount)
+            _owe(doc)
         case "Invoice.PaymentDeferralGranted":
             doc["promises"].append({
                 "kind": "payment-deferral", "until": e.until.isoformat(), "reason": e.reason,
