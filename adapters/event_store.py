@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
-from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.utils import get_topic
+
+from adapters.write_store import PostgresJourneyRecorder, SQLiteJourneyRecorder
+
+#: Library settings the journey depends on, pinned so that the environment cannot switch them:
+#: inserts under the table lock keep positions in commit order (no database functions), the
+#: read store keeps one tracking row, ids are uuids, tables are created when missing.
+PINNED = {
+    "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
+    "SINGLE_ROW_TRACKING": "yes",
+    "ORIGINATOR_ID_TYPE": "uuid",
+    "CREATE_TABLE": "yes",
+    "COMPRESSOR_TOPIC": "",
+    "CIPHER_TOPIC": "",
+}
 
 
 @dataclass(frozen=True)
@@ -33,11 +44,12 @@ class StoreLocation:
         return self.env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
 
 
-def locate(url: str) -> StoreLocation:
+def locate(url: str, pool_size: int = 2, max_overflow: int = 2) -> StoreLocation:
     """Translate ``JOURNEY_DATABASE_URL`` into eventsourcing's environment variables.
 
     SQLite keeps the read store in a sibling file (``<name>.views.sqlite``) so that projecting
-    never blocks appending; PostgreSQL keeps both in one database, in their own tables.
+    never blocks appending; PostgreSQL keeps both in one database, in their own tables, reached
+    through one pool of at most ``pool_size + max_overflow`` connections.
     """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
@@ -46,74 +58,31 @@ def locate(url: str) -> StoreLocation:
             raise ValueError("an in-memory SQLite database cannot be shared with the projector")
         path.parent.mkdir(parents=True, exist_ok=True)
         views = path.with_name(f"{path.stem}.views{path.suffix or '.sqlite'}")
-        common = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_LOCK_TIMEOUT": "30"}
-        return StoreLocation(
-            url, {**common, "SQLITE_DBNAME": str(path)}, {**common, "SQLITE_DBNAME": str(views)}
-        )
+        common = {**PINNED, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_LOCK_TIMEOUT": "30"}
+        events = {**common, "SQLITE_DBNAME": str(path), "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteJourneyRecorder)}
+        return StoreLocation(url, _named(events), _named({**common, "SQLITE_DBNAME": str(views)}))
     if parts.scheme in ("postgresql", "postgres"):
         env = {
+            **PINNED,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "postgres",
             "POSTGRES_HOST": parts.hostname or "localhost",
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            "POSTGRES_POOL_SIZE": "10",
-            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(max_overflow),
+            "POSTGRES_PRE_PING": "yes",  # a pooled connection killed by a failover is replaced
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": get_topic(PostgresJourneyRecorder),
         }
-        return StoreLocation(url, env, dict(env))
+        return StoreLocation(url, _named(env), _named(env))
     raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
 
 
-@dataclass(frozen=True)
-class _EventsTable:
-    """The recorder's own events table, as SQL needs it on either database."""
-
-    datastore: Any
-    name: str
-    mark: str
-    position: str
-    as_key: Callable[[UUID], Any]
-
-
-def _events_table(recorder: ApplicationRecorder) -> _EventsTable:
-    table = recorder.events_table_name  # type: ignore[attr-defined]
-    datastore = recorder.datastore  # type: ignore[attr-defined]
-    if hasattr(datastore, "schema"):  # PostgreSQL: uuid column, explicit notification id
-        return _EventsTable(datastore, f'"{datastore.schema}"."{table}"', "%s", "notification_id", lambda i: i)
-    return _EventsTable(datastore, table, "?", "rowid", lambda i: i.hex)  # SQLite: hex text, rowid
-
-
-def position_of(recorder: ApplicationRecorder, originator_id: UUID, version: int) -> int | None:
-    """The stream position of one stored event, or None when it is not stored.
-
-    eventsourcing returns positions when events are saved but offers no lookup afterwards; an
-    idempotent retry needs the original position, so this reads the recorder's own table.
-    """
-    t = _events_table(recorder)
-    with t.datastore.transaction(commit=False) as curs:
-        curs.execute(
-            f"SELECT {t.position} AS position FROM {t.name} "  # noqa: S608
-            f"WHERE originator_id = {t.mark} AND originator_version = {t.mark}",
-            (t.as_key(originator_id), version),
-        )
-        row = curs.fetchone()
-    return None if row is None else row["position"]
-
-
-def stored_ids(recorder: ApplicationRecorder, ids: Iterable[UUID]) -> set[UUID]:
-    """Which of ``ids`` have any stored event: one query for a whole batch, where loading each
-    aggregate to find it absent costs a query (and a replay) each."""
-    t = _events_table(recorder)
-    keys = [t.as_key(i) for i in ids]
-    found: set[UUID] = set()
-    with t.datastore.transaction(commit=False) as curs:
-        for start in range(0, len(keys), 900):
-            chunk = keys[start : start + 900]
-            curs.execute(
-                f"SELECT DISTINCT originator_id FROM {t.name} "  # noqa: S608
-                f"WHERE originator_id IN ({', '.join([t.mark] * len(chunk))})",
-                chunk,
-            )
-            found |= {UUID(str(row["originator_id"])) for row in curs.fetchall()}
-    return found
+def _named(env: dict[str, str]) -> dict[str, str]:
+    """``env`` also under the names eventsourcing looks up first (``JOURNEY_X`` before ``X``
+    for the application "journey", ``VIEWS_X`` for the read store), so that no variable in the
+    process's environment can override a setting given here."""
+    return {**env, **{f"{name}_{key}": value for name in ("JOURNEY", "VIEWS") for key, value in env.items()}}

@@ -39,7 +39,10 @@ class PrincipalAsDict(Transcoding):
     name = "principal"
 
     def encode(self, obj: Principal) -> dict[str, Any]:
-        return {"department": str(obj.department), "user": obj.user, "source": obj.source}
+        encoded = {"department": str(obj.department), "user": obj.user, "source": obj.source}
+        if obj.event_id is not None:
+            encoded["event_id"] = obj.event_id
+        return encoded
 
     def decode(self, data: dict[str, Any]) -> Principal:
         return Principal(**data)

@@ -13,8 +13,8 @@ from domain.values import Money, OrderLine, Principal, aggregate_id, check_curre
 
 
 class Order(Aggregate):
-    """An order of a customer. It also indexes the complaints open on it, so that the
-    hold rule can be checked when one of its invoices is dunned."""
+    """An order of a customer: its lines and how far it got (placed, shipped, delivered,
+    cancelled, returned)."""
 
     @staticmethod
     def create_id(order_id: str) -> UUID:
@@ -35,7 +35,6 @@ class Order(Aggregate):
         self.lines = list(lines)
         self.currency = currency
         self.status = "placed"
-        self.open_complaints: list[str] = []
 
     @classmethod
     def place(
@@ -117,28 +116,3 @@ class Order(Aggregate):
     @event("Returned")
     def _returned(self, lines: list[OrderLine], whole: bool, at: datetime, by: Principal) -> None:
         self.status = "returned" if whole else "partially returned"
-
-    def note_holds_consulted(self, invoice_id: str, *, at: datetime, by: Principal) -> None:
-        """Record that a dunning decision on ``invoice_id`` relied on this order's open
-        complaints: the decision then appends at the order's next version, so a complaint
-        filed or resolved concurrently (by any process) makes one of the two writes conflict."""
-        self._holds_consulted(invoice_id=invoice_id, at=at, by=by)
-
-    @event("HoldsConsulted")
-    def _holds_consulted(self, invoice_id: str, at: datetime, by: Principal) -> None:
-        pass
-
-    def note_complaint_opened(self, complaint_id: str, *, at: datetime, by: Principal) -> None:
-        self._complaint_opened(complaint_id=complaint_id, at=at, by=by)
-
-    @event("ComplaintOpened")
-    def _complaint_opened(self, complaint_id: str, at: datetime, by: Principal) -> None:
-        self.open_complaints.append(complaint_id)
-
-    def note_complaint_closed(self, complaint_id: str, *, at: datetime, by: Principal) -> None:
-        if complaint_id in self.open_complaints:
-            self._complaint_closed(complaint_id=complaint_id, at=at, by=by)
-
-    @event("ComplaintClosed")
-    def _complaint_closed(self, complaint_id: str, at: datetime, by: Principal) -> None:
-        self.open_complaints.remove(complaint_id)

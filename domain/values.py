@@ -33,11 +33,13 @@ class Department(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """The actor recorded on every event: a department and a user, or an integrator source."""
+    """The actor recorded on every event: a department and a user, or an integrator ``source``
+    with the ``event_id`` of the CloudEvent it published the touchpoint as."""
 
     department: Department
     user: str | None = None
     source: str | None = None
+    event_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "department", Department(self.department))

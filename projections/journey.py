@@ -9,17 +9,10 @@ from projections.encoding import actor, event_type, payload
 
 VIEW = "journey"
 
-#: Events that are bookkeeping of the store, not touchpoints of the customer.
-NOT_TOUCHPOINTS = {
-    "Receipt.Received", "Order.ComplaintOpened", "Order.ComplaintClosed", "Order.HoldsConsulted",
-}
-
 
 def project(batch: Batch, event: Any, position: int) -> None:
     """Append the event as a touchpoint of its customer (no I/O)."""
     name = event_type(event)
-    if name in NOT_TOUCHPOINTS:
-        return
     key = event.originator_id.hex
     owner = batch.get(VIEW, key)
     if owner is None:

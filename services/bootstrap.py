@@ -12,7 +12,6 @@ from adapters.event_store import StoreLocation, locate
 from adapters.read_store import PostgresReadStore, SQLiteReadStore
 from domain.holds import DunningPolicy
 from projections.batch import ReadStore
-from projections.views import DepartmentViews
 from services.clock import Clock, FixedClock, SystemClock
 from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
@@ -20,11 +19,19 @@ from services.reads import Reads
 from services.settings import Settings
 
 
-def open_read_store(location: StoreLocation) -> ReadStore:
-    """The read store, built by eventsourcing's factory as ProjectionRunner builds it."""
-    factory = InfrastructureFactory.construct(Environment(DepartmentViews.name, location.views_env))
-    view_class = PostgresReadStore if location.is_postgres else SQLiteReadStore
-    return factory.tracking_recorder(view_class)  # type: ignore[return-value]
+def open_read_store(location: StoreLocation, service: JourneyService) -> ReadStore:
+    """The read store. On PostgreSQL it shares the event store's connection pool (one pool per
+    process); on SQLite it has its own file, built by eventsourcing's factory."""
+    if location.is_postgres:
+        datastore = service.app.recorder.datastore  # type: ignore[attr-defined]
+        store = PostgresReadStore(datastore, tracking_table_name=f"{VIEWS_NAME}_tracking")
+        store.create_table()
+        return store  # type: ignore[return-value]
+    factory = InfrastructureFactory.construct(Environment(VIEWS_NAME, location.views_env))
+    return factory.tracking_recorder(SQLiteReadStore)  # type: ignore[return-value]
+
+#: The read store's name: its tables are ``views_*``.
+VIEWS_NAME = "views"
 
 
 @dataclass
@@ -57,11 +64,14 @@ class Journey:
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
     """Wire the journey for ``settings``; starts nothing."""
-    location = locate(settings.database_url)
+    location = locate(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
     clock = clock or (FixedClock(settings.clock) if settings.clock else SystemClock())
     policy = DunningPolicy(min_interval=timedelta(days=settings.dunning_min_interval_days))
-    service = JourneyService(location, clock, policy)
-    store = open_read_store(location)
+    service = JourneyService(
+        location, clock, policy, lock_timeout=settings.writer_lock_timeout,
+        write_timeout=settings.write_timeout, max_group=settings.max_group,
+    )
+    store = open_read_store(location, service)
     return Journey(
         settings=settings,
         location=location,

@@ -38,9 +38,9 @@ STORED_AS = {
     "invoice.dispute_opened": "Invoice.DisputeOpened",
     "invoice.dispute_resolved": "Invoice.DisputeResolved",
     "payment.received": "Invoice.PaymentReceived",
-    "complaint.filed": "Complaint.Filed (+ Order.ComplaintOpened)",
+    "complaint.filed": "Complaint.Filed",
     "complaint.answered": "Complaint.Answered",
-    "complaint.resolved": "Complaint.Resolved (+ Order.ComplaintClosed)",
+    "complaint.resolved": "Complaint.Resolved",
 }
 
 DEPARTMENT_EVENTS = [
@@ -48,11 +48,11 @@ DEPARTMENT_EVENTS = [
     ("POST /invoices/{id}/corrected-invoices", "Invoice.CorrectedInvoiceIssued", "amount?, due_date?, note?"),
     ("POST /invoices/{id}/disputes", "Invoice.DisputeOpened", "reason"),
     ("POST /invoices/{id}/dispute-resolution", "Invoice.DisputeResolved", "resolution"),
-    ("POST /invoices/{id}/dunning", "Invoice.DunningLevelReached (+ Order.HoldsConsulted)",
+    ("POST /invoices/{id}/dunning", "Invoice.DunningLevelReached",
      "level (1, 2, 3 = final notice)"),
-    ("POST /invoices/{id}/collection", "Invoice.HandedToCollection (+ Order.HoldsConsulted)", ""),
+    ("POST /invoices/{id}/collection", "Invoice.HandedToCollection", ""),
     ("POST /complaints/{id}/answers", "Complaint.Answered", "text"),
-    ("POST /complaints/{id}/resolution", "Complaint.Resolved (+ Order.ComplaintClosed)", "note"),
+    ("POST /complaints/{id}/resolution", "Complaint.Resolved", "note"),
 ]
 
 
@@ -95,10 +95,9 @@ def render() -> str:
     lines += ["", "## Department commands", "", "| endpoint | stored as | data |", "|---|---|---|"]
     lines += [f"| `{e}` | `{s}` | {d} |" for e, s, d in DEPARTMENT_EVENTS]
     lines += ["", "Every stored event also records `at` (business time) and `by` (the acting principal: "
-              "department, user, or integrator source). `Receipt.Received` records each admitted "
-              "CloudEvent's (source, id) and content digest; it is bookkeeping, not a touchpoint, as are "
-              "the Order's `ComplaintOpened`, `ComplaintClosed` and `HoldsConsulted`, which keep "
-              "the hold rule's complaint facts consistent across concurrent writers.", ""]
+              "department and user, or integrator `source` with the CloudEvent `event_id`). The stream "
+              "holds touchpoints and decisions only: idempotency keys (a CloudEvent's (source, id), a "
+              "command's Idempotency-Key) are kept beside it, in the same transaction.", ""]
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatch
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -20,6 +21,10 @@ from domain.values import Principal
 from services.unit_of_work import UnitOfWork
 
 Events = list[DomainEventProtocol]
+
+#: Links kept beside the stream (adapters.write_store): an order's invoices and complaints.
+ORDER_INVOICE = "order-invoice"
+ORDER_COMPLAINT = "order-complaint"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,14 @@ def created_id(command: object) -> UUID | None:
     """The id of the aggregate ``command`` would create, if it creates one."""
     created = CREATES.get(type(command))
     return None if created is None else created[0].create_id(getattr(command, created[1]))
+
+
+def answer_of(command: object, events: Events) -> dict[str, Any]:
+    """What a department is told besides the position (kept with an Idempotency-Key, so a
+    retry is told the same): the dunning level a step reached."""
+    if isinstance(command, c.DunInvoice):
+        return {"level": events[0].level}  # type: ignore[attr-defined]
+    return {}
 
 
 @singledispatch
@@ -117,6 +130,7 @@ def _(cmd: c.IssueInvoice, uow: UnitOfWork, ctx: Context) -> Events:
         customer_id=cmd.customer_id, invoice_id=cmd.invoice_id, order_id=cmd.order_id,
         amount=cmd.amount, due_date=cmd.due_date, at=ctx.at, by=ctx.by,
     )
+    uow.link(ORDER_INVOICE, cmd.order_id, cmd.invoice_id)
     return uow.record(invoice)
 
 
@@ -164,26 +178,28 @@ def _(cmd: c.ResolveDispute, uow: UnitOfWork, ctx: Context) -> Events:
     return uow.record(invoice)
 
 
+def open_complaints(uow: UnitOfWork, order_id: str) -> list[str]:
+    """The complaints open on ``order_id``: what a dunning decision on its invoices consults."""
+    complaints = (uow.get(Complaint, cid) for cid in uow.members(ORDER_COMPLAINT, order_id))
+    return [c.complaint_id for c in complaints if not c.resolved]
+
+
 @handle.register
 def _(cmd: c.DunInvoice, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id)
-    order = uow.get(Order, invoice.order_id)
     invoice.reach_next_dunning_level(
-        open_complaints=list(order.open_complaints), policy=ctx.policy, at=ctx.at, by=ctx.by
+        open_complaints=open_complaints(uow, invoice.order_id), policy=ctx.policy, at=ctx.at, by=ctx.by
     )
-    order.note_holds_consulted(invoice.invoice_id, at=ctx.at, by=ctx.by)
-    return uow.record(invoice, order)
+    return uow.record(invoice)
 
 
 @handle.register
 def _(cmd: c.HandToCollection, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id)
-    order = uow.get(Order, invoice.order_id)
     invoice.hand_to_collection(
-        open_complaints=list(order.open_complaints), policy=ctx.policy, at=ctx.at, by=ctx.by
+        open_complaints=open_complaints(uow, invoice.order_id), policy=ctx.policy, at=ctx.at, by=ctx.by
     )
-    order.note_holds_consulted(invoice.invoice_id, at=ctx.at, by=ctx.by)
-    return uow.record(invoice, order)
+    return uow.record(invoice)
 
 
 @handle.register
@@ -195,8 +211,8 @@ def _(cmd: c.FileComplaint, uow: UnitOfWork, ctx: Context) -> Events:
         customer_id=cmd.customer_id, complaint_id=cmd.complaint_id, order_id=cmd.order_id,
         product_group=cmd.product_group, text=cmd.text, at=ctx.at, by=ctx.by,
     )
-    order.note_complaint_opened(cmd.complaint_id, at=ctx.at, by=ctx.by)
-    return uow.record(complaint, order)
+    uow.link(ORDER_COMPLAINT, cmd.order_id, cmd.complaint_id)
+    return uow.record(complaint)
 
 
 @handle.register
@@ -210,6 +226,4 @@ def _(cmd: c.AnswerComplaint, uow: UnitOfWork, ctx: Context) -> Events:
 def _(cmd: c.ResolveComplaint, uow: UnitOfWork, ctx: Context) -> Events:
     complaint = uow.get(Complaint, cmd.complaint_id, cmd.customer_id)
     complaint.resolve(note=cmd.note, at=ctx.at, by=ctx.by)
-    order = uow.get(Order, complaint.order_id)
-    order.note_complaint_closed(cmd.complaint_id, at=ctx.at, by=ctx.by)
-    return uow.record(complaint, order)
+    return uow.record(complaint)

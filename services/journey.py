@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder
 
 from adapters.cloudevents import Submission
-from adapters.event_store import StoreLocation, position_of, stored_ids
+from adapters.event_store import StoreLocation
 from adapters.transcodings import register_journey_transcodings
+from adapters.write_store import KeyRecord
+from adapters.writer_lock import writer_lock
 from domain.commands import Command
 from domain.errors import DomainError
 from domain.holds import DunningPolicy
-from domain.receipt import Receipt
 from domain.values import Department, Principal
 from services.clock import Clock
-from services.handlers import Context, created_id, handle
+from services.handlers import Context, answer_of, created_id, handle
 from services.unit_of_work import UnitOfWork
+from services.writer import ContentionError, Group, GroupWriter, Positions, Request
 
-__all__ = ["Accepted", "ConflictError", "JourneyApplication", "JourneyService", "RejectedError", "Submission", "Written"]
+__all__ = [
+    "Accepted", "ConflictError", "ContentionError", "IdempotencyKey", "IdempotencyKeyReusedError",
+    "JourneyApplication", "JourneyService", "RejectedError", "Submission", "Written",
+]
+
+#: The scope of department commands' Idempotency-Keys; CloudEvents use ``cloudevent:<source>``.
+COMMAND_SCOPE = "command"
 
 
 def _key(event: Any) -> tuple[UUID, int]:
@@ -41,12 +51,16 @@ class JourneyApplication(Application[UUID]):
 
 
 class ConflictError(Exception):
-    """The write collides with what is stored (an idempotency key reused, a concurrent write)."""
+    """The write collides with what is stored: a CloudEvent id received with other content."""
 
     def __init__(self, code: str, detail: str, index: int | None = None) -> None:
         self.code = code
         self.index = index
         super().__init__(detail)
+
+
+class IdempotencyKeyReusedError(Exception):
+    """An Idempotency-Key sent again with another request; nothing is stored."""
 
 
 class RejectedError(Exception):
@@ -60,7 +74,7 @@ class RejectedError(Exception):
 
 @dataclass(frozen=True)
 class Accepted:
-    """One submission's outcome: the position of the last event it recorded (its receipt)."""
+    """One submission's outcome: the position of the last event it recorded."""
 
     position: int
     duplicate: bool = False
@@ -69,40 +83,180 @@ class Accepted:
 @dataclass(frozen=True)
 class Written:
     """A department command's result: the position of its last event (a read at this position
-    reflects the whole command) and its new events."""
+    reflects the whole command), what the department is told (``answer``), and whether it was
+    a retry answered from its Idempotency-Key."""
 
     position: int
-    events: Sequence[Any]
+    answer: dict[str, Any]
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A department's ``Idempotency-Key`` and the digest of the request it was sent with."""
+
+    key: str
+    digest: str
+
+
+def _scope(sub: Submission) -> str:
+    return f"cloudevent:{sub.source}"
+
+
+@dataclass
+class _Ingest:
+    """A batch of CloudEvents: stored whole or not at all, each at most once."""
+
+    submissions: Sequence[Submission]
+    context: Callable[[Submission], Context]
+
+    @property
+    def size(self) -> int:
+        return len(self.submissions)
+
+    def prefetch(self) -> list[tuple[str, str]]:
+        return [(_scope(s), s.event_id) for s in self.submissions]
+
+    def decide(self, uow: UnitOfWork, group: Group) -> Callable[[Positions], list[Accepted]]:
+        answers: list[Callable[[Positions], Accepted]] = []
+        for index, sub in enumerate(self.submissions):
+            scope_key = (_scope(sub), sub.event_id)
+            earlier = uow.keys.get(scope_key)  # sent before in this batch or this group
+            stored = group.stored_keys.get(scope_key)
+            if earlier is not None or stored is not None:
+                digest = earlier.digest if earlier is not None else stored.digest
+                if digest != sub.digest:
+                    raise ConflictError(
+                        "idempotency-conflict",
+                        f"event {sub.event_id!r} from {sub.source!r} was already received with other content",
+                        index,
+                    )
+                if earlier is not None:
+                    at = (earlier.originator_id, earlier.originator_version)
+                    answers.append(lambda p, at=at: Accepted(p[at], duplicate=True))
+                else:
+                    answers.append(lambda _, pos=stored.position: Accepted(pos, duplicate=True))
+                continue
+            try:
+                events = handle(sub.command, uow, self.context(sub))
+            except DomainError as error:
+                raise RejectedError(index, error) from None
+            last = events[-1]
+            uow.keep_key(KeyRecord(scope_key[0], sub.event_id, sub.digest, last.originator_id, last.originator_version))
+            keys = [_key(e) for e in events]
+            answers.append(lambda p, keys=keys: Accepted(max(p[k] for k in keys)))
+        return lambda positions: [answer(positions) for answer in answers]
+
+
+@dataclass
+class _Execute:
+    """One department command, optionally under an Idempotency-Key."""
+
+    command: Command
+    context: Callable[[], Context]
+    idempotency: IdempotencyKey | None = None
+    size: int = 1
+
+    def prefetch(self) -> list[tuple[str, str]]:
+        return [] if self.idempotency is None else [(COMMAND_SCOPE, self.idempotency.key)]
+
+    def decide(self, uow: UnitOfWork, group: Group) -> Callable[[Positions], Written]:
+        idem = self.idempotency
+        if idem is not None:
+            earlier = uow.keys.get((COMMAND_SCOPE, idem.key))
+            stored = group.stored_keys.get((COMMAND_SCOPE, idem.key))
+            if earlier is not None or stored is not None:
+                digest = earlier.digest if earlier is not None else stored.digest
+                if digest != idem.digest:
+                    raise IdempotencyKeyReusedError(
+                        f"Idempotency-Key {idem.key!r} was used for another request"
+                    )
+                if earlier is not None:
+                    at, answer = (earlier.originator_id, earlier.originator_version), json.loads(earlier.result)
+                    return lambda p: Written(p[at], answer, duplicate=True)
+                return lambda _: Written(stored.position, json.loads(stored.result), duplicate=True)
+        events = handle(self.command, uow, self.context())
+        answer = answer_of(self.command, events)
+        if idem is not None:
+            last = events[-1]
+            uow.keep_key(KeyRecord(
+                COMMAND_SCOPE, idem.key, idem.digest, last.originator_id, last.originator_version,
+                json.dumps(answer),
+            ))
+        keys = [_key(e) for e in events]
+        return lambda p: Written(max(p[k] for k in keys), answer)
+
+
+def _prepare(uow: UnitOfWork, requests: Sequence[Request], group: Group) -> None:
+    """Before deciding a group: one query per scope for its stored idempotency keys, one for
+    which of the aggregates it would create exist already."""
+    by_scope: dict[str, list[str]] = {}
+    for request in requests:
+        for scope, key in request.prefetch():
+            by_scope.setdefault(scope, []).append(key)
+    store = uow.store
+    for scope, keys in by_scope.items():
+        group.stored_keys |= {(scope, k): v for k, v in store.stored_keys(scope, keys).items()}
+    created = {
+        i for r in requests if isinstance(r, _Ingest) for s in r.submissions
+        if (i := created_id(s.command)) is not None
+    }
+    if created:
+        uow.know_absent(created - store.stored_ids(created))
 
 
 class JourneyService:
-    """Use cases over the journey application. Writes are serialised in this process so that a
-    decision (a dunning step) is checked against exactly the history it is appended after."""
+    """Use cases over the journey application. Every write goes through the process's group
+    writer, so a decision (a dunning step) is checked against exactly the history it is
+    appended after, whichever process writes."""
 
     def __init__(
-        self, location: StoreLocation, clock: Clock, policy: DunningPolicy | None = None
+        self,
+        location: StoreLocation,
+        clock: Clock,
+        policy: DunningPolicy | None = None,
+        *,
+        lock_timeout: float = 10.0,
+        write_timeout: float = 30.0,
+        max_group: int = 5000,
     ) -> None:
         self.app = JourneyApplication(env=location.env)
         self.clock = clock
         self.policy = policy or DunningPolicy()
-        self._write_lock = threading.Lock()
-        self._listeners: list[Any] = []
+        self.write_timeout = write_timeout
+        self._listeners: list[Callable[[], None]] = []
+        self.writer = GroupWriter(
+            self.app, writer_lock(location, lock_timeout),
+            prepare=_prepare, on_written=self._written, max_group=max_group,
+        )
 
-    def on_written(self, listener: Any) -> None:
+    def on_written(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every successful write (wakes an in-process projector)."""
         self._listeners.append(listener)
+
+    def _written(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     def head(self) -> int:
         """The position of the newest event in the stream (0 when it is empty)."""
         return self.app.recorder.max_notification_id() or 0
 
-    def execute(self, command: Command, by: Principal) -> Written:
+    def _command(self, command: Command, by: Principal, idempotency: IdempotencyKey | None) -> Future[Written]:
+        return self.writer.submit(
+            _Execute(command, lambda: Context(self.clock.now(), by, self.policy), idempotency)
+        )
+
+    def _ingest(self, submissions: Sequence[Submission]) -> Future[list[Accepted]]:
+        def context(sub: Submission) -> Context:
+            by = Principal(Department.INTEGRATOR, source=sub.source, event_id=sub.event_id)
+            return Context(sub.time or self.clock.now(), by, self.policy)
+
+        return self.writer.submit(_Ingest(submissions, context))
+
+    def execute(self, command: Command, by: Principal, idempotency: IdempotencyKey | None = None) -> Written:
         """Carry out one department command; raises DomainError when a rule refuses it."""
-        with self._write_lock:
-            uow = UnitOfWork(self.app)
-            events = handle(command, uow, Context(self.clock.now(), by, self.policy))
-            positions = self._save(uow)
-        return Written(max(positions[_key(e)] for e in events), events)
+        return self._command(command, by, idempotency).result(self.write_timeout)
 
     def ingest(self, submissions: Sequence[Submission]) -> list[Accepted]:
         """Store a batch of integrator touchpoints atomically, in order, each at most once.
@@ -110,78 +264,18 @@ class JourneyService:
         A retry (same source and id, same content) answers the original position and stores
         nothing; the same source and id with other content is a ConflictError.
         """
-        with self._write_lock:
-            uow = UnitOfWork(self.app)
-            candidates = {Receipt.create_id(s.source, s.event_id) for s in submissions}
-            candidates |= {i for s in submissions if (i := created_id(s.command)) is not None}
-            uow.know_absent(candidates - stored_ids(self.app.recorder, candidates))
-            refs: list[tuple[str, Any]] = []
-            first_of: dict[tuple[str, str], tuple[int, str]] = {}
-            for index, sub in enumerate(submissions):
-                key = (sub.source, sub.event_id)
-                if key in first_of:
-                    self._check_same(first_of[key][1], sub, index)
-                    refs.append(("same", first_of[key][0]))
-                    continue
-                first_of[key] = (index, sub.digest)
-                receipt = uow.find(Receipt, sub.source, sub.event_id)
-                if receipt is not None:
-                    self._check_same(receipt.digest, sub, index)
-                    refs.append(("stored", receipt.id))
-                    continue
-                refs.append(("new", self._admit(uow, sub, index)))
-            positions = self._save(uow)
-        accepted: list[Accepted] = []
-        for kind, ref in refs:
-            if kind == "new":
-                accepted.append(Accepted(max(positions[key] for key in ref)))
-            elif kind == "same":
-                accepted.append(Accepted(accepted[ref].position, duplicate=True))
-            else:  # the receipt is the last event its CloudEvent recorded
-                accepted.append(Accepted(position_of(self.app.recorder, ref, 1) or 0, duplicate=True))
-        return accepted
+        return self._ingest(submissions).result(self.write_timeout)
 
-    def _admit(self, uow: UnitOfWork, sub: Submission, index: int) -> list[tuple[UUID, int]]:
-        """Handle one submission in ``uow``; returns the keys of every event it records."""
-        by = Principal(Department.INTEGRATOR, source=sub.source)
-        at = sub.time or self.clock.now()
-        try:
-            events = handle(sub.command, uow, Context(at, by, self.policy))
-        except DomainError as error:
-            raise RejectedError(index, error) from None
-        events += uow.record(
-            Receipt(
-                source=sub.source, event_id=sub.event_id, type=sub.type, digest=sub.digest,
-                touchpoint_id=events[0].originator_id, touchpoint_version=events[0].originator_version,
-                at=at, by=by,
-            )
-        )
-        return [_key(e) for e in events]
+    async def execute_async(
+        self, command: Command, by: Principal, idempotency: IdempotencyKey | None = None
+    ) -> Written:
+        """``execute`` for the event loop: waits for the writer without holding a thread."""
+        return await asyncio.wait_for(asyncio.wrap_future(self._command(command, by, idempotency)), self.write_timeout)
 
-    @staticmethod
-    def _check_same(digest: str, sub: Submission, index: int) -> None:
-        if digest != sub.digest:
-            raise ConflictError(
-                "idempotency-conflict",
-                f"event {sub.event_id!r} from {sub.source!r} was already received with other content",
-                index,
-            )
-
-    def _save(self, uow: UnitOfWork) -> dict[tuple[UUID, int], int]:
-        if not uow.events:
-            return {}
-        try:  # the event store's put: Application.save would re-check every event's type
-            recordings = self.app.events.put(uow.events)
-        except IntegrityError:
-            raise ConflictError(
-                "concurrent-write", "another writer changed the same records; retry"
-            ) from None
-        for listener in self._listeners:
-            listener()
-        return {
-            (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
-            for r in recordings
-        }
+    async def ingest_async(self, submissions: Sequence[Submission]) -> list[Accepted]:
+        """``ingest`` for the event loop: waits for the writer without holding a thread."""
+        return await asyncio.wait_for(asyncio.wrap_future(self._ingest(submissions)), self.write_timeout)
 
     def close(self) -> None:
+        self.writer.close()
         self.app.close()

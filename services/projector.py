@@ -14,18 +14,14 @@ from typing import Any
 
 from eventsourcing.persistence import OperationalError
 from eventsourcing.projection import ProjectionRunner
-from eventsourcing.utils import get_topic
 
 from adapters.event_store import StoreLocation
-from domain.receipt import Receipt
 from projections.batch import ReadStore
 from projections.views import DepartmentViews, fold
 from services.journey import JourneyApplication
 
 log = logging.getLogger(__name__)
 
-#: Topics no view reads: receipts are about half the stream, so not decoding them matters.
-SKIPPED = frozenset({get_topic(Receipt.Received)})
 
 
 class Projector:
@@ -50,7 +46,7 @@ class Projector:
             )
             if not page:
                 return position
-            events = [(decode(n), n.id) for n in page if n.topic not in SKIPPED]
+            events = [(decode(n), n.id) for n in page]
             # Another projector may have got further meanwhile: project answers where it is.
             position = self.store.project(self.app.name, events, fold, page[-1].id)
 

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     project_in_process: bool = Field(True, description="run the projector inside the API process")
     projector_batch_size: int = Field(1000, ge=1, le=10_000)
     projector_poll_seconds: float = Field(0.2, gt=0)
+    db_pool_size: int = Field(2, ge=1, le=100, description="PostgreSQL connections kept open per process")
+    db_max_overflow: int = Field(2, ge=0, le=100, description="extra PostgreSQL connections a process may open under load")
+    writer_lock_timeout: float = Field(10.0, gt=0, description="longest wait for the store's writer lock")
+    write_timeout: float = Field(30.0, gt=0, description="longest wait for a write to be confirmed")
+    max_group: int = Field(5000, ge=1, le=100_000, description="most touchpoints stored in one transaction")
     clock: datetime | None = Field(
         None, description="run on this fixed business time (demos, replaying a past decision)"
     )

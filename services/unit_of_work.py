@@ -1,41 +1,61 @@
-"""A unit of work over the journey application: an identity map and stream-ordered events."""
+"""A unit of work over the journey application: an identity map, stream-ordered events, and what
+the write records besides its events (idempotency keys, links between aggregates).
+
+Several requests share one unit of work when they are committed together (group commit); a
+request that breaks a rule is rolled back to its savepoint, so it leaves no trace in the others.
+"""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
+from adapters.write_store import KeyRecord, Link
 from domain.complaint import Complaint
 from domain.customer import Customer
 from domain.errors import AlreadyExistsError, UnknownError, WrongCustomerError
 from domain.invoice import Invoice
 from domain.order import Order
-from domain.receipt import Receipt
 
 A = TypeVar("A", bound=Aggregate)
 
-KIND = {Customer: "customer", Order: "order", Invoice: "invoice", Complaint: "complaint", Receipt: "receipt"}
+KIND = {Customer: "customer", Order: "order", Invoice: "invoice", Complaint: "complaint"}
+
+
+@dataclass(frozen=True)
+class Savepoint:
+    """How far a unit of work had got before a request began."""
+
+    events: int
+    links: int
+    keys: int
+    loaded: frozenset[UUID]
 
 
 class UnitOfWork:
-    """Loads each aggregate at most once and collects new events in the order they happen, so a
-    batch of touchpoints is appended atomically and in the order it was sent."""
+    """Loads each aggregate at most once and collects new events in the order they happen, so
+    the touchpoints of a batch (or of a group of requests) are appended atomically, in order."""
 
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: Application, store: Any) -> None:
         self._app = app
+        self.store = store  # the recorder, with its side tables (adapters.write_store)
         self._aggregates: dict[UUID, Aggregate] = {}
         self._absent: set[UUID] = set()
+        self._members: dict[tuple[str, str], list[str]] = {}
         self.events: list[DomainEventProtocol] = []
+        self.links: list[Link] = []
+        self.keys: dict[tuple[str, str], KeyRecord] = {}
 
     def know_absent(self, ids: set[UUID]) -> None:
         """Ids known to have no stored events, so ``find`` need not ask the store."""
         self._absent |= ids
 
     def find(self, cls: type[A], *natural_id: str) -> A | None:
-        agg_id = cls.create_id(*natural_id)
+        agg_id = cls.create_id(*natural_id)  # type: ignore[attr-defined]
         if agg_id in self._aggregates:
             return self._aggregates[agg_id]  # type: ignore[return-value]
         if agg_id in self._absent:
@@ -68,3 +88,47 @@ class UnitOfWork:
             new += aggregate.collect_events()
         self.events += new
         return new
+
+    def link(self, relation: str, owner: str, member: str) -> None:
+        """Record that ``member`` belongs to ``owner`` (e.g. an invoice to its order)."""
+        self.links.append(Link(relation, owner, member))
+
+    def members(self, relation: str, owner: str) -> list[str]:
+        """Everything linked to ``owner`` by ``relation``: stored, then added in this unit."""
+        if (relation, owner) not in self._members:
+            self._members[(relation, owner)] = self.store.members(relation, owner)
+        stored = self._members[(relation, owner)]
+        added = [ln.member for ln in self.links if (ln.relation, ln.owner) == (relation, owner)]
+        return stored + [m for m in added if m not in stored]
+
+    def keep_key(self, key: KeyRecord) -> None:
+        """Store ``key`` with the events (an idempotency key of the current request)."""
+        self.keys[(key.scope, key.key)] = key
+
+    def savepoint(self) -> Savepoint:
+        return Savepoint(len(self.events), len(self.links), len(self.keys), frozenset(self._aggregates))
+
+    def rollback(self, savepoint: Savepoint) -> None:
+        """Forget everything done since ``savepoint``: its events, links and keys, and the state
+        of every aggregate it touched, which is rebuilt from the store and the earlier events."""
+        dropped = self.events[savepoint.events :]
+        del self.events[savepoint.events :]
+        del self.links[savepoint.links :]
+        for scope_key in list(self.keys)[savepoint.keys :]:
+            del self.keys[scope_key]
+        touched = {e.originator_id for e in dropped}
+        touched |= {i for i, a in self._aggregates.items() if a.pending_events}
+        for agg_id in list(self._aggregates):
+            if agg_id not in savepoint.loaded:
+                del self._aggregates[agg_id]  # loaded or created by the failed request only
+            elif agg_id in touched:
+                self._aggregates[agg_id] = self._rebuild(agg_id)
+
+    def _rebuild(self, agg_id: UUID) -> Aggregate:
+        earlier = [e for e in self.events if e.originator_id == agg_id]
+        aggregate: Any = None
+        if not earlier or earlier[0].originator_version > 1:
+            aggregate = self._app.repository.get(agg_id)
+        for event in earlier:
+            aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
+        return aggregate  # type: ignore[no-any-return]

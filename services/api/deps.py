@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -10,6 +12,7 @@ from adapters.schemas import ID_PATTERN
 from domain.values import Department, Principal
 from services.api.problems import ProblemError
 from services.bootstrap import Journey
+from services.journey import IdempotencyKey
 
 
 def get_journey(request: Request) -> Journey:
@@ -33,7 +36,37 @@ def get_principal(
     return Principal(department, user=x_user)
 
 
+async def get_idempotency_key(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1, max_length=255, pattern=ID_PATTERN,
+            description="makes a retry answer the original result and store nothing (IETF httpapi "
+            "Idempotency-Key); the same key with another request is 422",
+        ),
+    ] = None,
+) -> IdempotencyKey | None:
+    """The request's Idempotency-Key with a digest of what it asks: method, path, acting
+    department and user, and the body (as canonical JSON when it is JSON)."""
+    if idempotency_key is None:
+        return None
+    body = await request.body()
+    try:
+        content: object = json.loads(body) if body else None
+    except ValueError:
+        content = body.decode("utf-8", "replace")
+    fingerprint = {
+        "method": request.method, "path": request.url.path,
+        "department": (request.headers.get("x-department") or "").strip().lower(),
+        "user": request.headers.get("x-user"), "body": content,
+    }
+    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()
+    return IdempotencyKey(idempotency_key, digest)
+
+
 JourneyDep = Annotated[Journey, Depends(get_journey)]
+IdempotencyDep = Annotated[IdempotencyKey | None, Depends(get_idempotency_key)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 MinPosition = Annotated[
     int | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,7 +21,7 @@ from domain.errors import (
 )
 from projections.encoding import jsonable
 from services.api.limits import BodyTooLargeError
-from services.journey import ConflictError, RejectedError
+from services.journey import ConflictError, ContentionError, IdempotencyKeyReusedError, RejectedError
 from services.reads import NotCaughtUpError
 
 MEDIA_TYPE = "application/problem+json"
@@ -82,6 +82,20 @@ def install(app: FastAPI) -> None:
     def _conflict(_: Request, error: ConflictError) -> JSONResponse:
         return problem(409, error.code, str(error), index=error.index)
 
+    @app.exception_handler(IdempotencyKeyReusedError)
+    def _key_reused(_: Request, error: IdempotencyKeyReusedError) -> JSONResponse:
+        return problem(422, "idempotency-key-reused", str(error))
+
+    @app.exception_handler(ContentionError)
+    def _contention(_: Request, error: ContentionError) -> JSONResponse:
+        return problem(503, "write-contention", str(error), headers={"Retry-After": "1"})
+
+    @app.exception_handler(TimeoutError)
+    def _write_timeout(_: Request, error: TimeoutError) -> JSONResponse:
+        return problem(503, "write-timeout", "the write was not confirmed in time; retry with the same "
+                       "CloudEvent id or Idempotency-Key, which stores it at most once",
+                       headers={"Retry-After": "1"})
+
     @app.exception_handler(NotCaughtUpError)
     def _not_caught_up(_: Request, error: NotCaughtUpError) -> JSONResponse:
         return problem(503, "not-caught-up", str(error), headers={"Retry-After": "1"},
@@ -96,8 +110,9 @@ def install(app: FastAPI) -> None:
         status = 400 if code == "malformed-json" else 422
         return problem(status, code, "the request is invalid", errors=errors)
 
+    @app.exception_handler(InterfaceError)
     @app.exception_handler(OperationalError)
-    def _unavailable(_: Request, error: OperationalError) -> JSONResponse:
+    def _unavailable(_: Request, error: Exception) -> JSONResponse:
         log.warning("store unavailable: %s", error)
         return problem(503, "store-unavailable", "the store is busy or unreachable; retry",
                        headers={"Retry-After": "1"})

@@ -29,7 +29,7 @@ def test_the_business_clock_and_the_dunning_interval_come_from_the_environment(
         service.execute(c.RegisterCustomer("c1", "Ann", "ann@example.org"), BILLING)
         service.execute(c.PlaceOrder("c1", "o1", (OrderLine("S", "tools", 1, "10"),), "EUR"), BILLING)
         service.execute(c.IssueInvoice("c1", "i1", "o1", Money("10", "EUR"), date(2026, 3, 1)), BILLING)
-        assert service.execute(c.DunInvoice("i1"), BILLING).events[0].level == 1
+        assert service.execute(c.DunInvoice("i1"), BILLING).answer["level"] == 1
 
         # 2. Six days later the next step is refused; on the seventh it is allowed.
         journey.clock.set(datetime(2026, 3, 26, 9, tzinfo=UTC))
@@ -37,7 +37,7 @@ def test_the_business_clock_and_the_dunning_interval_come_from_the_environment(
             service.execute(c.DunInvoice("i1"), BILLING)
         assert [r.code for r in refused.value.refusals] == ["interval-not-elapsed"]
         journey.clock.set(datetime(2026, 3, 27, 9, tzinfo=UTC))
-        assert service.execute(c.DunInvoice("i1"), BILLING).events[0].level == 2
+        assert service.execute(c.DunInvoice("i1"), BILLING).answer["level"] == 2
     finally:
         journey.close()
 

@@ -3,7 +3,6 @@ durability, on SQLite and PostgreSQL alike (one body per test, the ``database_ur
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,7 +12,10 @@ from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.invoice import Invoice
 from domain.order import Order
+from domain.holds import DunningPolicy
 from services.clock import FixedClock
+from services.handlers import Context, handle
+from services.unit_of_work import UnitOfWork
 from services.journey import ConflictError, RejectedError
 from tests.integration.helpers import (
     BILLING,
@@ -21,6 +23,7 @@ from tests.integration.helpers import (
     customer_with_invoice,
     eur,
     event_names,
+    SHOP,
     lines,
     open_journey,
     stream,
@@ -58,12 +61,14 @@ def test_every_accepted_touchpoint_gets_a_strictly_increasing_position(journey):
     assert positions == sorted(set(positions))
     assert positions[0] >= 1
     assert journey.service.head() == max(p for _, p in stream(journey)) == positions[-1]
-    # A write answers the position of its last event: a read there reflects all of it.
+    # Only touchpoints are stored, one position each, with nothing in between.
     stored = {p: type(e).__qualname__ for e, p in stream(journey)}
-    assert stored[positions[0]] == "Customer.Registered"
-    assert stored[positions[4] - 1] == "Complaint.Filed"
-    assert stored[positions[4]] == "Order.ComplaintOpened"
-    assert {stored[p] for p in positions[5:]} == {"Receipt.Received"}
+    assert positions == list(range(1, len(positions) + 1))
+    assert [stored[p] for p in positions] == [
+        "Customer.Registered", "Order.Placed", "Invoice.Issued", "Invoice.DetailedInvoiceRequested",
+        "Complaint.Filed", "Customer.Registered", "Order.Placed", "Invoice.Issued",
+        "Invoice.PaymentReceived", "Complaint.Filed",
+    ]
 
 
 def test_a_batch_is_stored_atomically_in_the_order_sent(journey):
@@ -72,15 +77,14 @@ def test_a_batch_is_stored_atomically_in_the_order_sent(journey):
     accepted = journey.service.ingest(_new_customer_batch("c1"))
 
     assert [a.duplicate for a in accepted] == [False] * 5
-    assert [a.position for a in accepted] == [head + 2, head + 4, head + 6, head + 8, head + 11]
-    # Each touchpoint is followed by its receipt (the position answered); a complaint also
-    # notes itself on the order.
+    # Consecutive touchpoints at consecutive positions: no bookkeeping in between.
+    assert [a.position for a in accepted] == [head + 1, head + 2, head + 3, head + 4, head + 5]
     assert event_names(journey, head) == [
-        "Customer.Registered", "Receipt.Received",
-        "Order.Placed", "Receipt.Received",
-        "Invoice.Issued", "Receipt.Received",
-        "Invoice.PaymentReceived", "Receipt.Received",
-        "Complaint.Filed", "Order.ComplaintOpened", "Receipt.Received",
+        "Customer.Registered", "Order.Placed", "Invoice.Issued", "Invoice.PaymentReceived", "Complaint.Filed",
+    ]
+    # Each touchpoint carries the CloudEvent it came from.
+    assert [(e.by.source, e.by.event_id) for e, _ in stream(journey, head)] == [
+        (SHOP, f"c1-{n}") for n in range(1, 6)
     ]
     invoice = journey.service.app.repository.get(Invoice.create_id("c1-i"))
     assert invoice.balance == eur(15)
@@ -103,7 +107,7 @@ def test_a_batch_with_one_rejected_touchpoint_stores_nothing(journey):
     assert rejected.value.error.code == "unknown-invoice"
     assert journey.service.head() == head
     assert journey.service.app.repository.get(Invoice.create_id("i1")).balance == eur(100)
-    # No receipt was kept either: the valid touchpoints are new when sent again.
+    # No idempotency key was kept either: the valid touchpoints are new when sent again.
     again = journey.service.ingest([batch[0], batch[1], batch[3]])
     assert [a.duplicate for a in again] == [False, False, False]
 
@@ -214,13 +218,13 @@ def test_positions_and_aggregates_survive_reopening(database_url):
         assert after == before
         repo = journey.service.app.repository
         assert repo.get(Invoice.create_id("i1")).balance == eur(70)
-        assert repo.get(Order.create_id("o1")).open_complaints == ["k1"]
+        assert journey.service.app.recorder.members("order-complaint", "o1") == ["k1"]
         assert repo.get(Complaint.create_id("k1")).resolved is False
         # 3. A retry still answers its original position; new writes continue after the head.
         [retry] = journey.service.ingest([payment])
         assert (retry.position, retry.duplicate) == (paid.position, True)
         written = journey.service.execute(c.ResolveComplaint("c1", "k1", "replaced"), SUPPORT)
-        assert written.position == head + 2  # Complaint.Resolved, Order.ComplaintClosed
+        assert written.position == head + 1
         assert complaint.position == head  # the complaint was the last write before closing
     finally:
         journey.close()
@@ -237,31 +241,38 @@ def test_closing_a_journey_closes_its_read_store_too(database_url):
     assert journey.store.datastore.pool.closed
 
 
-def test_a_dunning_step_is_not_recorded_over_a_complaint_filed_by_another_process(database_url, monkeypatch):
+def test_a_dunning_step_decided_before_a_complaint_written_without_the_lock_is_re_decided(
+    database_url, monkeypatch
+):
     # 1. Two processes' worth of journeys on one store; the invoice is overdue and without holds.
     clock = FixedClock(datetime(2024, 2, 1, 9, tzinfo=UTC))
     billing, support = open_journey(database_url, clock), open_journey(database_url, clock)
     try:
         customer_with_invoice(billing, due=date(2024, 1, 15))
         dun = Invoice.reach_next_dunning_level
+        intrusions = []
 
         def dun_after_the_complaint(invoice, **kwargs):
-            # 2. Support files a complaint on the invoiced order after billing loaded the
-            #    invoice and the order's open complaints, before billing saves the step.
-            monkeypatch.setattr(Invoice, "reach_next_dunning_level", dun)
-            support.service.execute(c.FileComplaint("c1", "k1", "o1", "books", "torn"), SUPPORT)
+            # 2. After billing loaded the invoice and the order's complaints, and before it
+            #    appends the step, support files a complaint WITHOUT the writer lock (as a
+            #    process whose lock was lost would): only the append condition stands guard.
+            if not intrusions:
+                uow = UnitOfWork(support.service.app, support.service.app.recorder)
+                complaint = c.FileComplaint("c1", "k1", "o1", "books", "torn")
+                handle(complaint, uow, Context(clock.now(), SUPPORT, DunningPolicy()))
+                support.service.app.events.put(uow.events, links=uow.links)
+                intrusions.append(complaint)
             return dun(invoice, **kwargs)
 
         monkeypatch.setattr(Invoice, "reach_next_dunning_level", dun_after_the_complaint)
 
-        # 3. The dunning step must now be refused or fail as a conflict; never recorded.
-        with contextlib.suppress(ConflictError, DomainError):
+        # 3. The step is re-decided against the new history, and refused for the complaint.
+        with pytest.raises(DomainError) as refused:
             billing.service.execute(c.DunInvoice("i1"), BILLING)
 
-        names = event_names(billing)
-        if "Complaint.Filed" not in names:  # not the failure expected: the set-up did not work
-            raise RuntimeError("the complaint was not filed between load and save")
-        assert "Invoice.DunningLevelReached" not in names[names.index("Complaint.Filed") :]
+        assert intrusions, "the complaint was not filed between load and save"
+        assert [r.code for r in refused.value.refusals] == ["hold:complaint"]
+        assert event_names(billing)[-1] == "Complaint.Filed"
     finally:
         billing.close()
         support.close()

@@ -56,7 +56,6 @@ def test_placing_an_order_records_its_lines_and_currency():
     assert (placed.customer_id, placed.order_id, placed.currency) == ("C-1", "O-1", "EUR")
     assert (placed.at, placed.by) == (AT, SHOP)
     assert order.status == "placed"
-    assert order.open_complaints == []
     assert order.total == Money(Decimal("100.00"), "EUR")
 
 
@@ -217,63 +216,23 @@ def test_a_return_of_no_lines_is_refused(order):
     assert order.status == "delivered"
 
 
-# Complaint bookkeeping -----------------------------------------------------------------------------
-
-
-def test_the_order_keeps_the_complaints_open_on_it(order):
-    order.note_complaint_opened("K-1", at=AT, by=SUE)
-    order.note_complaint_opened("K-2", at=AT, by=SUE)
-
-    order.note_complaint_closed("K-1", at=AT, by=SUE)
-
-    events = order.collect_events()
-    assert names(events) == ["Order.ComplaintOpened", "Order.ComplaintOpened", "Order.ComplaintClosed"]
-    assert [e.complaint_id for e in events] == ["K-1", "K-2", "K-1"]
-    assert order.open_complaints == ["K-2"]
-
-
-def test_closing_a_complaint_not_open_on_the_order_records_nothing(order):
-    order.note_complaint_opened("K-1", at=AT, by=SUE)
-    order.note_complaint_closed("K-1", at=AT, by=SUE)
-    order.collect_events()
-
-    order.note_complaint_closed("K-1", at=AT, by=SUE)
-    order.note_complaint_closed("K-9", at=AT, by=SUE)
-
-    assert order.collect_events() == []
-    assert order.open_complaints == []
-
-
-def test_complaints_can_be_opened_on_a_cancelled_order(order):
-    order.cancel(reason=None, at=AT, by=SHOP)
-
-    order.note_complaint_opened("K-1", at=AT, by=SUE)
-
-    assert order.open_complaints == ["K-1"]
-
-
 # Envelope and persistence ----------------------------------------------------------------------------
 
 
 def busy_order() -> Order:
     order = place_order(lines=[KETTLE, HOSE, OrderLine("MUG-4", "kitchen", 6, "3.333")])
     order.ship(at=on(date(2026, 3, 2)), by=SHOP)
-    order.deliver(at=on(date(2026, 3, 3)), by=SHOP)
-    order.note_complaint_opened("K-1", at=on(date(2026, 3, 4)), by=SUE)
-    order.take_back(lines=[HOSE], at=on(date(2026, 3, 5)), by=SHOP)
-    order.note_complaint_closed("K-1", at=on(date(2026, 3, 6)), by=BOB)
+    order.deliver(at=on(date(2026, 3, 3)), by=BOB)
+    order.take_back(lines=[HOSE], at=on(date(2026, 3, 4)), by=SUE)
     return order
 
 
 def test_every_order_event_carries_its_actor_and_time():
     events = busy_order().collect_events()
 
-    assert names(events) == [
-        "Order.Placed", "Order.Shipped", "Order.Delivered", "Order.ComplaintOpened",
-        "Order.Returned", "Order.ComplaintClosed",
-    ]
-    assert [e.by for e in events] == [SHOP, SHOP, SHOP, SUE, SHOP, BOB]
-    assert [e.at.date().day for e in events] == [1, 2, 3, 4, 5, 6]
+    assert names(events) == ["Order.Placed", "Order.Shipped", "Order.Delivered", "Order.Returned"]
+    assert [e.by for e in events] == [SHOP, SHOP, BOB, SUE]
+    assert [e.at.date().day for e in events] == [1, 2, 3, 4]
 
 
 def test_an_order_read_back_from_its_events_equals_the_original():
@@ -285,5 +244,5 @@ def test_an_order_read_back_from_its_events_equals_the_original():
     assert stored == sent
     assert restored.lines[2] == OrderLine("MUG-4", "kitchen", 6, Decimal("3.333"))
     assert type(restored.lines[2].unit_price) is Decimal
-    assert stored[4].lines == [HOSE]
+    assert stored[3].lines == [HOSE]
     assert restored.status == "partially returned"

@@ -17,6 +17,8 @@ from domain.errors import (
     WrongCustomerError,
 )
 from domain.holds import DunningPolicy
+from domain.complaint import Complaint
+from domain.customer import Customer
 from domain.order import Order
 from domain.values import Money
 from services.handlers import Context, handle
@@ -25,18 +27,36 @@ from services.unit_of_work import UnitOfWork
 from tests.unit.builders import AT, BOB, HOSE, KETTLE, SHOP, SUE, eur, names, on
 
 
+class Links:
+    """The links kept beside the stream, in memory (the SQL tables are tested in integration)."""
+
+    def __init__(self) -> None:
+        self.saved: list = []
+
+    def members(self, relation: str, owner: str) -> list[str]:
+        return sorted(ln.member for ln in self.saved if (ln.relation, ln.owner) == (relation, owner))
+
+
 class Journey:
     """Carries out commands as the service does: one unit of work each, saved when it succeeds."""
 
     def __init__(self) -> None:
         self.app = JourneyApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        self.links = Links()
+
+    def unit(self) -> UnitOfWork:
+        return UnitOfWork(self.app, self.links)
 
     def do(self, command, by=SHOP, at=AT):
-        uow = UnitOfWork(self.app)
+        uow = self.unit()
         events = handle(command, uow, Context(at, by, DunningPolicy()))
+        self.save(uow)
+        return events
+
+    def save(self, uow: UnitOfWork) -> None:
         if uow.events:
             self.app.save(*uow.events)
-        return events
+            self.links.saved += uow.links
 
     def stored(self) -> list[str]:
         """The event types in the stream, oldest first."""
@@ -113,21 +133,22 @@ def test_an_invoice_of_another_customer_is_refused(journey):
         journey.do(c.ReceivePayment("C-2", "I-1", eur("1.00")))
 
 
-def test_filing_a_complaint_records_it_then_opens_it_on_the_order(journey):
-    events = journey.do(c.FileComplaint("C-1", "K-1", "O-1", "kitchen", "the kettle leaks"), by=SUE)
+def test_filing_a_complaint_records_one_touchpoint_and_links_it_to_the_order(journey):
+    uow = journey.unit()
+    events = handle(c.FileComplaint("C-1", "K-1", "O-1", "kitchen", "the kettle leaks"), uow, Context(AT, SUE, DunningPolicy()))
 
-    assert names(events) == ["Complaint.Filed", "Order.ComplaintOpened"]
-    assert events[1].complaint_id == "K-1"
-    assert all(e.by == SUE and e.at == AT for e in events)
-    assert journey.stored()[-2:] == ["Complaint.Filed", "Order.ComplaintOpened"]
+    assert names(events) == ["Complaint.Filed"]
+    assert events[0].by == SUE and events[0].at == AT
+    assert [(ln.relation, ln.owner, ln.member) for ln in uow.links] == [("order-complaint", "O-1", "K-1")]
+    assert uow.members("order-complaint", "O-1") == ["K-1"]
 
 
-def test_resolving_a_complaint_closes_it_on_the_order(journey):
+def test_resolving_a_complaint_records_only_the_resolution(journey):
     journey.do(c.FileComplaint("C-1", "K-1", "O-1", "kitchen", "leaks"), by=SUE)
 
     events = journey.do(c.ResolveComplaint("C-1", "K-1", "replaced"), by=SUE)
 
-    assert names(events) == ["Complaint.Resolved", "Order.ComplaintClosed"]
+    assert names(events) == ["Complaint.Resolved"]
 
 
 def test_dunning_is_refused_while_a_complaint_is_open_on_the_invoiced_order(journey):
@@ -151,13 +172,13 @@ def test_dunning_resumes_once_the_complaint_is_resolved(journey):
 
     events = journey.do(c.DunInvoice("I-1"), by=BOB, at=on(date(2026, 3, 20)))
 
-    # the step, then the order's note that its complaints were consulted (for concurrency)
-    assert names(events) == ["Invoice.DunningLevelReached", "Order.HoldsConsulted"]
+    # the step alone: what it consulted leaves no token in the stream
+    assert names(events) == ["Invoice.DunningLevelReached"]
     assert events[0].level == 1
 
 
 def test_a_refused_command_in_a_unit_of_work_leaves_no_events_to_save(journey):
-    uow = UnitOfWork(journey.app)
+    uow = journey.unit()
 
     with pytest.raises(DunningRefusedError):
         handle(c.DunInvoice("I-1"), uow, Context(on(date(2026, 3, 15)), BOB, DunningPolicy()))
@@ -167,22 +188,50 @@ def test_a_refused_command_in_a_unit_of_work_leaves_no_events_to_save(journey):
 
 def test_a_unit_of_work_loads_each_aggregate_once_and_sees_its_own_changes(journey):
     # given two commands on the same order in one unit of work
-    uow = UnitOfWork(journey.app)
+    uow = journey.unit()
     ctx = Context(AT, SUE, DunningPolicy())
 
     # when both are handled before anything is saved
     handle(c.FileComplaint("C-1", "K-1", "O-1", "kitchen", "leaks"), uow, ctx)
-    handle(c.FileComplaint("C-1", "K-2", "O-1", "garden", "hose bursts"), uow, ctx)
+    handle(c.ShipOrder("C-1", "O-1"), uow, ctx)
+    handle(c.DeliverOrder("C-1", "O-1"), uow, ctx)
 
-    # then the second saw the first's complaint and the events are in the order they happened
-    assert names(uow.events) == [
-        "Complaint.Filed", "Order.ComplaintOpened", "Complaint.Filed", "Order.ComplaintOpened"
-    ]
-    assert [e.originator_version for e in uow.events if type(e).__qualname__ == "Order.ComplaintOpened"] == [2, 3]
-    assert uow.get(Order, "O-1").open_complaints == ["K-1", "K-2"]
+    # then the later commands saw the earlier ones and the events are in the order they happened
+    assert names(uow.events) == ["Complaint.Filed", "Order.Shipped", "Order.Delivered"]
+    assert [e.originator_version for e in uow.events[1:]] == [2, 3]
+    assert uow.members("order-complaint", "O-1") == ["K-1"]
     with pytest.raises(AlreadyExistsError):
         handle(c.FileComplaint("C-1", "K-1", "O-1", "kitchen", "again"), uow, ctx)
 
+
+def test_a_rolled_back_request_leaves_the_earlier_requests_of_its_group_intact(journey):
+    # given a group: a complaint filed and the order shipped (kept), then a request that ships
+    # and delivers the order and then breaks a rule (rolled back)
+    uow = journey.unit()
+    ctx = Context(AT, SUE, DunningPolicy())
+    handle(c.FileComplaint("C-1", "K-1", "O-1", "kitchen", "leaks"), uow, ctx)
+    handle(c.ShipOrder("C-1", "O-1"), uow, ctx)
+    savepoint = uow.savepoint()
+    handle(c.DeliverOrder("C-1", "O-1"), uow, ctx)
+    handle(c.RegisterCustomer("C-9", "Cy", "cy@example.org"), uow, ctx)
+    handle(c.FileComplaint("C-1", "K-2", "O-1", "garden", "bursts"), uow, ctx)
+    with pytest.raises(UnknownError):
+        handle(c.ReceivePayment("C-1", "I-404", eur("1.00")), uow, ctx)
+
+    # when the failed request is rolled back to its savepoint
+    uow.rollback(savepoint)
+
+    # then only the earlier requests remain, and the order is as they left it (shipped, v2)
+    assert names(uow.events) == ["Complaint.Filed", "Order.Shipped"]
+    assert uow.members("order-complaint", "O-1") == ["K-1"]
+    order = uow.get(Order, "O-1")
+    assert (order.status, order.version) == ("shipped", 2)
+    assert uow.find(Complaint, "K-2") is None
+    assert uow.find(Customer, "C-9") is None
+    handle(c.DeliverOrder("C-1", "O-1"), uow, ctx)
+    journey.save(uow)
+    assert journey.stored()[-3:] == ["Complaint.Filed", "Order.Shipped", "Order.Delivered"]
+    assert journey.app.repository.get(order.id).version == 3
 
 
 def test_an_invoice_in_another_currency_than_its_order_is_refused(journey):

@@ -31,12 +31,13 @@ _BODY_DOC = {
     description="Types: " + ", ".join(sorted(EVENT_TYPES)) + ". See docs/events.md for each data schema.",
 )
 async def publish(request: Request, journey: JourneyDep) -> IngestResult:
-    """Read the body (async), then parse and store it in the thread pool (both synchronous)."""
+    """Read the body, parse it in the thread pool (CPU-bound), then wait for the process's group
+    writer without holding a thread: concurrent requests are stored in one transaction."""
     body = await request.body()
     submissions = await run_in_threadpool(
         cloudevents.read_request, request.headers.get("content-type", ""), request.headers, body
     )
-    accepted = await run_in_threadpool(journey.service.ingest, submissions)
+    accepted = await journey.service.ingest_async(submissions)
     results = [
         Accepted(id=s.event_id, source=s.source, position=a.position, duplicate=a.duplicate)
         for s, a in zip(submissions, accepted, strict=True)

@@ -1,0 +1,214 @@
+"""The event store's recorders, extended with what a write needs besides its events.
+
+Two side tables live next to the events table and are written in the same transaction as the
+events (through the recorder's ``_insert_events`` hook, the one the library's process recorder
+uses for its tracking records):
+
+- ``journey_keys``: idempotency keys (a CloudEvent's ``(source, id)``, a command's
+  ``Idempotency-Key``) with the digest of the content and the last event the write recorded, so a
+  retry learns its original position and result without any bookkeeping event in the stream;
+- ``journey_links``: which invoices and complaints belong to an order, so a decision (a dunning
+  step, a credit note) finds them without the order recording them as events.
+
+A write may also carry an append condition, ``expected_head``: under the events table's lock
+(the lock that keeps notification ids in commit order) the newest position must still be the
+one the write decided against, otherwise ``HeadMovedError`` and nothing is stored. That makes
+every decision serialisable across processes without a token in the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL
+
+KEYS = "journey_keys"
+LINKS = "journey_links"
+
+
+class HeadMovedError(IntegrityError):
+    """Another writer appended after the position a write decided against; nothing is stored."""
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """An idempotency key as stored with the write it admitted: ``scope`` (``cloudevent:<source>``
+    or ``command``), the key, the content digest, the last event of the write and its result."""
+
+    scope: str
+    key: str
+    digest: str
+    originator_id: UUID
+    originator_version: int
+    result: str = "{}"
+
+
+@dataclass(frozen=True)
+class Link:
+    """``member`` (an invoice or complaint id) belongs to ``owner`` (an order id) by ``relation``."""
+
+    relation: str
+    owner: str
+    member: str
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A stored idempotency key, read back with the position of the write's last event."""
+
+    digest: str
+    result: str
+    position: int
+
+
+class _SideTables:
+    """The SQL shared by both databases; subclasses give placeholders and table names."""
+
+    mark = "?"
+    keys_table = KEYS
+    links_table = LINKS
+    position_column = "rowid"
+    datastore: Any
+    events_table_name: str
+
+    def _as_key(self, originator_id: UUID) -> Any:
+        return originator_id.hex
+
+    def _events_table(self) -> str:
+        return self.events_table_name
+
+    def _write_side_tables(self, curs: Any, expected_head: int | None, keys: Sequence[KeyRecord],
+                           links: Sequence[Link]) -> None:
+        if expected_head is not None:
+            self._lock_events(curs)
+            curs.execute(f"SELECT MAX({self.position_column}) AS head FROM {self._events_table()}")  # noqa: S608
+            row = curs.fetchone()
+            head = (row["head"] if row is not None else None) or 0
+            if head != expected_head:
+                raise HeadMovedError(f"the stream moved from {expected_head} to {head}")
+        if keys:
+            curs.executemany(
+                f"INSERT INTO {self.keys_table} VALUES ({', '.join([self.mark] * 6)})",  # noqa: S608
+                [(k.scope, k.key, k.digest, self._as_key(k.originator_id), k.originator_version, k.result)
+                 for k in keys],
+            )
+        if links:
+            curs.executemany(
+                f"INSERT INTO {self.links_table} VALUES ({', '.join([self.mark] * 3)}) "  # noqa: S608
+                "ON CONFLICT DO NOTHING",
+                [(ln.relation, ln.owner, ln.member) for ln in links],
+            )
+
+    def _lock_events(self, curs: Any) -> None:
+        """Hold the lock that serialises appends (SQLite: the database write lock)."""
+
+    def stored_keys(self, scope: str, keys: Iterable[str]) -> dict[str, StoredKey]:
+        """The stored idempotency keys among ``keys`` of ``scope``: one query per 900 keys."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, StoredKey] = {}
+        with self.datastore.transaction(commit=False) as curs:
+            for start in range(0, len(wanted), 900):
+                chunk = wanted[start : start + 900]
+                curs.execute(
+                    f"SELECT k.key AS key, k.digest AS digest, k.result AS result, "  # noqa: S608
+                    f"e.{self.position_column} AS position FROM {self.keys_table} k "
+                    f"JOIN {self._events_table()} e ON e.originator_id = k.originator_id "
+                    "AND e.originator_version = k.originator_version "
+                    f"WHERE k.scope = {self.mark} AND k.key IN ({', '.join([self.mark] * len(chunk))})",
+                    [scope, *chunk],
+                )
+                for row in curs.fetchall():
+                    found[row["key"]] = StoredKey(row["digest"], row["result"], row["position"])
+        return found
+
+    def members(self, relation: str, owner: str) -> list[str]:
+        """The members linked to ``owner`` by ``relation``, in the order they were linked."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                f"SELECT member FROM {self.links_table} WHERE relation = {self.mark} "  # noqa: S608
+                f"AND owner = {self.mark} ORDER BY member",
+                (relation, owner),
+            )
+            return [row["member"] for row in curs.fetchall()]
+
+    def stored_ids(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Which of ``ids`` have any stored event: one query for a whole batch, where loading
+        each aggregate to find it absent costs a query (and a replay) each."""
+        keys = [self._as_key(i) for i in ids]
+        found: set[UUID] = set()
+        with self.datastore.transaction(commit=False) as curs:
+            for start in range(0, len(keys), 900):
+                chunk = keys[start : start + 900]
+                curs.execute(
+                    f"SELECT DISTINCT originator_id FROM {self._events_table()} "  # noqa: S608
+                    f"WHERE originator_id IN ({', '.join([self.mark] * len(chunk))})",
+                    chunk,
+                )
+                found |= {UUID(str(row["originator_id"])) for row in curs.fetchall()}
+        return found
+
+
+class SQLiteJourneyRecorder(_SideTables, SQLiteApplicationRecorder):
+    """SQLite: the side tables in the event store's file, written in the append's transaction."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {self.keys_table} (scope TEXT, key TEXT, digest TEXT, "
+            "originator_id TEXT, originator_version INTEGER, result TEXT, PRIMARY KEY (scope, key)) "
+            "WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {self.links_table} (relation TEXT, owner TEXT, member TEXT, "
+            "PRIMARY KEY (relation, owner, member)) WITHOUT ROWID",
+        ]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        self._write_side_tables(
+            c, kwargs.get("expected_head"), kwargs.get("keys", ()), kwargs.get("links", ())
+        )
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
+    """PostgreSQL: the side tables in the events table's schema, written in the append's
+    transaction; the append condition is checked after taking the library's table lock."""
+
+    mark = "%s"
+    position_column = "notification_id"
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = f'"{self.datastore.schema}"'
+        prefix = events_table_name.removesuffix("_events")
+        self.keys_table = f'{schema}."{prefix}_keys"'
+        self.links_table = f'{schema}."{prefix}_links"'
+        self.sql_create_statements += [
+            SQL(statement)  # type: ignore[arg-type]
+            for statement in (
+                f"CREATE TABLE IF NOT EXISTS {self.keys_table} (scope text, key text, digest text, "
+                "originator_id uuid, originator_version bigint, result text, PRIMARY KEY (scope, key))",
+                f"CREATE TABLE IF NOT EXISTS {self.links_table} (relation text, owner text, "
+                "member text, PRIMARY KEY (relation, owner, member))",
+            )
+        ]
+
+    def _as_key(self, originator_id: UUID) -> Any:
+        return originator_id
+
+    def _events_table(self) -> str:
+        return f'"{self.datastore.schema}"."{self.events_table_name}"'
+
+    def _lock_events(self, curs: Any) -> None:
+        self._lock_table(curs)
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        self._write_side_tables(
+            curs, kwargs.get("expected_head"), kwargs.get("keys", ()), kwargs.get("links", ())
+        )
+
+

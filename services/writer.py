@@ -1,0 +1,187 @@
+"""Group commit: one writer thread per process stores, in one transaction, every write that
+arrived while the previous transaction committed.
+
+Each request is decided in turn inside one unit of work; a request that breaks a rule is rolled
+back to its savepoint and answered with its error, the others go on. The group is appended with
+an append condition (the head it was decided against) while this process holds the store's
+writer lock; a collision with another writer (another process, a lost lock) reloads, re-decides
+and retries the whole group, bounded; only a lasting conflict answers ``ContentionError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, PersistenceError
+
+from adapters.writer_lock import WriterLock
+from services.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Positions = dict[tuple[UUID, int], int]
+
+
+class ContentionError(Exception):
+    """The write kept colliding with other writers; nothing was stored. Retry later."""
+
+
+class Request(Protocol):
+    """One client's write: decided in a shared unit of work, answered after the commit."""
+
+    size: int
+
+    def prefetch(self) -> list[tuple[str, str]]:
+        """The idempotency keys ``(scope, key)`` this request may find stored."""
+        ...
+
+    def decide(self, uow: UnitOfWork, group: Group) -> Callable[[Positions], Any]:
+        """Record this request's events in ``uow``; return how to answer once they are stored.
+        Raises the error to answer when the request is refused (the unit is rolled back)."""
+        ...
+
+
+@dataclass
+class Group:
+    """What every request of a group shares: the stored keys found for it, and the ids known
+    to be new (so that creating commands need not ask the store one by one)."""
+
+    stored_keys: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Queued:
+    request: Request
+    future: Future[Any]
+
+
+class GroupWriter:
+    """The process's single writer. ``submit`` enqueues a request and returns its Future."""
+
+    def __init__(
+        self,
+        app: Application,
+        lock: WriterLock,
+        *,
+        prepare: Callable[[UnitOfWork, Sequence[Request], Group], None],
+        on_written: Callable[[], None],
+        max_group: int = 5000,
+        max_attempts: int = 8,
+    ) -> None:
+        self.app = app
+        self.lock = lock
+        self.prepare = prepare
+        self.on_written = on_written
+        self.max_group = max_group
+        self.max_attempts = max_attempts
+        self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="journey-writer", daemon=True)
+        self._started = threading.Lock()
+        self._stopped = False
+
+    def submit(self, request: Request) -> Future[Any]:
+        if self._stopped:
+            raise RuntimeError("the writer is closed")
+        with self._started:
+            if not self._thread.is_alive():
+                self._thread.start()
+        future: Future[Any] = Future()
+        self._queue.put(_Queued(request, future))
+        return future
+
+    def close(self) -> None:
+        self._stopped = True
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+        self.lock.close()
+
+    def _run(self) -> None:
+        pending: _Queued | None = None
+        while True:
+            first = pending or self._queue.get()
+            pending = None
+            if first is None:
+                return
+            group, size = [first], first.request.size
+            while size < self.max_group:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this group
+                    break
+                if size + item.request.size > self.max_group:
+                    pending = item
+                    break
+                group.append(item)
+                size += item.request.size
+            try:
+                self._commit(group)
+            except BaseException as error:  # noqa: BLE001 -- the writer must outlive any one group
+                log.exception("write group failed")
+                for item in group:
+                    if not item.future.done():
+                        item.future.set_exception(error)
+
+    def _commit(self, items: list[_Queued]) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self.lock.held():
+                    answers = self._decide_and_store(items)
+            except (IntegrityError, OperationalError, InterfaceError) as error:
+                if attempt == self.max_attempts:
+                    failure: Exception = error
+                    if isinstance(error, IntegrityError):
+                        failure = ContentionError("the stream kept changing under this write; retry")
+                    for item in items:
+                        item.future.set_exception(failure)
+                    return
+                log.info("write group retried (attempt %s): %s", attempt, error)
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 -- jitter, not secrets
+                continue
+            for item, answer in zip(items, answers, strict=True):
+                ok, value = answer
+                if ok:
+                    item.future.set_result(value)
+                else:
+                    item.future.set_exception(value)
+            return
+
+    def _decide_and_store(self, items: list[_Queued]) -> list[tuple[bool, Any]]:
+        head = self.app.recorder.max_notification_id() or 0
+        uow = UnitOfWork(self.app, self.app.recorder)
+        group = Group()
+        self.prepare(uow, [i.request for i in items], group)
+        decided: list[tuple[bool, Any]] = []
+        for item in items:
+            savepoint = uow.savepoint()
+            try:
+                decided.append((True, item.request.decide(uow, group)))
+            except PersistenceError:
+                raise  # the store, not the request: the whole group is retried
+            except Exception as error:  # noqa: BLE001 -- answered to this request alone
+                uow.rollback(savepoint)
+                decided.append((False, error))
+        positions: Positions = {}
+        if uow.events:
+            recordings = self.app.events.put(
+                uow.events, expected_head=head, keys=list(uow.keys.values()), links=uow.links
+            )
+            positions = {
+                (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
+                for r in recordings
+            }
+            self.on_written()
+        return [(ok, value(positions) if ok else value) for ok, value in decided]
