@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 
@@ -11,12 +12,31 @@ from services.settings import get_settings
 
 
 def serve(args: argparse.Namespace) -> None:
-    """Serve the HTTP API (projecting in-process unless JOURNEY_PROJECT_IN_PROCESS=false)."""
+    """Serve the HTTP API (projecting in-process unless JOURNEY_PROJECT_IN_PROCESS=false).
+
+    With ``--workers N`` (N > 1) uvicorn runs N API processes; the projector then runs once,
+    in the supervising process, instead of in every worker."""
     import uvicorn
 
     from services.api.app import create_app
+    from services.bootstrap import bootstrap
 
-    uvicorn.run(create_app(get_settings()), host=args.host, port=args.port)
+    settings = get_settings()
+    if args.workers <= 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port)
+        return
+    projector = None
+    if settings.project_in_process:
+        projector = bootstrap(settings)
+        projector.start_projecting()
+        os.environ["JOURNEY_PROJECT_IN_PROCESS"] = "false"  # inherited by the workers
+    try:
+        uvicorn.run(
+            "services.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
+        )
+    finally:
+        if projector is not None:
+            projector.close()
 
 
 def project(_: argparse.Namespace) -> None:
@@ -59,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser = commands.add_parser("serve", help="serve the HTTP API")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--workers", type=int, default=1, help="API processes (uvicorn workers)")
     serve_parser.set_defaults(run=serve)
     commands.add_parser("project", help="run the projector as a separate worker").set_defaults(run=project)
     demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")

@@ -1,0 +1,177 @@
+"""Several real ``journey serve`` processes on one store: every promise of the API holds.
+
+Each test body runs on SQLite and on PostgreSQL (``database_url``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from services.projector import Projector
+from tests.integration.helpers import dump, fresh_read_store, open_journey, stream
+from tests.support.server import served
+
+CE = {"Content-Type": "application/cloudevents+json"}
+BATCH = {"Content-Type": "application/cloudevents-batch+json"}
+OVERDUE = (date.today() - timedelta(days=30)).isoformat()
+
+
+def event(type_: str, subject: str, data: dict, id_: str) -> dict:
+    return {"specversion": "1.0", "id": id_, "source": "shop", "type": type_, "subject": subject, "data": data}
+
+
+def customer(cid: str) -> list[dict]:
+    """A customer with an order (tools) and its overdue invoice of 100.00 EUR."""
+    return [
+        event("customer.registered", cid, {"name": "Ann", "email": "ann@example.org"}, f"{cid}-1"),
+        event("order.placed", cid, {"order_id": f"{cid}-o", "currency": "EUR", "lines": [
+            {"sku": "DRILL", "product_group": "tools", "quantity": 1, "unit_price": "100.00"}]}, f"{cid}-2"),
+        event("invoice.issued", cid, {"invoice_id": f"{cid}-i", "order_id": f"{cid}-o", "amount": "100.00",
+                                      "currency": "EUR", "due_date": OVERDUE}, f"{cid}-3"),
+    ]
+
+
+@pytest.fixture
+def two_servers(database_url, tmp_path):
+    """Two API processes on one store; the first projects, the second does not."""
+    with served(database_url, log=tmp_path / "a.log") as (a, _), served(
+        database_url, log=tmp_path / "b.log", JOURNEY_PROJECT_IN_PROCESS="false"
+    ) as (b, _):
+        yield a, b
+
+
+def race(*calls):
+    """Run ``calls`` at the same moment, each in its own thread; returns their results."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait(timeout=30)
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [f.result(timeout=60) for f in [pool.submit(run, call) for call in calls]]
+
+
+def test_the_same_cloudevent_sent_to_two_processes_at_once_is_stored_once(two_servers):
+    a, b = two_servers
+    assert httpx.post(f"{a}/events", json=customer("c1"), headers=BATCH).status_code == 202
+    for n in range(12):
+        payment = event("payment.received", "c1", {"invoice_id": "c1-i", "amount": "1.00", "currency": "EUR"}, f"p-{n}")
+
+        answers = race(*(lambda url=url: httpx.post(f"{url}/events", json=payment, headers=CE, timeout=30)
+                         for url in (a, b)))
+
+        assert [r.status_code for r in answers] == [202, 202]
+        results = [r.json()["results"][0] for r in answers]
+        assert results[0]["position"] == results[1]["position"]
+        assert sorted(r["duplicate"] for r in results) == [False, True]
+    billing = httpx.get(f"{a}/customers/c1/billing", params={"min_position": results[0]["position"]}).json()
+    assert billing["invoices"][0]["paid"] == "12.00"
+
+
+def test_concurrent_payments_through_two_processes_are_all_stored(two_servers):
+    a, b = two_servers
+    assert httpx.post(f"{a}/events", json=customer("c1"), headers=BATCH).status_code == 202
+    payments = [
+        event("payment.received", "c1", {"invoice_id": "c1-i", "amount": "0.50", "currency": "EUR"}, f"p-{n}")
+        for n in range(30)
+    ]
+
+    answers = race(*(lambda n=n, p=p: httpx.post(f"{(a, b)[n % 2]}/events", json=p, headers=CE, timeout=30)
+                     for n, p in enumerate(payments)))
+
+    assert Counter(r.status_code for r in answers) == {202: 30}
+    last = max(r.json()["position"] for r in answers)
+    billing = httpx.get(f"{a}/customers/c1/billing", params={"min_position": last}).json()
+    assert Decimal(billing["invoices"][0]["paid"]) == Decimal("15.00")
+
+
+HOLDS = {
+    "detailed-invoice-requested": lambda url, cid: httpx.post(f"{url}/events", headers=CE, timeout=30, json=event(
+        "invoice.detailed_requested", cid, {"invoice_id": f"{cid}-i"}, f"{cid}-h")),
+    "payment-deferral": lambda url, cid: httpx.post(
+        f"{url}/invoices/{cid}-i/deferrals", headers={"X-Department": "support"}, timeout=30,
+        json={"until": (date.today() + timedelta(days=10)).isoformat(), "reason": "wait for the invoice"}),
+    "dispute": lambda url, cid: httpx.post(
+        f"{url}/invoices/{cid}-i/disputes", headers={"X-Department": "support"}, json={"reason": "fee"}, timeout=30),
+    "complaint": lambda url, cid: httpx.post(f"{url}/events", headers=CE, timeout=30, json=event(
+        "complaint.filed", cid, {"complaint_id": f"{cid}-k", "order_id": f"{cid}-o", "product_group": "tools",
+                                 "text": "broken"}, f"{cid}-h")),
+}
+
+
+@pytest.mark.parametrize("hold", sorted(HOLDS))
+def test_dunning_in_one_process_never_steps_over_a_hold_placed_in_the_other(two_servers, hold):
+    a, b = two_servers
+    customers = [f"{hold[:4]}-{n}" for n in range(6)]
+    assert httpx.post(f"{a}/events", json=[e for c in customers for e in customer(c)], headers=BATCH).status_code == 202
+
+    for cid in customers:
+        # 1. billing duns through one process while the hold arrives through the other
+        dunned, held = race(
+            lambda cid=cid: httpx.post(f"{a}/invoices/{cid}-i/dunning", headers={"X-Department": "billing"}, timeout=30),
+            lambda cid=cid: HOLDS[hold](b, cid),
+        )
+
+        # 2. the hold is stored; the step is either refused for it or came first in the stream
+        assert held.status_code in (201, 202), held.text
+        if dunned.status_code == 409:
+            assert f"hold:{hold}" in [r["code"] for r in dunned.json()["refusals"]]
+        else:
+            assert dunned.status_code == 201, dunned.text
+            assert dunned.json()["position"] < held.json()["position"]
+
+
+def test_a_killed_server_leaves_every_batch_whole_or_absent_and_every_acknowledged_one_stored(
+    database_url, tmp_path
+):
+    acknowledged: list[str] = []
+    with served(database_url, log=tmp_path / "kill.log") as (url, process):
+        stop = threading.Event()
+
+        def publish(worker: int) -> None:
+            with httpx.Client(timeout=10) as client:
+                for n in range(10_000):
+                    if stop.is_set():
+                        return
+                    cid = f"w{worker}-{n}"
+                    try:
+                        answer = client.post(f"{url}/events", json=customer(cid), headers=BATCH)
+                    except httpx.HTTPError:
+                        return  # the server is gone
+                    if answer.status_code == 202:
+                        acknowledged.append(cid)
+
+        with ThreadPoolExecutor(4) as pool:
+            workers = [pool.submit(publish, w) for w in range(4)]
+            while len(acknowledged) < 40 and not any(w.done() for w in workers):
+                threading.Event().wait(0.01)
+            os.kill(process.pid, signal.SIGKILL)  # 1. in the middle of concurrent batches
+            stop.set()
+            for worker in workers:
+                worker.result(timeout=30)
+
+    journey = open_journey(database_url)
+    rebuilt = fresh_read_store(journey, "rebuilt", tmp_path)
+    try:
+        # 2. each batch is stored whole or not at all, every acknowledged batch is stored
+        per_customer = Counter(getattr(e, "customer_id", None) for e, _ in stream(journey))
+        assert set(per_customer.values()) <= {3}
+        assert set(acknowledged) <= set(per_customer)
+        # 3. the views (caught up after the crash) equal a rebuild from the stream
+        journey.projector.catch_up()
+        Projector(journey.service.app, rebuilt).catch_up()
+        sample = sorted(per_customer)[:50]
+        assert dump(journey.store, sample) == dump(rebuilt, sample)
+        assert journey.reads.position() == journey.service.head()
+    finally:
+        rebuilt.close()
+        journey.close()
