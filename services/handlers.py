@@ -146,7 +146,7 @@ def _(cmd: c.ReceivePayment, uow: UnitOfWork, ctx: Context) -> Events:
 @handle.register
 def _(cmd: c.GrantDeferral, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
-    invoice.grant_deferral(until=cmd.until, reason=cmd.reason, at=ctx.at, by=ctx.by)
+    invoice.grant_deferral(until=cmd.until, reason=cmd.reason, policy=ctx.policy, at=ctx.at, by=ctx.by)
     return uow.record(invoice)
 
 
