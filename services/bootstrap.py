@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,6 +19,8 @@ from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
 from services.reads import Reads
 from services.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def open_read_store(location: StoreLocation) -> ReadStore:
@@ -58,8 +61,16 @@ class Journey:
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
     """Wire the journey for ``settings``; starts nothing."""
     location = locate(settings.database_url)
+    if settings.clock is not None:
+        log.warning(
+            "JOURNEY_CLOCK is set: business time is fixed at %s. For demos and tests only; "
+            "never in production (every decision would be dated wrongly)", settings.clock.isoformat()
+        )
     clock = clock or (FixedClock(settings.clock) if settings.clock else SystemClock())
-    policy = DunningPolicy(min_interval=timedelta(days=settings.dunning_min_interval_days))
+    policy = DunningPolicy(
+        min_interval=timedelta(days=settings.dunning_min_interval_days),
+        max_deferral=timedelta(days=settings.max_deferral_days),
+    )
     service = JourneyService(location, clock, policy)
     store = open_read_store(location)
     return Journey(

@@ -24,8 +24,17 @@ class Settings(BaseSettings):
     project_in_process: bool = Field(True, description="run the projector inside the API process")
     projector_batch_size: int = Field(1000, ge=1, le=10_000)
     projector_poll_seconds: float = Field(0.2, gt=0)
+    max_event_age_days: int = Field(
+        3650, ge=1, le=36_500, description="a CloudEvent time further in the past is refused (422)"
+    )
+    max_clock_skew_seconds: int = Field(
+        300, ge=0, le=86_400, description="a CloudEvent time further ahead of the clock is refused (422)"
+    )
+    max_deferral_days: int = Field(90, ge=1, le=3650, description="the longest payment deferral")
     clock: datetime | None = Field(
-        None, description="run on this fixed business time (demos, replaying a past decision)"
+        None,
+        description="FOR DEMOS AND TESTS ONLY, never in production: run on this fixed business "
+        "time; start-up logs a warning and every answer carries X-Journey-Clock",
     )
 
     @field_validator("database_url")
