@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -19,6 +19,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from adapters.schemas import EVENT_TYPES, Id
 from domain.commands import Command
+from domain.dates import check_event_time
+from domain.errors import TimeOutOfRangeError
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -79,6 +81,8 @@ def _load_json(body: bytes) -> Any:
         return json.loads(body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CloudEventError(400, "malformed-json", f"the body is not valid JSON: {error}") from None
+    except ValueError as error:  # valid JSON we cannot represent, e.g. an integer of 5000 digits
+        raise CloudEventError(400, "malformed-json", f"the body holds JSON that cannot be read: {error}") from None
     except RecursionError:
         raise CloudEventError(400, "malformed-json", "the body nests JSON too deeply") from None
 
@@ -162,3 +166,23 @@ def read_request(content_type: str, headers: Mapping[str, str], body: bytes) -> 
         415, "unsupported-media-type",
         f"send {STRUCTURED}, {BATCH}, or {JSON} with ce- headers (binary mode)",
     )
+
+
+def check_times(
+    submissions: Sequence[Submission], now: datetime, *, max_age: timedelta, max_skew: timedelta
+) -> None:
+    """Refuse the whole request (422 ``time-out-of-range``, naming the allowed range and the
+    event's ``index``) when any event's ``time`` lies more than ``max_age`` before ``now`` or
+    more than ``max_skew`` after it. Events without ``time`` take the time of receipt."""
+    for index, submission in enumerate(submissions):
+        if submission.time is None:
+            continue
+        try:
+            check_event_time(submission.time, now, max_age=max_age, max_skew=max_skew)
+        except TimeOutOfRangeError as error:
+            raise CloudEventError(
+                422, error.code, str(error),
+                [{"location": [index, "time"], "message": str(error), "type": error.code,
+                  "earliest": error.earliest.isoformat(), "latest": error.latest.isoformat()}],
+                index,
+            ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -62,3 +63,15 @@ class WrongCustomerError(DomainError):
     """A command names an aggregate that belongs to another customer."""
 
     code = "wrong-customer"
+
+
+class TimeOutOfRangeError(DomainError):
+    """A business time lies outside what the service accepts; ``earliest`` and ``latest`` name
+    the allowed range."""
+
+    code = "time-out-of-range"
+
+    def __init__(self, message: str, earliest: datetime, latest: datetime) -> None:
+        self.earliest = earliest
+        self.latest = latest
+        super().__init__(message)

@@ -40,9 +40,12 @@ class Deferral:
 
 @dataclass(frozen=True)
 class DunningPolicy:
-    """How dunning advances: levels 1..3 in order, at least ``min_interval`` apart."""
+    """How dunning advances: levels 1..3 in order, at least ``min_interval`` apart; and how long
+    dunning may be put off: a payment deferral lasts at most ``max_deferral`` from the day it
+    is granted."""
 
     min_interval: timedelta = timedelta(days=14)
+    max_deferral: timedelta = timedelta(days=90)
 
 
 @dataclass(frozen=True)

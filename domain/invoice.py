@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.accounts import InvoiceAccount
 from domain.errors import DomainError, DunningRefusedError, InvalidTransitionError
 from domain.holds import (
     DETAILED_REQUEST,
@@ -14,7 +17,6 @@ from domain.holds import (
     DunningPolicy,
     InvoiceStanding,
     dunning_refusals,
-    is_settled,
 )
 from domain.values import Money, Principal, aggregate_id
 
@@ -43,6 +45,7 @@ class Invoice(Aggregate):
         self.amount = amount
         self.due_date = due_date
         self.paid = Money(amount.amount * 0, amount.currency)
+        self.credited = Money(amount.amount * 0, amount.currency)
         self.open_detailed_requests: list[str] = []
         self.deferrals: list[Deferral] = []
         self.open_dispute: str | None = None
@@ -74,14 +77,33 @@ class Invoice(Aggregate):
         )
 
     @property
+    def account(self) -> InvoiceAccount:
+        """Amount, paid and credited: what is owed, in excess and still credit-able follows."""
+        return InvoiceAccount(self.amount.amount, self.paid.amount, self.credited.amount)
+
+    def _money(self, amount: Decimal) -> Money:
+        return Money(amount, self.amount.currency)
+
+    @property
     def balance(self) -> Money:
-        return self.amount - self.paid
+        """What is still owed (amount - paid - credited); never negative."""
+        return self._money(self.account.balance)
+
+    @property
+    def customer_credit(self) -> Money:
+        """What the customer paid in excess of what is owed."""
+        return self._money(self.account.credit)
+
+    @property
+    def creditable(self) -> Money:
+        """What credit notes may still take off: the amount minus what was already credited."""
+        return self._money(self.account.creditable)
 
     def standing(self, open_complaints: list[str]) -> InvoiceStanding:
         """The facts the hold rule reads, with the complaints open on the invoiced order."""
         return InvoiceStanding(
             due_date=self.due_date,
-            balance=self.balance.amount,
+            balance=self.account.net,
             open_detailed_requests=tuple(self.open_detailed_requests),
             deferrals=tuple(self.deferrals),
             open_dispute=self.open_dispute,
@@ -132,11 +154,25 @@ class Invoice(Aggregate):
     def _payment_received(self, amount: Money, at: datetime, by: Principal) -> None:
         self.paid = self.paid + amount
 
-    def grant_deferral(self, *, until: date, reason: str, at: datetime, by: Principal) -> None:
+    def grant_deferral(
+        self, *, until: date, reason: str, policy: DunningPolicy, at: datetime, by: Principal
+    ) -> None:
+        """Promise the customer no dunning until and including ``until``: from today up to
+        ``policy.max_deferral`` ahead."""
         self.check_open("deferred")
-        if until < at.date():
-            raise DomainError(f"a deferral must last until today or later, not {until}", "deferral-in-the-past")
+        self.check_deferral(until, at.date(), policy)
         self._payment_deferral_granted(until=until, reason=reason, at=at, by=by)
+
+    @staticmethod
+    def check_deferral(until: date, today: date, policy: DunningPolicy) -> None:
+        if until < today:
+            raise DomainError(f"a deferral must last until today or later, not {until}", "deferral-in-the-past")
+        latest = today + policy.max_deferral
+        if until > latest:
+            raise DomainError(
+                f"a deferral may last at most {policy.max_deferral.days} days, until {latest}; not {until}",
+                "deferral-too-long",
+            )
 
     @event("PaymentDeferralGranted")
     def _payment_deferral_granted(self, until: date, reason: str, at: datetime, by: Principal) -> None:
@@ -160,10 +196,41 @@ class Invoice(Aggregate):
     def _dispute_resolved(self, resolution: str, at: datetime, by: Principal) -> None:
         self.open_dispute = None
 
+    # Credit notes -------------------------------------------------------------------------
+
+    def credit_due(self, returned: Money | None) -> Money:
+        """How much a return or a cancellation credits this invoice: with ``returned`` None (a
+        cancellation or a whole return) all that is still credit-able; else the returned
+        lines' value (``Order.returned_value``), capped by what is still credit-able."""
+        if returned is None:
+            return self.creditable
+        self.amount.check_same_currency(returned)
+        return self._money(min(returned.amount, self.account.creditable))
+
+    def check_creditable(self, amount: Money) -> None:
+        """A credit note never takes off more than the amount minus what was already credited."""
+        if amount.amount > self.account.creditable:
+            raise DomainError(
+                f"invoice {self.invoice_id} can be credited at most {self.creditable}, not {amount}",
+                "credit-exceeds-invoice",
+            )
+
+    def credit(self, *, amount: Money, reason: str, at: datetime, by: Principal) -> None:
+        """Issue a credit note: ``amount`` is no longer owed (what was paid beyond the rest
+        becomes the customer's credit). Refused beyond what is still credit-able."""
+        self.amount.check_same_currency(amount)
+        amount.check_positive("a credit note")
+        self.check_creditable(amount)
+        self._credit_note_issued(amount=amount, reason=reason, at=at, by=by)
+
+    @event("CreditNoteIssued")
+    def _credit_note_issued(self, amount: Money, reason: str, at: datetime, by: Principal) -> None:
+        self.credited = self.credited + amount
+
     # Decisions guarded by the hold rule ---------------------------------------------------
 
     def check_open(self, step: str) -> None:
-        if is_settled(self.balance.amount):
+        if self.account.settled:
             raise InvalidTransitionError(f"invoice {self.invoice_id} is paid; cannot be {step}")
 
     def check_dunning_allowed(
@@ -195,3 +262,19 @@ class Invoice(Aggregate):
     def _handed_to_collection(self, at: datetime, by: Principal) -> None:
         self.handed_to_collection = True
         self.last_dunning_on = at.date()
+
+
+def credits_for(invoices: Iterable[Invoice], returned: Money | None) -> list[tuple[Invoice, Money]]:
+    """What a return or a cancellation credits each of an order's invoices, in the order given,
+    leaving out invoices with nothing to credit. With ``returned`` None (a cancellation or a whole
+    return) every invoice is credited all that is still credit-able; else the returned value is
+    spread over the invoices in turn, each credited at most what is still credit-able on it, so
+    a partial return is never credited twice."""
+    credits: list[tuple[Invoice, Money]] = []
+    left = returned
+    for invoice in invoices:
+        amount = invoice.credit_due(left)
+        if amount.amount > 0:
+            credits.append((invoice, amount))
+            left = None if left is None else left - amount
+    return credits

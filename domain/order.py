@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
@@ -57,6 +58,11 @@ class Order(Aggregate):
     @property
     def total(self) -> Money:
         return Money(sum((line.total for line in self.lines), Decimal(0)), self.currency)
+
+    def returned_value(self, lines: Iterable[OrderLine]) -> Money:
+        """What returned ``lines`` are worth, in the order's currency: quantity x unit price of
+        each, as returned (``Invoice.credit_due`` caps it by what is still credit-able)."""
+        return Money(sum((line.total for line in lines), Decimal(0)), self.currency)
 
     def check_invoice(self, amount: Money) -> None:
         """An invoice for this order is in the order's currency."""

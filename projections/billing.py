@@ -23,7 +23,8 @@ def project(batch: Batch, event: Any, position: int) -> None:
         batch.put(VIEW, key, {
             "kind": "invoice", "customer_id": event.customer_id, "invoice_id": event.invoice_id,
             "order_id": event.order_id, "amount": str(event.amount.amount),
-            "currency": event.amount.currency, "paid": "0", "due_date": event.due_date.isoformat(),
+            "currency": event.amount.currency, "paid": "0", "credited": "0",
+            "due_date": event.due_date.isoformat(),
             "issued_at": event.at.isoformat(), "open_detailed_requests": [], "deferrals": [],
             "open_dispute": None, "dunning_level": 0, "last_dunning_on": None,
             "handed_to_collection": False, "corrections": 0, "position": position,
@@ -56,6 +57,8 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911
                 doc["due_date"] = e.due_date.isoformat()
         case "Invoice.PaymentReceived":
             doc["paid"] = str(Decimal(doc["paid"]) + e.amount.amount)
+        case "Invoice.CreditNoteIssued":
+            doc["credited"] = str(Decimal(doc["credited"]) + e.amount.amount)
         case "Invoice.PaymentDeferralGranted":
             doc["deferrals"].append(
                 {"until": e.until.isoformat(), "reason": e.reason, "granted_by": e.by.label}

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from domain.accounts import InvoiceAccount
 from domain.values import Money
 
 _ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "at", "by"}
@@ -42,6 +43,11 @@ def jsonable(value: Any) -> Any:
 def payload(event: Any) -> dict[str, Any]:
     """The event's own attributes (not its envelope), JSON-ready."""
     return {k: jsonable(v) for k, v in vars(event).items() if k not in _ENVELOPE}
+
+
+def account_of(invoice: dict[str, Any]) -> InvoiceAccount:
+    """The account of an invoice document (amount, paid and credited, kept as strings)."""
+    return InvoiceAccount(Decimal(invoice["amount"]), Decimal(invoice["paid"]), Decimal(invoice["credited"]))
 
 
 def event_type(event: Any) -> str:

@@ -11,7 +11,8 @@ VIEW = "journey"
 
 
 def project(batch: Batch, event: Any, position: int) -> None:
-    """Append the event as a touchpoint of its customer (no I/O)."""
+    """Append the event as a touchpoint of its customer (no I/O): ``at`` is the business time,
+    ``recorded_at`` the time the event was recorded (the library's event timestamp)."""
     name = event_type(event)
     key = event.originator_id.hex
     owner = batch.get(VIEW, key)
@@ -25,5 +26,5 @@ def project(batch: Batch, event: Any, position: int) -> None:
     batch.add_entry(position, owner["customer_id"], {
         "position": position, "type": name, "aggregate": owner["kind"],
         "department": by["department"], "actor": by, "at": event.at.isoformat(),
-        "data": payload(event),
+        "recorded_at": event.timestamp.isoformat(), "data": payload(event),
     })

@@ -16,17 +16,16 @@ from domain.holds import (
     deferral_active,
     dunning_refusals,
     is_overdue,
-    is_settled,
 )
 from projections.batch import Doc, Snapshot
-from projections.encoding import jsonable
+from projections.encoding import account_of, jsonable
 
 
 def standing(invoice: Doc, open_complaints: list[str]) -> InvoiceStanding:
     """The hold rule's facts from a billing invoice document."""
     return InvoiceStanding(
         due_date=date.fromisoformat(invoice["due_date"]),
-        balance=Decimal(invoice["amount"]) - Decimal(invoice["paid"]),
+        balance=account_of(invoice).net,
         open_detailed_requests=tuple(invoice["open_detailed_requests"]),
         deferrals=tuple(
             Deferral(date.fromisoformat(d["until"]), d["reason"], d["granted_by"])
@@ -53,19 +52,18 @@ def _complaints_by_order(snapshot: Snapshot) -> dict[str, list[str]]:
 
 def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, policy: DunningPolicy) -> Doc:
     facts = standing(invoice, open_complaints)
+    account = account_of(invoice)
     refusals = dunning_refusals(facts, today, policy)
     may_hand_off = not dunning_refusals(facts, today, policy, hand_off=True)
-    status = (
-        "paid" if is_settled(facts.balance)
-        else "overdue" if is_overdue(facts.due_date, today)
-        else "open"
-    )
+    status = account.settled_by or ("overdue" if is_overdue(facts.due_date, today) else "open")
     return {
         "invoice_id": invoice["invoice_id"],
         "order_id": invoice["order_id"],
         "amount": invoice["amount"],
         "paid": invoice["paid"],
-        "balance": str(facts.balance),
+        "credited": invoice["credited"],
+        "balance": str(account.balance),
+        "credit": str(account.credit),
         "currency": invoice["currency"],
         "due_date": invoice["due_date"],
         "status": status,
@@ -80,6 +78,15 @@ def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, polic
     }
 
 
+def per_currency(invoices: list[Doc], key: str) -> dict[str, str]:
+    """The sum of ``key`` (an amount) over ``invoices`` per currency, leaving out zero sums."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for invoice in invoices:
+        if Decimal(invoice[key]) > 0:
+            sums[invoice["currency"]] += Decimal(invoice[key])
+    return {currency: str(total) for currency, total in sorted(sums.items())}
+
+
 def billing_view(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
     """Billing's view of one customer: invoices, open balance, overdue, dunning, holds."""
     complaints = _complaints_by_order(snapshot)
@@ -87,14 +94,11 @@ def billing_view(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
         billing_invoice(d, complaints.get(d["order_id"], []), today, policy)
         for d in snapshot.of("billing", "invoice")
     ]
-    balance: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in invoices:
-        if invoice["status"] != "paid":
-            balance[invoice["currency"]] += Decimal(invoice["balance"])
     return {
         "position": snapshot.position,
         "as_of": today.isoformat(),
-        "open_balance": {c: str(v) for c, v in sorted(balance.items())},
+        "open_balance": per_currency(invoices, "balance"),
+        "customer_credit": per_currency(invoices, "credit"),
         "overdue": [i["invoice_id"] for i in invoices if i["status"] == "overdue"],
         "open_complaints": sorted(c for cs in complaints.values() for c in cs),
         "invoices": invoices,
@@ -116,7 +120,8 @@ def dunning_candidates(snapshot: Snapshot, today: date, policy: DunningPolicy) -
 
 def support_view(snapshot: Snapshot, today: date) -> Doc:
     """Support's view of one customer: complaints per product group with their history, the
-    promises made (deferrals), detailed invoices still outstanding, invoices open or paid."""
+    promises made (deferrals), detailed invoices still outstanding, invoices open, paid or
+    credited, and what the customer has in excess (``customer_credit`` per currency)."""
     complaints = snapshot.of("support", "complaint")
     by_group: dict[str, list[Doc]] = defaultdict(list)
     for complaint in complaints:
@@ -133,6 +138,18 @@ def support_view(snapshot: Snapshot, today: date) -> Doc:
         for r in i["detailed_invoice_requests"]
         if r["answered_at"] is None
     ]
+    shown = [
+        {
+            "invoice_id": i["invoice_id"],
+            "order_id": i["order_id"],
+            "credited": i["credited"],
+            "outstanding": i["outstanding"],
+            "credit": i["credit"],
+            "currency": i["currency"],
+            "status": account_of(i).settled_by or "open",
+        }
+        for i in invoices
+    ]
     return {
         "position": snapshot.position,
         "as_of": today.isoformat(),
@@ -140,16 +157,8 @@ def support_view(snapshot: Snapshot, today: date) -> Doc:
         "complaints_by_product_group": dict(sorted(by_group.items())),
         "promises": promises,
         "open_detailed_invoice_requests": outstanding,
-        "invoices": [
-            {
-                "invoice_id": i["invoice_id"],
-                "order_id": i["order_id"],
-                "outstanding": i["outstanding"],
-                "currency": i["currency"],
-                "status": "paid" if is_settled(Decimal(i["outstanding"])) else "open",
-            }
-            for i in invoices
-        ],
+        "customer_credit": per_currency(shown, "credit"),
+        "invoices": shown,
         "orders": snapshot.of("support", "order"),
     }
 

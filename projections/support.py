@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from projections.batch import Batch
-from projections.encoding import actor, event_type, payload
+from projections.encoding import account_of, actor, event_type, payload
 
 VIEW = "support"
 
@@ -39,7 +39,7 @@ def project(batch: Batch, event: Any, position: int) -> None:
         batch.put(VIEW, key, {
             "kind": "invoice", "customer_id": event.customer_id, "invoice_id": event.invoice_id,
             "order_id": event.order_id, "amount": str(event.amount.amount), "paid": "0",
-            "outstanding": str(event.amount.amount),
+            "credited": "0", "outstanding": str(event.amount.amount), "credit": "0",
             "currency": event.amount.currency, "detailed_invoice_requests": [],
             "promises": [], "position": position,
         })
@@ -53,8 +53,11 @@ def project(batch: Batch, event: Any, position: int) -> None:
 
 
 def _owe(invoice: dict[str, Any]) -> None:
-    """What is still outstanding follows from the amount and what was paid."""
-    invoice["outstanding"] = str(Decimal(invoice["amount"]) - Decimal(invoice["paid"]))
+    """What is still outstanding, and the customer's credit, follow from the amount, what was
+    paid and what was credited (domain.accounts)."""
+    account = account_of(invoice)
+    invoice["outstanding"] = str(account.balance)
+    invoice["credit"] = str(account.credit)
 
 
 def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:
@@ -81,6 +84,9 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:
                 _owe(doc)
         case "Invoice.PaymentReceived":
             doc["paid"] = str(Decimal(doc["paid"]) + e.amount.amount)
+            _owe(doc)
+        case "Invoice.CreditNoteIssued":
+            doc["credited"] = str(Decimal(doc["credited"]) + e.amount.amount)
             _owe(doc)
         case "Invoice.PaymentDeferralGranted":
             doc["promises"].append({

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +18,8 @@ from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
 from services.reads import Reads
 from services.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def open_read_store(location: StoreLocation, service: JourneyService) -> ReadStore:
@@ -65,8 +68,16 @@ class Journey:
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
     """Wire the journey for ``settings``; starts nothing."""
     location = locate(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    if settings.clock is not None:
+        log.warning(
+            "JOURNEY_CLOCK is set: business time is fixed at %s. For demos and tests only; "
+            "never in production (every decision would be dated wrongly)", settings.clock.isoformat()
+        )
     clock = clock or (FixedClock(settings.clock) if settings.clock else SystemClock())
-    policy = DunningPolicy(min_interval=timedelta(days=settings.dunning_min_interval_days))
+    policy = DunningPolicy(
+        min_interval=timedelta(days=settings.dunning_min_interval_days),
+        max_deferral=timedelta(days=settings.max_deferral_days),
+    )
     service = JourneyService(
         location, clock, policy, lock_timeout=settings.writer_lock_timeout,
         write_timeout=settings.write_timeout, max_group=settings.max_group,

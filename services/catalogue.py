@@ -18,10 +18,12 @@ Every touchpoint is published as a CloudEvents 1.0 event to `POST /events` (stru
 `application/cloudevents+json`, binary mode with `ce-` headers, or a batch
 `application/cloudevents-batch+json`). Required attributes: `specversion` ("1.0"), `id`,
 `source`, `type`, `subject` (the customer id) and `data`; `time` (RFC 3339 with a timezone) is
-when the touchpoint happened and defaults to the time of receipt. (`source`, `id`) is the
-idempotency key. The stored domain event it becomes is named in the last column; department
-commands (deferrals, dunning, collection, complaint answers) record their own events, listed at
-the end.
+when the touchpoint happened and defaults to the time of receipt. A `time` more than
+`JOURNEY_MAX_EVENT_AGE_DAYS` (3650) days before the service clock or more than
+`JOURNEY_MAX_CLOCK_SKEW_SECONDS` (300) after it is refused: 422 `time-out-of-range`, naming the
+allowed range and the event's `index`. (`source`, `id`) is the idempotency key. The stored
+domain event it becomes is named in the last column; department commands (deferrals, dunning,
+collection, complaint answers) record their own events, listed at the end.
 """
 
 STORED_AS = {
@@ -30,8 +32,8 @@ STORED_AS = {
     "order.placed": "Order.Placed",
     "order.shipped": "Order.Shipped",
     "order.delivered": "Order.Delivered",
-    "order.cancelled": "Order.Cancelled",
-    "order.returned": "Order.Returned",
+    "order.cancelled": "Order.Cancelled (+ Invoice.CreditNoteIssued)",
+    "order.returned": "Order.Returned (+ Invoice.CreditNoteIssued)",
     "invoice.issued": "Invoice.Issued",
     "invoice.detailed_requested": "Invoice.DetailedInvoiceRequested",
     "invoice.corrected": "Invoice.CorrectedInvoiceIssued",
@@ -44,7 +46,8 @@ STORED_AS = {
 }
 
 DEPARTMENT_EVENTS = [
-    ("POST /invoices/{id}/deferrals", "Invoice.PaymentDeferralGranted", "until, reason"),
+    ("POST /invoices/{id}/deferrals", "Invoice.PaymentDeferralGranted",
+     "until (today up to `JOURNEY_MAX_DEFERRAL_DAYS`, 90, ahead), reason"),
     ("POST /invoices/{id}/corrected-invoices", "Invoice.CorrectedInvoiceIssued", "amount?, due_date?, note?"),
     ("POST /invoices/{id}/disputes", "Invoice.DisputeOpened", "reason"),
     ("POST /invoices/{id}/dispute-resolution", "Invoice.DisputeResolved", "resolution"),
@@ -94,8 +97,14 @@ def render() -> str:
             lines += ["", f"`{name}`:", "", *_fields(sub)]
     lines += ["", "## Department commands", "", "| endpoint | stored as | data |", "|---|---|---|"]
     lines += [f"| `{e}` | `{s}` | {d} |" for e, s, d in DEPARTMENT_EVENTS]
-    lines += ["", "Every stored event also records `at` (business time) and `by` (the acting principal: "
-              "department and user, or integrator `source` with the CloudEvent `event_id`). The stream "
+    lines += ["", "`Invoice.CreditNoteIssued` (`amount`, `reason`): a cancellation or a return credits each "
+              "invoice of the order, a cancellation or a whole return all that is still credit-able, a "
+              "partial return the returned lines' value (quantity x unit price), never more than the "
+              "invoice amount minus what was already credited; what was paid beyond the rest becomes the "
+              "customer's credit.", ""]
+    lines += ["Every stored event also records `at` (business time) and `by` (the acting principal: "
+              "department and user, or integrator `source` with the CloudEvent `event_id`); the "
+              "library's `timestamp` is when it was recorded (`recorded_at` in the journey). The stream "
               "holds touchpoints and decisions only: idempotency keys (a CloudEvent's (source, id), a "
               "command's Idempotency-Key) are kept beside it, in the same transaction.", ""]
     return "\n".join(lines)

@@ -15,9 +15,9 @@ from domain import commands as c
 from domain.complaint import Complaint
 from domain.customer import Customer
 from domain.holds import DunningPolicy
-from domain.invoice import Invoice
+from domain.invoice import Invoice, credits_for
 from domain.order import Order
-from domain.values import Principal
+from domain.values import Money, Principal
 from services.unit_of_work import UnitOfWork
 
 Events = list[DomainEventProtocol]
@@ -112,14 +112,15 @@ def _(cmd: c.DeliverOrder, uow: UnitOfWork, ctx: Context) -> Events:
 def _(cmd: c.CancelOrder, uow: UnitOfWork, ctx: Context) -> Events:
     order = uow.get(Order, cmd.order_id, cmd.customer_id)
     order.cancel(reason=cmd.reason, at=ctx.at, by=ctx.by)
-    return uow.record(order)
+    return uow.record(order, *credit_invoices(uow, order, None, "cancelled", ctx))
 
 
 @handle.register
 def _(cmd: c.ReturnOrder, uow: UnitOfWork, ctx: Context) -> Events:
     order = uow.get(Order, cmd.order_id, cmd.customer_id)
     order.take_back(lines=None if cmd.lines is None else list(cmd.lines), at=ctx.at, by=ctx.by)
-    return uow.record(order)
+    returned = None if cmd.lines is None else order.returned_value(cmd.lines)
+    return uow.record(order, *credit_invoices(uow, order, returned, "returned", ctx))
 
 
 @handle.register
@@ -160,7 +161,7 @@ def _(cmd: c.ReceivePayment, uow: UnitOfWork, ctx: Context) -> Events:
 @handle.register
 def _(cmd: c.GrantDeferral, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
-    invoice.grant_deferral(until=cmd.until, reason=cmd.reason, at=ctx.at, by=ctx.by)
+    invoice.grant_deferral(until=cmd.until, reason=cmd.reason, policy=ctx.policy, at=ctx.at, by=ctx.by)
     return uow.record(invoice)
 
 
@@ -176,6 +177,17 @@ def _(cmd: c.ResolveDispute, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
     invoice.resolve_dispute(resolution=cmd.resolution, at=ctx.at, by=ctx.by)
     return uow.record(invoice)
+
+
+def credit_invoices(
+    uow: UnitOfWork, order: Order, returned: Money | None, what: str, ctx: Context
+) -> list[Invoice]:
+    """Issue a credit note on each invoice of ``order`` for goods that came back (``returned``
+    value, or everything still credit-able when None), so billing never duns for them."""
+    invoices = [uow.get(Invoice, i) for i in uow.members(ORDER_INVOICE, order.order_id)]
+    for invoice, amount in credits_for(invoices, returned):
+        invoice.credit(amount=amount, reason=f"order {order.order_id} {what}", at=ctx.at, by=ctx.by)
+    return invoices
 
 
 def open_complaints(uow: UnitOfWork, order_id: str) -> list[str]:

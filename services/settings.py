@@ -29,8 +29,17 @@ class Settings(BaseSettings):
     writer_lock_timeout: float = Field(10.0, gt=0, description="longest wait for the store's writer lock")
     write_timeout: float = Field(30.0, gt=0, description="longest wait for a write to be confirmed")
     max_group: int = Field(5000, ge=1, le=100_000, description="most touchpoints stored in one transaction")
+    max_event_age_days: int = Field(
+        3650, ge=1, le=36_500, description="a CloudEvent time further in the past is refused (422)"
+    )
+    max_clock_skew_seconds: int = Field(
+        300, ge=0, le=86_400, description="a CloudEvent time further ahead of the clock is refused (422)"
+    )
+    max_deferral_days: int = Field(90, ge=1, le=3650, description="the longest payment deferral")
     clock: datetime | None = Field(
-        None, description="run on this fixed business time (demos, replaying a past decision)"
+        None,
+        description="FOR DEMOS AND TESTS ONLY, never in production: run on this fixed business "
+        "time; start-up logs a warning and every answer carries X-Journey-Clock",
     )
 
     @field_validator("database_url")

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api import problems
+from services.api.clock_header import ClockHeaderMiddleware
 from services.api.limits import BodyLimitMiddleware
 from services.api.routes import complaints, events, invoices, reads
 from services.bootstrap import Journey, bootstrap
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, journey: Journey | None = None)
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ClockHeaderMiddleware)  # outermost: also marks the body limit's 413
     problems.install(app)
     for module in (events, invoices, complaints, reads):
         app.include_router(module.router)

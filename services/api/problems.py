@@ -126,6 +126,9 @@ def install(app: FastAPI) -> None:
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         if isinstance(error.__cause__, BodyTooLargeError):  # a chunked body over the limit
             return problem(413, "payload-too-large", "the body exceeds the configured limit")
+        if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
+            # JSON the parser cannot represent: an integer of thousands of digits, deep nesting
+            return problem(400, "malformed-json", f"the body holds JSON that cannot be read: {error.__cause__}")
         code = {400: "malformed-body", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
             error.status_code, "http-error"
         )

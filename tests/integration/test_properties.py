@@ -325,11 +325,13 @@ def check_departments_agree(views: dict, head: int) -> None:
     invoices = billing["invoices"]
     shown = {i["invoice_id"]: i for i in support["invoices"]}
     assert sorted(shown) == sorted(i["invoice_id"] for i in invoices)
-    # Open (unpaid) invoices and what is still owed on each.
-    assert {i["invoice_id"] for i in invoices if i["status"] != "paid"} == {
+    # Open (unsettled) invoices, what is still owed on each and what the customer paid in excess.
+    assert {i["invoice_id"] for i in invoices if i["status"] not in ("paid", "credited")} == {
         i for i, s in shown.items() if s["status"] == "open"
     }
     assert {i["invoice_id"]: i["balance"] for i in invoices} == {i: s["outstanding"] for i, s in shown.items()}
+    assert {i["invoice_id"]: i["credit"] for i in invoices} == {i: s["credit"] for i, s in shown.items()}
+    assert billing["customer_credit"] == support["customer_credit"]
     # Promises: billing's deferral holds are support's active promises, until for until.
     assert Counter(
         (i["invoice_id"], h["until"]) for i in invoices for h in i["holds"] if h["kind"] == "payment-deferral"
@@ -348,7 +350,8 @@ def check_billing_matches_the_model(billing: dict, model: dict[str, InvoiceFacts
     assert sorted(invoices) == sorted(model)
     for invoice_id, facts in model.items():
         shown = invoices[invoice_id]
-        assert Decimal(shown["balance"]) == facts.amount - facts.paid
+        owed = facts.amount - facts.paid  # an overpayment is the customer's credit, not a negative balance
+        assert (Decimal(shown["balance"]), Decimal(shown["credit"])) == (max(owed, 0), max(-owed, 0))
         assert Counter(h["kind"] for h in shown["holds"]) == oracle.holds(facts, today), invoice_id
 
 

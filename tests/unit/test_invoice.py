@@ -164,8 +164,8 @@ def test_a_payment_must_be_positive(invoice, amount):
 
 
 def test_a_deferral_records_the_promise_and_who_made_it(invoice):
-    invoice.grant_deferral(until=date(2026, 4, 1), reason="salary on the 1st", at=AT, by=BOB)
-    invoice.grant_deferral(until=date(2026, 4, 15), reason="shop goodwill", at=AT, by=SHOP)
+    invoice.grant_deferral(until=date(2026, 4, 1), reason="salary on the 1st", policy=POLICY, at=AT, by=BOB)
+    invoice.grant_deferral(until=date(2026, 4, 15), reason="shop goodwill", policy=POLICY, at=AT, by=SHOP)
 
     events = invoice.collect_events()
     assert names(events) == ["Invoice.PaymentDeferralGranted"] * 2
@@ -177,7 +177,7 @@ def test_a_deferral_records_the_promise_and_who_made_it(invoice):
 
 
 def test_a_deferral_may_end_today(invoice):
-    invoice.grant_deferral(until=TODAY, reason="paying tonight", at=AT, by=BOB)
+    invoice.grant_deferral(until=TODAY, reason="paying tonight", policy=POLICY, at=AT, by=BOB)
 
     assert [d.until for d in invoice.deferrals] == [TODAY]
 
@@ -186,7 +186,7 @@ def test_a_deferral_ending_in_the_past_is_refused(invoice):
     yesterday = TODAY - timedelta(days=1)
 
     with pytest.raises(DomainError, match="until today or later"):
-        invoice.grant_deferral(until=yesterday, reason="too late", at=AT, by=BOB)
+        invoice.grant_deferral(until=yesterday, reason="too late", policy=POLICY, at=AT, by=BOB)
 
     assert invoice.collect_events() == []
     assert invoice.deferrals == []
@@ -197,7 +197,7 @@ def test_a_paid_invoice_cannot_be_deferred(invoice):
     invoice.collect_events()
 
     with pytest.raises(InvalidTransitionError, match="is paid"):
-        invoice.grant_deferral(until=date(2026, 4, 1), reason="no need", at=AT, by=BOB)
+        invoice.grant_deferral(until=date(2026, 4, 1), reason="no need", policy=POLICY, at=AT, by=BOB)
 
     assert invoice.collect_events() == []
 
@@ -243,7 +243,7 @@ def busy_invoice() -> Invoice:
         amount=eur("80.50"), due_date=date(2026, 3, 20), note="itemised", at=on(date(2026, 3, 3)), by=BOB
     )
     invoice.receive_payment(amount=eur("20.25"), at=on(date(2026, 3, 4)), by=SHOP)
-    invoice.grant_deferral(until=date(2026, 3, 25), reason="salary", at=on(date(2026, 3, 5)), by=BOB)
+    invoice.grant_deferral(until=date(2026, 3, 25), reason="salary", policy=POLICY, at=on(date(2026, 3, 5)), by=BOB)
     invoice.open_dispute_about(reason="fee", at=on(date(2026, 3, 6)), by=SUE)
     invoice.resolve_dispute(resolution="fee waived", at=on(date(2026, 3, 7)), by=BOB)
     invoice.reach_next_dunning_level(

@@ -65,7 +65,7 @@ def test_dunning_is_refused_before_the_minimum_interval(invoice):
 
 def test_dunning_is_refused_while_a_deferral_is_promised(invoice):
     # given a deferral until the end of March
-    invoice.grant_deferral(until=date(2026, 3, 31), reason="salary", at=AT, by=BOB)
+    invoice.grant_deferral(until=date(2026, 3, 31), reason="salary", policy=POLICY, at=AT, by=BOB)
     invoice.collect_events()
 
     # when billing tries to dun on the deferral's last day

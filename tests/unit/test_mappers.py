@@ -51,7 +51,7 @@ def test_billing_tracks_what_is_owed_paid_promised_requested_and_dunned():
     invoice.receive_payment(amount=eur("30.00"), at=on(date(2026, 3, 4)), by=SHOP)
     invoice.reach_next_dunning_level(open_complaints=[], policy=POLICY, at=on(date(2026, 3, 16)), by=BOB)
     # 2. then a deferral is granted and a detailed invoice requested
-    invoice.grant_deferral(until=date(2026, 4, 10), reason="salary", at=on(date(2026, 3, 20)), by=BOB)
+    invoice.grant_deferral(until=date(2026, 4, 10), reason="salary", policy=POLICY, at=on(date(2026, 3, 20)), by=BOB)
     invoice.request_detailed_invoice(note="itemise", at=on(date(2026, 3, 21)), by=SUE)
     stream.record(invoice)
 
@@ -59,7 +59,7 @@ def test_billing_tracks_what_is_owed_paid_promised_requested_and_dunned():
 
     assert doc == {
         "kind": "invoice", "customer_id": "C-1", "invoice_id": "I-1", "order_id": "O-1",
-        "amount": "100.00", "currency": "EUR", "paid": "30.00", "due_date": "2026-03-15",
+        "amount": "100.00", "currency": "EUR", "paid": "30.00", "credited": "0", "due_date": "2026-03-15",
         "issued_at": "2026-03-01T09:30:00+00:00",
         "open_detailed_requests": ["itemise"],
         "deferrals": [{"until": "2026-04-10", "reason": "salary", "granted_by": "billing:bob"}],
@@ -142,7 +142,7 @@ def test_billing_facts_give_the_same_standing_as_the_aggregates():
     invoice = issue_invoice()
     invoice.request_detailed_invoice(note=None, at=AT, by=SHOP)
     invoice.receive_payment(amount=eur("12.34"), at=AT, by=SHOP)
-    invoice.grant_deferral(until=date(2026, 3, 20), reason="salary", at=AT, by=SHOP)
+    invoice.grant_deferral(until=date(2026, 3, 20), reason="salary", policy=POLICY, at=AT, by=SHOP)
     invoice.open_dispute_about(reason="fee", at=AT, by=SUE)
     complaint = file_complaint("K-1")
     stream.record(order, invoice, complaint)
@@ -211,7 +211,7 @@ def test_support_sees_promises_and_when_detailed_invoices_were_answered():
     stream = Stream()
     invoice = issue_invoice()
     invoice.request_detailed_invoice(note="itemise", at=on(date(2026, 3, 2)), by=SUE)
-    invoice.grant_deferral(until=date(2026, 3, 31), reason="salary", at=on(date(2026, 3, 3)), by=BOB)
+    invoice.grant_deferral(until=date(2026, 3, 31), reason="salary", policy=POLICY, at=on(date(2026, 3, 3)), by=BOB)
     invoice.request_detailed_invoice(note=None, at=on(date(2026, 3, 4)), by=SHOP)
     stream.record(invoice)
     before = support(stream.fold(), invoice)

@@ -104,8 +104,8 @@ def test_the_view_refuses_dunning_exactly_when_the_aggregate_would(today):
     stream = Stream()
     invoice = issue_invoice()
     invoice.reach_next_dunning_level(open_complaints=[], policy=POLICY, at=on(date(2026, 3, 16)), by=BOB)
-    invoice.grant_deferral(until=date(2026, 3, 20), reason="a", at=on(date(2026, 3, 17)), by=BOB)
-    invoice.grant_deferral(until=date(2026, 4, 1), reason="b", at=on(date(2026, 3, 17)), by=BOB)
+    invoice.grant_deferral(until=date(2026, 3, 20), reason="a", policy=POLICY, at=on(date(2026, 3, 17)), by=BOB)
+    invoice.grant_deferral(until=date(2026, 4, 1), reason="b", policy=POLICY, at=on(date(2026, 3, 17)), by=BOB)
     stream.record(invoice)
 
     # when billing reads the view on ``today``
@@ -124,7 +124,7 @@ def test_the_view_and_the_aggregate_agree_on_the_first_day_dunning_resumes():
     stream = Stream()
     invoice = issue_invoice()
     invoice.reach_next_dunning_level(open_complaints=[], policy=POLICY, at=on(date(2026, 3, 16)), by=BOB)
-    invoice.grant_deferral(until=date(2026, 4, 1), reason="b", at=on(date(2026, 3, 17)), by=BOB)
+    invoice.grant_deferral(until=date(2026, 4, 1), reason="b", policy=POLICY, at=on(date(2026, 3, 17)), by=BOB)
     stream.record(invoice)
     snap = stream.snapshot("C-1")
 
@@ -164,8 +164,8 @@ def test_support_view_shows_active_promises_and_outstanding_requests_as_of_today
     stream = Stream()
     invoice = issue_invoice()
     paid = issue_invoice("I-2", amount=eur("10.00"))
-    invoice.grant_deferral(until=date(2026, 3, 10), reason="first", at=AT, by=BOB)
-    invoice.grant_deferral(until=date(2026, 3, 31), reason="second", at=AT, by=SUE)
+    invoice.grant_deferral(until=date(2026, 3, 10), reason="first", policy=POLICY, at=AT, by=BOB)
+    invoice.grant_deferral(until=date(2026, 3, 31), reason="second", policy=POLICY, at=AT, by=SUE)
     invoice.request_detailed_invoice(note="itemise", at=AT, by=SUE)
     paid.request_detailed_invoice(note="why?", at=AT, by=SUE)
     paid.issue_corrected_invoice(amount=None, due_date=None, note=None, at=AT, by=BOB)

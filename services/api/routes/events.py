@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -36,6 +38,12 @@ async def publish(request: Request, journey: JourneyDep) -> IngestResult:
     body = await request.body()
     submissions = await run_in_threadpool(
         cloudevents.read_request, request.headers.get("content-type", ""), request.headers, body
+    )
+    settings = journey.settings
+    cloudevents.check_times(
+        submissions, journey.clock.now(),
+        max_age=timedelta(days=settings.max_event_age_days),
+        max_skew=timedelta(seconds=settings.max_clock_skew_seconds),
     )
     accepted = await journey.service.ingest_async(submissions)
     results = [
