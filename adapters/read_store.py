@@ -164,7 +164,7 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
         self.entries = f'{schema}."{prefix}_entries"'
         self.tracking = f'{schema}."{self.tracking_table_name}"'
         self.sql_create_statements += [
-            SQL(statement)  # type: ignore[arg-type]
+            SQL(statement)  # type: ignore[misc]
             for statement in (
                 f"CREATE TABLE IF NOT EXISTS {self.docs} (view text, key text, customer_id text, "
                 "kind text, body text, PRIMARY KEY (key, view))",

@@ -188,7 +188,7 @@ class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
         self.keys_table = f'{schema}."{prefix}_keys"'
         self.links_table = f'{schema}."{prefix}_links"'
         self.sql_create_statements += [
-            SQL(statement)  # type: ignore[arg-type]
+            SQL(statement)  # type: ignore[misc]
             for statement in (
                 f"CREATE TABLE IF NOT EXISTS {self.keys_table} (scope text, key text, digest text, "
                 "originator_id uuid, originator_version bigint, result text, PRIMARY KEY (scope, key))",

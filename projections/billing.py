@@ -44,7 +44,7 @@ def project(batch: Batch, event: Any, position: int) -> None:
         batch.put(VIEW, key, doc)
 
 
-def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911
+def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911, PLR0912 -- one case per event type
     match name:
         case "Invoice.DetailedInvoiceRequested":
             doc["open_detailed_requests"].append(e.note or DETAILED_REQUEST)

@@ -18,7 +18,7 @@ _ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timesta
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:  # noqa: PLR0911 -- one return per kind of value
     if isinstance(value, _SCALARS):  # most values: checked first, returned as they are
         return value
     if isinstance(value, Money):

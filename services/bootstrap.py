@@ -29,7 +29,7 @@ def open_read_store(location: StoreLocation, service: JourneyService) -> ReadSto
         datastore = service.app.recorder.datastore  # type: ignore[attr-defined]
         store = PostgresReadStore(datastore, tracking_table_name=f"{VIEWS_NAME}_tracking")
         store.create_table()
-        return store  # type: ignore[return-value]
+        return store
     factory = InfrastructureFactory.construct(Environment(VIEWS_NAME, location.views_env))
     return factory.tracking_recorder(SQLiteReadStore)  # type: ignore[return-value]
 

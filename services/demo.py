@@ -73,12 +73,12 @@ def _generated(events: _Events, now: datetime, customers: int, rng: random.Rando
         })
         for o in range(rng.randint(1, 3)):
             order_id, at = f"O-{n:05d}-{o}", start + timedelta(days=o * 7)
-            lines = [
+            lines: list[dict[str, Any]] = [
                 {"sku": sku, "product_group": group, "quantity": q, "unit_price": str(price)}
                 for sku, group, price in rng.sample(CATALOGUE, rng.randint(1, 3))
                 for q in [rng.randint(1, 3)]
             ]
-            total = sum(Decimal(ln["unit_price"]) * ln["quantity"] for ln in lines)
+            total = sum((Decimal(ln["unit_price"]) * ln["quantity"] for ln in lines), Decimal(0))
             events.add("order.placed", subject, at, {"order_id": order_id, "currency": "EUR", "lines": lines})
             events.add("order.shipped", subject, at + timedelta(days=1), {"order_id": order_id})
             events.add("order.delivered", subject, at + timedelta(days=3), {"order_id": order_id})
@@ -115,7 +115,7 @@ def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str
     now = journey.clock.now().replace(hour=9, minute=0, second=0, microsecond=0)
     events = _Events()
     _story(events, now)
-    _generated(events, now, customers, random.Random(seed))
+    _generated(events, now, customers, random.Random(seed))  # noqa: S311 -- reproducible demo data, not secrets
     submissions = [to_submission(raw) for raw in events.items]
     stored = 0
     try:

@@ -48,7 +48,10 @@ CREATES: dict[type, tuple[type, str]] = {
 def created_id(command: object) -> UUID | None:
     """The id of the aggregate ``command`` would create, if it creates one."""
     created = CREATES.get(type(command))
-    return None if created is None else created[0].create_id(getattr(command, created[1]))
+    if created is None:
+        return None
+    cls: Any = created[0]
+    return cls.create_id(getattr(command, created[1]))
 
 
 def answer_of(command: object, events: Events) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -103,6 +104,35 @@ def _scope(sub: Submission) -> str:
     return f"cloudevent:{sub.source}"
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """An idempotency key met before: in this group (pending) or in the store."""
+
+    digest: str
+    result: str
+    position: Callable[[Positions], int]
+
+
+def _seen(uow: UnitOfWork, group: Group, scope_key: tuple[str, str]) -> _Seen | None:
+    earlier = uow.keys.get(scope_key)
+    if earlier is not None:
+        at = (earlier.originator_id, earlier.originator_version)
+        return _Seen(earlier.digest, earlier.result, lambda p: p[at])
+    stored = group.stored_keys.get(scope_key)
+    if stored is not None:
+        position = stored.position
+        return _Seen(stored.digest, stored.result, lambda _: position)
+    return None
+
+
+def _replayed(seen: _Seen, positions: Positions) -> Accepted:
+    return Accepted(seen.position(positions), duplicate=True)
+
+
+def _stored(keys: list[tuple[UUID, int]], positions: Positions) -> Accepted:
+    return Accepted(max(positions[k] for k in keys))
+
+
 @dataclass
 class _Ingest:
     """A batch of CloudEvents: stored whole or not at all, each at most once."""
@@ -121,21 +151,15 @@ class _Ingest:
         answers: list[Callable[[Positions], Accepted]] = []
         for index, sub in enumerate(self.submissions):
             scope_key = (_scope(sub), sub.event_id)
-            earlier = uow.keys.get(scope_key)  # sent before in this batch or this group
-            stored = group.stored_keys.get(scope_key)
-            if earlier is not None or stored is not None:
-                digest = earlier.digest if earlier is not None else stored.digest
-                if digest != sub.digest:
+            seen = _seen(uow, group, scope_key)  # sent before: in this batch, this group, or stored
+            if seen is not None:
+                if seen.digest != sub.digest:
                     raise ConflictError(
                         "idempotency-conflict",
                         f"event {sub.event_id!r} from {sub.source!r} was already received with other content",
                         index,
                     )
-                if earlier is not None:
-                    at = (earlier.originator_id, earlier.originator_version)
-                    answers.append(lambda p, at=at: Accepted(p[at], duplicate=True))
-                else:
-                    answers.append(lambda _, pos=stored.position: Accepted(pos, duplicate=True))
+                answers.append(partial(_replayed, seen))
                 continue
             try:
                 events = handle(sub.command, uow, self.context(sub))
@@ -144,7 +168,7 @@ class _Ingest:
             last = events[-1]
             uow.keep_key(KeyRecord(scope_key[0], sub.event_id, sub.digest, last.originator_id, last.originator_version))
             keys = [_key(e) for e in events]
-            answers.append(lambda p, keys=keys: Accepted(max(p[k] for k in keys)))
+            answers.append(partial(_stored, keys))
         return lambda positions: [answer(positions) for answer in answers]
 
 
@@ -163,18 +187,14 @@ class _Execute:
     def decide(self, uow: UnitOfWork, group: Group) -> Callable[[Positions], Written]:
         idem = self.idempotency
         if idem is not None:
-            earlier = uow.keys.get((COMMAND_SCOPE, idem.key))
-            stored = group.stored_keys.get((COMMAND_SCOPE, idem.key))
-            if earlier is not None or stored is not None:
-                digest = earlier.digest if earlier is not None else stored.digest
-                if digest != idem.digest:
+            seen = _seen(uow, group, (COMMAND_SCOPE, idem.key))
+            if seen is not None:
+                if seen.digest != idem.digest:
                     raise IdempotencyKeyReusedError(
                         f"Idempotency-Key {idem.key!r} was used for another request"
                     )
-                if earlier is not None:
-                    at, answer = (earlier.originator_id, earlier.originator_version), json.loads(earlier.result)
-                    return lambda p: Written(p[at], answer, duplicate=True)
-                return lambda _: Written(stored.position, json.loads(stored.result), duplicate=True)
+                replayed = json.loads(seen.result)
+                return lambda p: Written(seen.position(p), replayed, duplicate=True)
         events = handle(self.command, uow, self.context())
         answer = answer_of(self.command, events)
         if idem is not None:

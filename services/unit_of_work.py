@@ -55,17 +55,17 @@ class UnitOfWork:
         self._absent |= ids
 
     def find(self, cls: type[A], *natural_id: str) -> A | None:
-        agg_id = cls.create_id(*natural_id)  # type: ignore[attr-defined]
+        agg_id = cls.create_id(*natural_id)
         if agg_id in self._aggregates:
             return self._aggregates[agg_id]  # type: ignore[return-value]
         if agg_id in self._absent:
             return None
         try:
-            aggregate = self._app.repository.get(agg_id)
+            aggregate: A = self._app.repository.get(agg_id)
         except AggregateNotFoundError:
             return None
         self._aggregates[agg_id] = aggregate
-        return aggregate  # type: ignore[return-value]
+        return aggregate
 
     def get(self, cls: type[A], natural_id: str, customer_id: str | None = None) -> A:
         """The aggregate known as ``natural_id``; refuses one unknown or of another customer."""
@@ -131,4 +131,4 @@ class UnitOfWork:
             aggregate = self._app.repository.get(agg_id)
         for event in earlier:
             aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
-        return aggregate  # type: ignore[no-any-return]
+        return aggregate

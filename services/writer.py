@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, PersistenceError
 
+from adapters.write_store import StoredKey
 from adapters.writer_lock import WriterLock
 from services.unit_of_work import UnitOfWork
 
@@ -39,7 +40,10 @@ class ContentionError(Exception):
 class Request(Protocol):
     """One client's write: decided in a shared unit of work, answered after the commit."""
 
-    size: int
+    @property
+    def size(self) -> int:
+        """How many touchpoints the request stores at most (a group holds ``max_group``)."""
+        ...
 
     def prefetch(self) -> list[tuple[str, str]]:
         """The idempotency keys ``(scope, key)`` this request may find stored."""
@@ -56,7 +60,7 @@ class Group:
     """What every request of a group shares: the stored keys found for it, and the ids known
     to be new (so that creating commands need not ask the store one by one)."""
 
-    stored_keys: dict[tuple[str, str], Any] = field(default_factory=dict)
+    stored_keys: dict[tuple[str, str], StoredKey] = field(default_factory=dict)
 
 
 @dataclass

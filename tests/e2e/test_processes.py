@@ -66,7 +66,7 @@ def test_the_same_cloudevent_sent_to_two_processes_at_once_is_stored_once(two_se
     for n in range(12):
         payment = event("payment.received", "c1", {"invoice_id": "c1-i", "amount": "1.00", "currency": "EUR"}, f"p-{n}")
 
-        answers = race(*(lambda url=url: httpx.post(f"{url}/events", json=payment, headers=CE, timeout=30)
+        answers = race(*(lambda url=url, payment=payment: httpx.post(f"{url}/events", json=payment, headers=CE, timeout=30)
                          for url in (a, b)))
 
         assert [r.status_code for r in answers] == [202, 202]
@@ -117,7 +117,7 @@ def test_dunning_in_one_process_never_steps_over_a_hold_placed_in_the_other(two_
         # 1. billing duns through one process while the hold arrives through the other
         dunned, held = race(
             lambda cid=cid: httpx.post(f"{a}/invoices/{cid}-i/dunning", headers={"X-Department": "billing"}, timeout=30),
-            lambda cid=cid: HOLDS[hold](b, cid),
+            lambda cid=cid, hold=hold: HOLDS[hold](b, cid),
         )
 
         # 2. the hold is stored; the step is either refused for it or came first in the stream

@@ -10,20 +10,20 @@ import pytest
 from domain import commands as c
 from domain.complaint import Complaint
 from domain.errors import DomainError
+from domain.holds import DunningPolicy
 from domain.invoice import Invoice
 from domain.order import Order
-from domain.holds import DunningPolicy
 from services.clock import FixedClock
 from services.handlers import Context, handle
-from services.unit_of_work import UnitOfWork
 from services.journey import ConflictError, RejectedError
+from services.unit_of_work import UnitOfWork
 from tests.integration.helpers import (
     BILLING,
+    SHOP,
     SUPPORT,
     customer_with_invoice,
     eur,
     event_names,
-    SHOP,
     lines,
     open_journey,
     stream,

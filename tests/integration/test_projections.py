@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from domain import commands as c
-from domain.holds import active_holds
 from domain.complaint import Complaint
+from domain.holds import active_holds
 from domain.invoice import Invoice
-from domain.order import Order
 from projections.encoding import jsonable
 from projections.views import fold
 from services.clock import FixedClock

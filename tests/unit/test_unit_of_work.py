@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 
 from domain import commands as c
+from domain.complaint import Complaint
+from domain.customer import Customer
 from domain.errors import (
     AlreadyExistsError,
     CurrencyMismatchError,
@@ -17,8 +19,6 @@ from domain.errors import (
     WrongCustomerError,
 )
 from domain.holds import DunningPolicy
-from domain.complaint import Complaint
-from domain.customer import Customer
 from domain.order import Order
 from domain.values import Money
 from services.handlers import Context, handle
