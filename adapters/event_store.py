@@ -22,7 +22,6 @@ PINNED = {
     "CIPHER_TOPIC": "",
 }
 
-
 @dataclass(frozen=True)
 class StoreLocation:
     """Where the event store and the read store live, as eventsourcing environment settings."""
@@ -59,7 +58,10 @@ def locate(url: str, pool_size: int = 2, max_overflow: int = 2) -> StoreLocation
         path.parent.mkdir(parents=True, exist_ok=True)
         views = path.with_name(f"{path.stem}.views{path.suffix or '.sqlite'}")
         common = {**PINNED, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_LOCK_TIMEOUT": "30"}
-        events = {**common, "SQLITE_DBNAME": str(path), "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteJourneyRecorder)}
+        events = {
+            **common, "SQLITE_DBNAME": str(path),
+            "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteJourneyRecorder),
+        }
         return StoreLocation(url, _named(events), _named({**common, "SQLITE_DBNAME": str(views)}))
     if parts.scheme in ("postgresql", "postgres"):
         env = {

@@ -33,17 +33,20 @@ class Savepoint:
     events: int
     links: int
     keys: int
-    loaded: frozenset[UUID]
+    added: int
 
 
 class UnitOfWork:
     """Loads each aggregate at most once and collects new events in the order they happen, so
     the touchpoints of a batch (or of a group of requests) are appended atomically, in order."""
 
-    def __init__(self, app: Application, store: Any) -> None:
+    def __init__(self, app: Application, store: Any, known: dict[UUID, Aggregate] | None = None) -> None:
         self._app = app
         self.store = store  # the recorder, with its side tables (adapters.write_store)
-        self._aggregates: dict[UUID, Aggregate] = {}
+        #: The identity map; ``known`` (the writer's aggregates as stored) is used, not copied.
+        self._aggregates: dict[UUID, Aggregate] = {} if known is None else known
+        self._added: list[UUID] = []  # ids this unit put in the map, in order
+        self._used: set[UUID] = set()  # ids the current request reached
         self._absent: set[UUID] = set()
         self._members: dict[tuple[str, str], list[str]] = {}
         self.events: list[DomainEventProtocol] = []
@@ -57,6 +60,7 @@ class UnitOfWork:
     def find(self, cls: type[A], *natural_id: str) -> A | None:
         agg_id = cls.create_id(*natural_id)
         if agg_id in self._aggregates:
+            self._used.add(agg_id)
             return self._aggregates[agg_id]  # type: ignore[return-value]
         if agg_id in self._absent:
             return None
@@ -64,8 +68,14 @@ class UnitOfWork:
             aggregate: A = self._app.repository.get(agg_id)
         except AggregateNotFoundError:
             return None
-        self._aggregates[agg_id] = aggregate
+        self._put(aggregate)
         return aggregate
+
+    def _put(self, aggregate: Aggregate) -> None:
+        if aggregate.id not in self._aggregates:
+            self._added.append(aggregate.id)
+        self._aggregates[aggregate.id] = aggregate
+        self._used.add(aggregate.id)
 
     def get(self, cls: type[A], natural_id: str, customer_id: str | None = None) -> A:
         """The aggregate known as ``natural_id``; refuses one unknown or of another customer."""
@@ -84,7 +94,7 @@ class UnitOfWork:
         """Collect the pending events of ``aggregates``, in this order; returns them."""
         new: list[DomainEventProtocol] = []
         for aggregate in aggregates:
-            self._aggregates[aggregate.id] = aggregate
+            self._put(aggregate)
             new += aggregate.collect_events()
         self.events += new
         return new
@@ -106,7 +116,9 @@ class UnitOfWork:
         self.keys[(key.scope, key.key)] = key
 
     def savepoint(self) -> Savepoint:
-        return Savepoint(len(self.events), len(self.links), len(self.keys), frozenset(self._aggregates))
+        """Mark where the next request begins (cheap: counts, however large the map)."""
+        self._used = set()
+        return Savepoint(len(self.events), len(self.links), len(self.keys), len(self._added))
 
     def rollback(self, savepoint: Savepoint) -> None:
         """Forget everything done since ``savepoint``: its events, links and keys, and the state
@@ -116,13 +128,14 @@ class UnitOfWork:
         del self.links[savepoint.links :]
         for scope_key in list(self.keys)[savepoint.keys :]:
             del self.keys[scope_key]
-        touched = {e.originator_id for e in dropped}
-        touched |= {i for i, a in self._aggregates.items() if a.pending_events}
-        for agg_id in list(self._aggregates):
-            if agg_id not in savepoint.loaded:
-                del self._aggregates[agg_id]  # loaded or created by the failed request only
-            elif agg_id in touched:
+        for agg_id in self._added[savepoint.added :]:
+            del self._aggregates[agg_id]  # loaded or created by the failed request only
+        del self._added[savepoint.added :]
+        dropped_ids = {e.originator_id for e in dropped}
+        for agg_id in self._used & set(self._aggregates):
+            if agg_id in dropped_ids or self._aggregates[agg_id].pending_events:
                 self._aggregates[agg_id] = self._rebuild(agg_id)
+        self._used = set()
 
     def _rebuild(self, agg_id: UUID) -> Aggregate:
         earlier = [e for e in self.events if e.originator_id == agg_id]

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, PersistenceError
 
 from adapters.write_store import StoredKey
@@ -81,6 +82,7 @@ class GroupWriter:
         on_written: Callable[[], None],
         max_group: int = 5000,
         max_attempts: int = 8,
+        max_known: int = 20_000,
     ) -> None:
         self.app = app
         self.lock = lock
@@ -89,6 +91,11 @@ class GroupWriter:
         self.max_group = max_group
         self.max_attempts = max_attempts
         self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
+        #: Aggregates as stored after this writer's last commit, valid while the head is where
+        #: that commit left it (no other writer appended since); see ADR 0007.
+        self._known: dict[UUID, Aggregate] = {}
+        self._known_at: int | None = None
+        self.max_known = max_known
         self._thread = threading.Thread(target=self._run, name="journey-writer", daemon=True)
         self._started = threading.Lock()
         self._stopped = False
@@ -165,7 +172,10 @@ class GroupWriter:
 
     def _decide_and_store(self, items: list[_Queued]) -> list[tuple[bool, Any]]:
         head = self.app.recorder.max_notification_id() or 0
-        uow = UnitOfWork(self.app, self.app.recorder)
+        if head != self._known_at or len(self._known) > self.max_known:
+            self._known = {}  # another writer appended (or the map grew too large): reload
+        self._known_at = None  # until this group is stored, what it changes is not as stored
+        uow = UnitOfWork(self.app, self.app.recorder, self._known)
         group = Group()
         self.prepare(uow, [i.request for i in items], group)
         decided: list[tuple[bool, Any]] = []
@@ -188,4 +198,5 @@ class GroupWriter:
                 for r in recordings
             }
             self.on_written()
+        self._known_at = max(positions.values(), default=head)
         return [(ok, value(positions) if ok else value) for ok, value in decided]

@@ -15,11 +15,12 @@ from services.bootstrap import Journey
 from services.journey import IdempotencyKey
 
 
-def get_journey(request: Request) -> Journey:
+async def get_journey(request: Request) -> Journey:
+    """The process's wired journey (async: no I/O, so no hop to the thread pool)."""
     return request.app.state.journey
 
 
-def get_principal(
+async def get_principal(
     x_department: Annotated[str | None, Header(description="billing, support, sales, marketing, integrator or auditor")] = None,
     x_user: Annotated[str | None, Header(max_length=200, pattern=ID_PATTERN)] = None,
 ) -> Principal:
