@@ -1,7 +1,12 @@
 """``python -m bench`` (``make bench``): ingest and catch-up figures on SQLite and PostgreSQL,
-with ratios against the library's naive way and peak memory of every run. Prints Markdown.
+with ratios against the library's naive way and peak memory of every run, then the same
+touchpoints over HTTP against a real ``journey serve`` (bench/http_bench.py). Prints Markdown.
 
-Sizes come from the environment:
+  python -m bench          everything
+  python -m bench core     the in-process cases only
+  python -m bench http     the HTTP cases only (sizes: see bench/http_bench.py)
+
+Sizes of the in-process cases come from the environment:
   BENCH_EVENTS        stored events of the catch-up stream N (default 20000); 4N is built too
   BENCH_SCALE         the large stream is BENCH_SCALE x N (default 4)
   BENCH_BATCH         touchpoints per ingest call in the batch case (default 250)
@@ -19,12 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import report
+from bench import http_bench, http_report, report
 from bench.report import Row
 from bench.runner import Result, measure
 from bench.stores import Stores, postgres_stores, sqlite_stores
@@ -97,11 +103,10 @@ def bench_store(stores: Stores) -> tuple[list[Row], list[tuple[Result, Result]]]
     return rows, [(catch_n, catch_4n), (batch_n, batch_4n)]
 
 
-def main() -> None:
-    labels = [s.strip() for s in os.environ.get("BENCH_STORES", "sqlite,postgres").split(",") if s.strip()]
+def core(labels: list[str]) -> Iterator[str]:
+    """The in-process cases on every store, then their report."""
     if PROFILE_DIR:
         PROFILE_DIR.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
     rows: list[Row] = []
     pairs: list[tuple[Result, Result]] = []
     described: list[str] = []
@@ -116,8 +121,29 @@ def main() -> None:
     sizes = {"N": f"{EVENTS:,} events", "large": f"{SCALE}N", "batch": f"{BATCH} touchpoints/call",
              "single": f"{SINGLE:,} touchpoints", "naive save": f"{NAIVE:,} events",
              "naive catch-up": f"first {NAIVE_CATCH_UP:,} events of N", "seed": SEED}
-    for line in _report(described, sizes, rows, pairs):
-        print(line)
+    return _report(described, sizes, rows, pairs)
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    what = args[0] if args else "all"
+    if what not in ("all", "core", "http") or len(args) > 1:
+        raise SystemExit("usage: python -m bench [all|core|http]")
+    labels = [s.strip() for s in os.environ.get("BENCH_STORES", "sqlite,postgres").split(",") if s.strip()]
+    signal.signal(signal.SIGTERM, _stop)  # unwind: servers and clusters are stopped on the way out
+    started = time.perf_counter()
+    if what != "http":
+        for line in core(labels):  # printed before the HTTP cases start: kept if they fail
+            print(line, flush=True)
+    if what != "core":
+        described, libraries, results = http_bench.run(labels)
+        print("\n".join(["# customer-journey benchmark", "", *report.machine(), ""]) if what == "http" else "")
+        for line in http_report.section(described, http_bench.sizes(), libraries, results):
+            print(line)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 
 

@@ -104,14 +104,18 @@ def customer_story(rng: random.Random, index: int) -> list[object]:
     return story
 
 
-def commands(seed: int) -> Iterator[object]:
-    """An endless stream of commands: ``WINDOW`` customers at a time, each in story order."""
-    rng = random.Random(seed)
+def commands(seed: int, *, first: int = 0, step: int = 1) -> Iterator[object]:
+    """An endless stream of commands: ``WINDOW`` customers at a time, each in story order.
+
+    Customers are numbered ``first``, ``first + step``, ...: ``step`` streams with firsts
+    ``0 .. step-1`` share no customer, so concurrent clients can each send their own.
+    """
+    rng = random.Random(seed * 1_000_003 + first if step > 1 else seed)
     customers = 0
     active: list[Iterator[object]] = []
     while True:
         while len(active) < WINDOW:
-            active.append(iter(customer_story(rng, customers)))
+            active.append(iter(customer_story(rng, first + step * customers)))
             customers += 1
         slot = rng.randrange(len(active))
         command = next(active[slot], None)

@@ -41,20 +41,31 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def header(stores: Sequence[str], sizes: dict[str, object]) -> str:
+def machine() -> list[str]:
+    """What the figures were measured on, as Markdown list items."""
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    lines = [
-        "# customer-journey benchmark",
-        "",
+    return [
         f"- machine: {platform.machine()}, {cores} cores ({usable} usable), {_cpu_model()}, "
         f"{platform.system()} {platform.release()}",
         f"- python {platform.python_version()} ({sys.implementation.name}), eventsourcing "
         f"{version('eventsourcing')}, psycopg {version('psycopg')}, sqlite3 lib {sqlite3.sqlite_version}",
+    ]
+
+
+def load() -> str:
+    return ("- load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+            + " (anything else running on the 2 cores skews the figures)")
+
+
+def header(stores: Sequence[str], sizes: dict[str, object]) -> str:
+    lines = [
+        "# customer-journey benchmark",
+        "",
+        *machine(),
         *(f"- store: {s}" for s in stores),
         "- sizes: " + ", ".join(f"{k}={v}" for k, v in sizes.items()),
-        "- load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        + " (anything else running on the 2 cores skews the figures)",
+        load(),
         "- every row ran in its own fresh process; seconds time only the measured calls; "
         "peak RSS is the whole process's high-water mark (os.wait4)",
     ]
