@@ -93,17 +93,18 @@ class _SideTables:
             if head != expected_head:
                 raise HeadMovedError(f"the stream moved from {expected_head} to {head}")
         if keys:
-            curs.executemany(
-                f"INSERT INTO {self.keys_table} VALUES ({', '.join([self.mark] * 6)})",  # noqa: S608
-                [(k.scope, k.key, k.digest, self._as_key(k.originator_id), k.originator_version, k.result)
-                 for k in keys],
-            )
+            self._insert_rows(curs, self.keys_table, "", [
+                (k.scope, k.key, k.digest, self._as_key(k.originator_id), k.originator_version, k.result)
+                for k in keys
+            ])
         if links:
-            curs.executemany(
-                f"INSERT INTO {self.links_table} VALUES ({', '.join([self.mark] * 3)}) "  # noqa: S608
-                "ON CONFLICT DO NOTHING",
+            self._insert_rows(
+                curs, self.links_table, " ON CONFLICT DO NOTHING",
                 [(ln.relation, ln.owner, ln.member) for ln in links],
             )
+
+    def _insert_rows(self, curs: Any, table: str, suffix: str, rows: list[tuple[Any, ...]]) -> None:
+        curs.executemany(f"INSERT INTO {table} VALUES ({', '.join([self.mark] * len(rows[0]))}){suffix}", rows)
 
     def _lock_events(self, curs: Any) -> None:
         """Hold the lock that serialises appends (SQLite: the database write lock)."""
@@ -199,6 +200,17 @@ class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
 
     def _as_key(self, originator_id: UUID) -> Any:
         return originator_id
+
+    #: Column types of the side tables, for one multi-row insert of arrays (``unnest``).
+    _types = {KEYS: ("text", "text", "text", "uuid", "bigint", "text"), LINKS: ("text", "text", "text")}
+
+    def _insert_rows(self, curs: Any, table: str, suffix: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement for any number of rows: a pipelined executemany costs a round of
+        protocol messages per row."""
+        types = self._types[KEYS if table == self.keys_table else LINKS]
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        curs.execute(f"INSERT INTO {table} SELECT * FROM unnest({arrays}){suffix}", columns)
 
     def _events_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.events_table_name}"'
