@@ -18,7 +18,7 @@ every decision serialisable across processes without a token in the stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -114,19 +114,24 @@ class _SideTables:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, StoredKey] = {}
         with self.datastore.transaction(commit=False) as curs:
-            for start in range(0, len(wanted), 900):
-                chunk = wanted[start : start + 900]
+            for chunk, marks in self._chunks(wanted):
                 curs.execute(
                     f"SELECT k.key AS key, k.digest AS digest, k.result AS result, "  # noqa: S608
                     f"e.{self.position_column} AS position FROM {self.keys_table} k "
                     f"JOIN {self._events_table()} e ON e.originator_id = k.originator_id "
                     "AND e.originator_version = k.originator_version "
-                    f"WHERE k.scope = {self.mark} AND k.key IN ({', '.join([self.mark] * len(chunk))})",
+                    f"WHERE k.scope = {self.mark} AND k.key {marks}",
                     [scope, *chunk],
                 )
                 for row in curs.fetchall():
                     found[row["key"]] = StoredKey(row["digest"], row["result"], row["position"])
         return found
+
+    def _chunks(self, values: list[Any]) -> Iterator[tuple[list[Any], str]]:
+        """``values`` in chunks SQLite can bind, each with its ``IN (?, ...)`` clause."""
+        for start in range(0, len(values), 900):
+            chunk = values[start : start + 900]
+            yield chunk, f"IN ({', '.join([self.mark] * len(chunk))})"
 
     def members(self, relation: str, owner: str) -> list[str]:
         """The members linked to ``owner`` by ``relation``, in the order they were linked."""
@@ -144,11 +149,10 @@ class _SideTables:
         keys = [self._as_key(i) for i in ids]
         found: set[UUID] = set()
         with self.datastore.transaction(commit=False) as curs:
-            for start in range(0, len(keys), 900):
-                chunk = keys[start : start + 900]
+            for chunk, marks in self._chunks(keys):
                 curs.execute(
                     f"SELECT DISTINCT originator_id FROM {self._events_table()} "  # noqa: S608
-                    f"WHERE originator_id IN ({', '.join([self.mark] * len(chunk))})",
+                    f"WHERE originator_id {marks}",
                     chunk,
                 )
                 found |= {UUID(str(row["originator_id"])) for row in curs.fetchall()}
@@ -214,6 +218,11 @@ class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
 
     def _events_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.events_table_name}"'
+
+    def _chunks(self, values: list[Any]) -> Iterator[tuple[list[Any], str]]:
+        """All ``values`` as one array parameter: converting hundreds of parameters costs more."""
+        if values:
+            yield [values], "= ANY(%s)"
 
     def _lock_events(self, curs: Any) -> None:
         self._lock_table(curs)
