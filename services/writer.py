@@ -26,7 +26,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, PersistenceError
 
 from adapters.write_store import StoredKey
-from adapters.writer_lock import WriterLock
+from adapters.writer_lock import LockTimeoutError, WriterLock
 from services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ class GroupWriter:
         self._known: dict[UUID, Aggregate] = {}
         self._known_at: int | None = None
         self.max_known = max_known
+        #: Transactions committed and requests answered by this writer (for tests and metrics).
+        self.groups = 0
+        self.requests = 0
         self._thread = threading.Thread(target=self._run, name="journey-writer", daemon=True)
         self._started = threading.Lock()
         self._stopped = False
@@ -152,7 +155,7 @@ class GroupWriter:
                 with self.lock.held():
                     answers = self._decide_and_store(items)
             except (IntegrityError, OperationalError, InterfaceError) as error:
-                if attempt == self.max_attempts:
+                if attempt == self.max_attempts or isinstance(error, LockTimeoutError):  # waited enough
                     failure: Exception = error
                     if isinstance(error, IntegrityError):
                         failure = ContentionError("the stream kept changing under this write; retry")
@@ -162,6 +165,8 @@ class GroupWriter:
                 log.info("write group retried (attempt %s): %s", attempt, error)
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 -- jitter, not secrets
                 continue
+            self.groups += 1
+            self.requests += len(items)
             for item, answer in zip(items, answers, strict=True):
                 ok, value = answer
                 if ok:
