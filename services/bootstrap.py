@@ -12,7 +12,6 @@ from adapters.event_store import StoreLocation, locate
 from adapters.read_store import PostgresReadStore, SQLiteReadStore
 from domain.holds import DunningPolicy
 from projections.batch import ReadStore
-from projections.views import DepartmentViews
 from services.clock import Clock, FixedClock, SystemClock
 from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
@@ -20,9 +19,13 @@ from services.reads import Reads
 from services.settings import Settings
 
 
+#: The read store's name: eventsourcing reads its settings as VIEWS_*, PostgreSQL tables are views_*.
+READ_STORE_NAME = "views"
+
+
 def open_read_store(location: StoreLocation) -> ReadStore:
-    """The read store, built by eventsourcing's factory as ProjectionRunner builds it."""
-    factory = InfrastructureFactory.construct(Environment(DepartmentViews.name, location.views_env))
+    """The read store, built by eventsourcing's factory (a tracking recorder with our tables)."""
+    factory = InfrastructureFactory.construct(Environment(READ_STORE_NAME, location.views_env))
     view_class = PostgresReadStore if location.is_postgres else SQLiteReadStore
     return factory.tracking_recorder(view_class)  # type: ignore[return-value]
 
@@ -41,8 +44,10 @@ class Journey:
     thread: ProjectorThread | None = field(default=None)
 
     def start_projecting(self) -> None:
-        """Run the projector in this process, woken by every write made here."""
+        """Run the projector in this process, woken by every write made here; reads waiting
+        for a position are then woken by it rather than by polling the store."""
         if self.thread is None:
+            self.reads.progress.watch = False
             self.thread = ProjectorThread(
                 self.projector, self.location, self.settings.projector_poll_seconds
             ).start()
@@ -51,6 +56,7 @@ class Journey:
     def close(self) -> None:
         if self.thread is not None:
             self.thread.stop()
+        self.reads.close()
         self.service.close()
         self.store.close()
 
@@ -62,12 +68,15 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
     policy = DunningPolicy(min_interval=timedelta(days=settings.dunning_min_interval_days))
     service = JourneyService(location, clock, policy)
     store = open_read_store(location)
+    projector = Projector(service.app, store, settings.projector_batch_size)
+    reads = Reads(store, service.app.name, clock, policy, settings.read_wait_seconds, service.head)
+    projector.on_advanced(reads.progress.advanced)
     return Journey(
         settings=settings,
         location=location,
         clock=clock,
         service=service,
         store=store,
-        projector=Projector(service.app, store, settings.projector_batch_size),
-        reads=Reads(store, service.app.name, clock, policy, settings.read_wait_seconds),
+        projector=projector,
+        reads=reads,
     )

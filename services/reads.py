@@ -1,16 +1,22 @@
-"""Read use cases: wait (bounded) until the views reflect a position, then read one snapshot."""
+"""Read use cases: wait (bounded) until the views reflect a position, then read one snapshot.
+
+``caught_up`` waits without holding a thread (the HTTP reads use it, then run the snapshot read
+in the thread pool); ``wait_for`` is its blocking twin for workers and the CLI.
+"""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from datetime import date
+
+from starlette.concurrency import run_in_threadpool
 
 from domain.errors import UnknownError
 from domain.holds import DunningPolicy
 from projections import read_models
 from projections.batch import Doc, ReadStore, Snapshot
 from services.clock import Clock
-
+from services.progress import ViewsProgress
 
 class NotCaughtUpError(Exception):
     """The views did not reach the asked position within the wait limit."""
@@ -21,33 +27,71 @@ class NotCaughtUpError(Exception):
         super().__init__(f"the views reflect position {position}, not yet {wanted}")
 
 
+class BeyondHeadError(Exception):
+    """The asked position lies beyond the newest event of the stream: waiting cannot help."""
+
+    def __init__(self, head: int, wanted: int) -> None:
+        self.head = head
+        self.wanted = wanted
+        super().__init__(f"the stream ends at position {head}; {wanted} was not written yet")
+
+
 class Reads:
     """What departments read; every answer names the position it reflects."""
 
-    def __init__(
-        self, store: ReadStore, stream_name: str, clock: Clock, policy: DunningPolicy, max_wait: float
+    def __init__(  # noqa: PLR0913
+        self,
+        store: ReadStore,
+        stream_name: str,
+        clock: Clock,
+        policy: DunningPolicy,
+        max_wait: float,
+        head: Callable[[], int],
     ) -> None:
         self.store = store
         self.stream_name = stream_name
         self.clock = clock
         self.policy = policy
         self.max_wait = max_wait
+        self.head = head
+        self.progress = ViewsProgress(self.position)
 
     def position(self) -> int:
         """The stream position the views reflect now."""
         return self.store.position(self.stream_name)
 
-    def wait_for(self, min_position: int | None) -> None:
-        """Return once the views reflect ``min_position``; NotCaughtUpError after max_wait."""
-        if not min_position:
+    def _must_wait(self, min_position: int | None) -> bool:
+        """Whether the views are still short of ``min_position``; BeyondHeadError when no event
+        was written there yet (the head is read only when the views are short of it)."""
+        if not min_position or min_position <= self.progress.position:
+            return False
+        self.progress.advanced(self.position())
+        if min_position <= self.progress.position:
+            return False
+        head = self.head()
+        if min_position > head:
+            raise BeyondHeadError(head, min_position)
+        return True
+
+    async def caught_up(self, min_position: int | None) -> None:
+        """Return once the views reflect ``min_position``, waiting without holding a thread;
+        NotCaughtUpError after ``max_wait`` seconds, BeyondHeadError at once."""
+        if not min_position or min_position <= self.progress.position:
             return
-        deadline = time.monotonic() + self.max_wait
-        pause = 0.005
-        while (position := self.position()) < min_position:
-            if time.monotonic() >= deadline:
-                raise NotCaughtUpError(position, min_position)
-            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            pause = min(pause * 2, 0.1)
+        if await run_in_threadpool(self._must_wait, min_position):
+            assert min_position is not None
+            if not await self.progress.reached(min_position, self.max_wait):
+                raise NotCaughtUpError(self.progress.position, min_position)
+
+    def wait_for(self, min_position: int | None) -> None:
+        """The blocking twin of ``caught_up``, for callers outside an event loop."""
+        if self._must_wait(min_position):
+            assert min_position is not None
+            if not self.progress.reached_blocking(min_position, self.max_wait):
+                raise NotCaughtUpError(self.progress.position, min_position)
+
+    def close(self) -> None:
+        self.progress.close()
 
     def _customer(
         self, customer_id: str, views: tuple[str, ...], min_position: int | None, *, entries: bool = False

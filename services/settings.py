@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(5.0, ge=0, description="longest wait for ?min_position")
     project_in_process: bool = Field(True, description="run the projector inside the API process")
     projector_batch_size: int = Field(1000, ge=1, le=10_000)
-    projector_poll_seconds: float = Field(0.2, gt=0)
+    projector_poll_seconds: float = Field(0.2, gt=0, description="how often the projector looks for new events anyway")
+    ready_max_lag: int = Field(10_000, ge=0, description="most positions the views may lag while ready")
     clock: datetime | None = Field(
         None, description="run on this fixed business time (demos, replaying a past decision)"
     )

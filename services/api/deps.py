@@ -12,7 +12,8 @@ from services.api.problems import ProblemError
 from services.bootstrap import Journey
 
 
-def get_journey(request: Request) -> Journey:
+async def get_journey(request: Request) -> Journey:
+    """The wired journey (async: no thread is taken to look it up)."""
     return request.app.state.journey
 
 

@@ -360,7 +360,7 @@ def check_rebuild_equals_live(journey, clock: FixedClock, run: Run, name: str, d
         customers = [cu.customer_id for cu in run.customers]
         assert reached == journey.service.head()
         assert dump(rebuilt, customers) == dump(journey.store, customers)
-        reads = Reads(rebuilt, journey.service.app.name, clock, journey.service.policy, 0)
+        reads = Reads(rebuilt, journey.service.app.name, clock, journey.service.policy, 0, journey.service.head)
         for customer in customers:
             assert reads.views(customer) == journey.reads.views(customer)
             assert reads.journey(customer) == journey.reads.journey(customer)
