@@ -6,6 +6,9 @@ in the thread pool); ``wait_for`` is its blocking twin for workers and the CLI.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -15,8 +18,12 @@ from domain.errors import UnknownError
 from domain.holds import DunningPolicy
 from projections import read_models
 from projections.batch import Doc, ReadStore, Snapshot
+from projections.candidates import dunned_by
 from services.clock import Clock
 from services.progress import ViewsProgress
+
+_KEY = re.compile(r"[0-9a-f]{32}")
+
 
 class NotCaughtUpError(Exception):
     """The views did not reach the asked position within the wait limit."""
@@ -34,6 +41,24 @@ class BeyondHeadError(Exception):
         self.head = head
         self.wanted = wanted
         super().__init__(f"the stream ends at position {head}; {wanted} was not written yet")
+
+
+class InvalidCursorError(ValueError):
+    """A page cursor that no page of candidates answered."""
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(bytes.fromhex(key)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).hex()
+    except (binascii.Error, ValueError):
+        raise InvalidCursorError("the cursor is not one a page of candidates answered") from None
+    if not _KEY.fullmatch(key):
+        raise InvalidCursorError("the cursor is not one a page of candidates answered")
+    return key
 
 
 class Reads:
@@ -128,8 +153,18 @@ class Reads:
             "support": read_models.support_view(snapshot, today),
         }
 
-    def dunning_candidates(self, min_position: int | None = None) -> Doc:
-        """Invoices of every customer whose next dunning step the hold rule allows today."""
+    def dunning_candidates(
+        self, min_position: int | None = None, *, limit: int = 100, cursor: str | None = None
+    ) -> Doc:
+        """One page of the invoices, of every customer, whose next dunning step the hold rule
+        allows today: found through the candidates table, confirmed by the rule. ``cursor`` is
+        the previous page's ``next_cursor`` (None on the last page); InvalidCursorError when it
+        is not one."""
+        after = decode_cursor(cursor) if cursor else None
         self.wait_for(min_position)
-        snapshot = self.store.read(self.stream_name, None, ("billing",), ("invoice", "complaint"))
-        return read_models.dunning_candidates(snapshot, self._today(), self.policy)
+        today = self._today()
+        snapshot, last = self.store.read_candidates(
+            self.stream_name, today.isoformat(), dunned_by(today, self.policy).isoformat(), after, limit
+        )
+        page = read_models.dunning_candidates(snapshot, today, self.policy)
+        return {**page, "next_cursor": encode_cursor(last) if last else None}

@@ -6,12 +6,14 @@ in the thread pool. A position beyond the stream's head answers 422 at once."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import JourneyDep, MinPosition, PathId
+from services.api.problems import ProblemError
+from services.reads import InvalidCursorError, decode_cursor
 
 router = APIRouter(tags=["departments"])
 
@@ -45,7 +47,19 @@ async def views_of(customer_id: PathId, journey: JourneyDep, response: Response,
     return _positioned(response, await run_in_threadpool(journey.reads.views, customer_id))
 
 
-@router.get("/dunning/candidates", summary="Overdue invoices that may be dunned now")
-async def dunning_candidates(journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+@router.get("/dunning/candidates", summary="Overdue invoices that may be dunned now, a page at a time")
+async def dunning_candidates(
+    journey: JourneyDep,
+    response: Response,
+    min_position: MinPosition = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="candidates per page")] = 100,
+    cursor: Annotated[str | None, Query(max_length=100, description="next_cursor of the previous page")] = None,
+) -> dict[str, Any]:
+    try:
+        if cursor:
+            decode_cursor(cursor)  # refuse a foreign cursor before waiting for anything
+    except InvalidCursorError as error:
+        raise ProblemError(422, "invalid-cursor", str(error)) from None
     await journey.reads.caught_up(min_position)
-    return _positioned(response, await run_in_threadpool(journey.reads.dunning_candidates))
+    page = await run_in_threadpool(journey.reads.dunning_candidates, limit=limit, cursor=cursor)
+    return _positioned(response, page)
