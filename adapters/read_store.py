@@ -2,8 +2,9 @@
 department views' tables, so rows and tracking position commit in one transaction.
 
 ``project`` locks the tracking row, skips events at or below the tracked position, folds the
-rest and writes documents, entries and the new position together: each event is applied exactly
-once, however many projectors run and however often an event is delivered.
+rest and writes documents, entries, the dunning candidates rows and the new position together:
+each event is applied exactly once, however many projectors run and however often an event is
+delivered.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
+from adapters.candidates_table import CandidatesTable
 from projections.batch import Batch, Doc, Fold, Positioned, Snapshot
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-class ViewTables:
+class ViewTables(CandidatesTable):
     """The SQL both databases share; subclasses name the tables, the placeholder, and how the
     tracking row is locked. Rows are read by column name (sqlite3.Row and psycopg's DictRow)."""
 
@@ -30,6 +32,8 @@ class ViewTables:
     lock_clause = ""
     docs = "view_documents"
     entries = "view_entries"
+    candidates = "view_candidates"
+    candidates_index = " INDEXED BY view_candidates_eligible"  # SQLite would walk the primary key
     tracking = "tracking"
     datastore: Any
     _insert_tracking: Any
@@ -81,6 +85,7 @@ class ViewTables:
                     f"INSERT INTO {self.entries} VALUES ({self._marks(3)})",  # noqa: S608
                     [(p, customer, _dumps(e)) for p, customer, e in batch.entries],
                 )
+            self._write_candidates(c, batch)
             self._insert_tracking(c, Tracking(application_name, reached))
             return reached
 
@@ -92,6 +97,14 @@ class ViewTables:
 
     def _begin_snapshot(self, cursor: Any) -> None:
         """Make every read of the transaction see one snapshot."""
+
+    def _position_in(self, c: Any, application_name: str) -> int:
+        c.execute(
+            f"SELECT notification_id FROM {self.tracking} WHERE application_name = {self.mark}",  # noqa: S608
+            (application_name,),
+        )
+        row = c.fetchone()
+        return (row and row["notification_id"]) or 0
 
     def read(
         self,
@@ -111,12 +124,7 @@ class ViewTables:
             params += kinds
         with self.datastore.transaction(commit=False) as c:
             self._begin_snapshot(c)
-            c.execute(
-                f"SELECT notification_id FROM {self.tracking} WHERE application_name = {self.mark}",  # noqa: S608
-                (application_name,),
-            )
-            row = c.fetchone()
-            position = (row and row["notification_id"]) or 0
+            position = self._position_in(c, application_name)
             c.execute(
                 f"SELECT view, key, body FROM {self.docs} WHERE {' AND '.join(clauses)} ORDER BY key, view",  # noqa: S608
                 params,
@@ -146,6 +154,10 @@ class SQLiteReadStore(ViewTables, SQLiteTrackingRecorder):
             f"CREATE TABLE IF NOT EXISTS {self.entries} (position INTEGER PRIMARY KEY, "
             "customer_id TEXT, body TEXT)",
             f"CREATE INDEX IF NOT EXISTS {self.entries}_customer ON {self.entries} (customer_id, position)",
+            f"CREATE TABLE IF NOT EXISTS {self.candidates} (key TEXT PRIMARY KEY, customer_id TEXT, "
+            "invoice_id TEXT, next_eligible_on TEXT, last_dunning_on TEXT, dunnable BOOLEAN) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {self.candidates}_eligible ON {self.candidates} "
+            "(next_eligible_on, last_dunning_on, key, dunnable) WHERE dunnable = TRUE",
         ]
 
 
@@ -155,6 +167,7 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
 
     mark = "%s"
     lock_clause = " FOR UPDATE"
+    candidates_index = ""  # the planner chooses by statistics
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -162,6 +175,7 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
         schema = f'"{self.datastore.schema}"'
         self.docs = f'{schema}."{prefix}_documents"'
         self.entries = f'{schema}."{prefix}_entries"'
+        self.candidates = f'{schema}."{prefix}_candidates"'
         self.tracking = f'{schema}."{self.tracking_table_name}"'
         self.sql_create_statements += [
             SQL(statement)  # type: ignore[misc]
@@ -173,6 +187,10 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
                 "customer_id text, body text)",
                 f'CREATE INDEX IF NOT EXISTS "{prefix}_entries_customer" '
                 f"ON {self.entries} (customer_id, position)",
+                f"CREATE TABLE IF NOT EXISTS {self.candidates} (key text PRIMARY KEY, customer_id text, "
+                "invoice_id text, next_eligible_on text, last_dunning_on text, dunnable boolean)",
+                f'CREATE INDEX IF NOT EXISTS "{prefix}_candidates_eligible" ON {self.candidates} '
+                "(next_eligible_on, last_dunning_on, key) WHERE dunnable = TRUE",
             )
         ]
 

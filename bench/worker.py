@@ -20,11 +20,10 @@ from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import Tracking
 
 from adapters.event_store import locate
 from bench.data import submissions
-from projections.views import DepartmentViews
+from projections.views import fold
 from services.bootstrap import Journey, bootstrap
 from services.settings import Settings
 
@@ -105,11 +104,11 @@ def catch_up(url: str, batch_size: int) -> dict:
 
 
 def catch_up_per_event(url: str, limit: int | None, page: int = 1000) -> dict:
-    """What eventsourcing's ProjectionRunner does: DepartmentViews.process_event per event, so
-    one read-store transaction per event (notifications are still read in pages). Stops after
-    ``limit`` events when given: the rate of this way does not depend on how far it got."""
+    """What eventsourcing's ProjectionRunner does with a Projection: one read-store transaction
+    per event (notifications are still read in pages). Stops after ``limit`` events when given:
+    the rate of this way does not depend on how far it got."""
     journey, timer = _journey(url), Timer()
-    app, projection = journey.service.app, DepartmentViews(journey.store)
+    app, store = journey.service.app, journey.store
 
     def run() -> int:
         position = journey.projector.position()
@@ -118,7 +117,7 @@ def catch_up_per_event(url: str, limit: int | None, page: int = 1000) -> dict:
             start=position, limit=page, stop=stop, inclusive_of_start=False
         ):
             for n in notifications:
-                projection.process_event(app.mapper.to_domain_event(n), Tracking(app.name, n.id))
+                store.project(app.name, [(app.mapper.to_domain_event(n), n.id)], fold)
             position = notifications[-1].id
         return position
 

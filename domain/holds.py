@@ -90,6 +90,13 @@ def deferral_active(until: date, today: date) -> bool:
     return today <= until
 
 
+def earliest_step_day(standing: InvoiceStanding) -> date:
+    """The first day on which neither the due date nor any deferral refuses the next step (every
+    other refusal aside): the day after the due date and after the last day of every deferral."""
+    last_held = max([standing.due_date, *(d.until for d in standing.deferrals)])
+    return last_held if last_held == date.max else last_held + timedelta(days=1)
+
+
 def active_holds(standing: InvoiceStanding, today: date) -> list[Hold]:
     """Every hold active on ``today``: unanswered detailed-invoice requests, deferrals not yet
     expired, an open dispute, open complaints on the invoiced order."""

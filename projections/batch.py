@@ -66,6 +66,15 @@ class ReadStore(Protocol):
         """The position the views reflect (0 before the first event)."""
         ...
 
+    def read_candidates(
+        self, application_name: str, eligible_on: str, dunned_by: str, after: str | None, limit: int
+    ) -> tuple[Snapshot, str | None]:
+        """In one snapshot, the first ``limit`` invoices (by key, after key ``after``) the
+        candidates table lists as dunnable, eligible on ``eligible_on`` and last dunned on or
+        before ``dunned_by`` (ISO days): their billing documents with every billing complaint of
+        their customers. Also the page's last key when more rows follow, else None."""
+        ...
+
     def close(self) -> None:
         """Release the store's connections."""
         ...

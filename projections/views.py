@@ -1,14 +1,10 @@
-"""The department views as one eventsourcing Projection: each batch of events is folded into
-billing, support and journey and committed with one tracking position, so every department
-always reads the same position of the stream."""
+"""The department views folded together: each batch of events is folded into billing, support
+and journey and committed with one tracking position, so every department always reads the
+same position of the stream."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 
 from projections import billing, journey, support
 from projections.batch import Batch, Positioned
@@ -22,13 +18,3 @@ def fold(batch: Batch, events: Sequence[Positioned]) -> None:
     for event, position in events:
         for mapper in MAPPERS:
             mapper(batch, event, position)
-
-
-class DepartmentViews(Projection[Any]):
-    """Used by eventsourcing's ProjectionRunner to follow the stream live (PostgreSQL)."""
-
-    name = "views"
-    topics = ()
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.project(tracking.application_name, [(domain_event, tracking.notification_id)], fold)

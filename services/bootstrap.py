@@ -21,20 +21,20 @@ from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: The read store's name: eventsourcing reads its settings as VIEWS_*, PostgreSQL tables are views_*.
+READ_STORE_NAME = "views"
+
 
 def open_read_store(location: StoreLocation, service: JourneyService) -> ReadStore:
     """The read store. On PostgreSQL it shares the event store's connection pool (one pool per
     process); on SQLite it has its own file, built by eventsourcing's factory."""
     if location.is_postgres:
         datastore = service.app.recorder.datastore  # type: ignore[attr-defined]
-        store = PostgresReadStore(datastore, tracking_table_name=f"{VIEWS_NAME}_tracking")
+        store = PostgresReadStore(datastore, tracking_table_name=f"{READ_STORE_NAME}_tracking")
         store.create_table()
         return store
-    factory = InfrastructureFactory.construct(Environment(VIEWS_NAME, location.views_env))
+    factory = InfrastructureFactory.construct(Environment(READ_STORE_NAME, location.views_env))
     return factory.tracking_recorder(SQLiteReadStore)  # type: ignore[return-value]
-
-#: The read store's name: its tables are ``views_*``.
-VIEWS_NAME = "views"
 
 
 @dataclass
@@ -51,8 +51,10 @@ class Journey:
     thread: ProjectorThread | None = field(default=None)
 
     def start_projecting(self) -> None:
-        """Run the projector in this process, woken by every write made here."""
+        """Run the projector in this process, woken by every write made here; reads waiting
+        for a position are then woken by it rather than by polling the store."""
         if self.thread is None:
+            self.reads.progress.watch = False
             self.thread = ProjectorThread(
                 self.projector, self.location, self.settings.projector_poll_seconds
             ).start()
@@ -61,6 +63,7 @@ class Journey:
     def close(self) -> None:
         if self.thread is not None:
             self.thread.stop()
+        self.reads.close()
         self.service.close()
         self.store.close()
 
@@ -83,12 +86,15 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
         write_timeout=settings.write_timeout, max_group=settings.max_group,
     )
     store = open_read_store(location, service)
+    projector = Projector(service.app, store, settings.projector_batch_size)
+    reads = Reads(store, service.app.name, clock, policy, settings.read_wait_seconds, service.head)
+    projector.on_advanced(reads.progress.advanced)
     return Journey(
         settings=settings,
         location=location,
         clock=clock,
         service=service,
         store=store,
-        projector=Projector(service.app, store, settings.projector_batch_size),
-        reads=Reads(store, service.app.name, clock, policy, settings.read_wait_seconds),
+        projector=projector,
+        reads=reads,
     )

@@ -138,9 +138,16 @@ def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str
     journey.projector.catch_up()
     dunned = 0
     billing = Principal(Department.BILLING, user="dunning-run")
-    for candidate in journey.reads.dunning_candidates()["candidates"]:
+    candidates: list[str] = []
+    cursor: str | None = None
+    while True:  # every page first: dunning changes the candidates being paged through
+        page = journey.reads.dunning_candidates(limit=1000, cursor=cursor)
+        candidates += [candidate["invoice_id"] for candidate in page["candidates"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    for invoice_id in candidates:
         try:
-            journey.service.execute(c.DunInvoice(candidate["invoice_id"]), billing)
+            journey.service.execute(c.DunInvoice(invoice_id), billing)
             dunned += 1
         except DomainError:
             continue

@@ -1,15 +1,28 @@
-"""Read use cases: wait (bounded) until the views reflect a position, then read one snapshot."""
+"""Read use cases: wait (bounded) until the views reflect a position, then read one snapshot.
+
+``caught_up`` waits without holding a thread (the HTTP reads use it, then run the snapshot read
+in the thread pool); ``wait_for`` is its blocking twin for workers and the CLI.
+"""
 
 from __future__ import annotations
 
-import time
+import base64
+import binascii
+import re
+from collections.abc import Callable
 from datetime import date
+
+from starlette.concurrency import run_in_threadpool
 
 from domain.errors import UnknownError
 from domain.holds import DunningPolicy
 from projections import read_models
 from projections.batch import Doc, ReadStore, Snapshot
+from projections.candidates import dunned_by
 from services.clock import Clock
+from services.progress import ViewsProgress
+
+_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 class NotCaughtUpError(Exception):
@@ -21,33 +34,89 @@ class NotCaughtUpError(Exception):
         super().__init__(f"the views reflect position {position}, not yet {wanted}")
 
 
+class BeyondHeadError(Exception):
+    """The asked position lies beyond the newest event of the stream: waiting cannot help."""
+
+    def __init__(self, head: int, wanted: int) -> None:
+        self.head = head
+        self.wanted = wanted
+        super().__init__(f"the stream ends at position {head}; {wanted} was not written yet")
+
+
+class InvalidCursorError(ValueError):
+    """A page cursor that no page of candidates answered."""
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(bytes.fromhex(key)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).hex()
+    except (binascii.Error, ValueError):
+        raise InvalidCursorError("the cursor is not one a page of candidates answered") from None
+    if not _KEY.fullmatch(key):
+        raise InvalidCursorError("the cursor is not one a page of candidates answered")
+    return key
+
+
 class Reads:
     """What departments read; every answer names the position it reflects."""
 
-    def __init__(
-        self, store: ReadStore, stream_name: str, clock: Clock, policy: DunningPolicy, max_wait: float
+    def __init__(  # noqa: PLR0913
+        self,
+        store: ReadStore,
+        stream_name: str,
+        clock: Clock,
+        policy: DunningPolicy,
+        max_wait: float,
+        head: Callable[[], int],
     ) -> None:
         self.store = store
         self.stream_name = stream_name
         self.clock = clock
         self.policy = policy
         self.max_wait = max_wait
+        self.head = head
+        self.progress = ViewsProgress(self.position)
 
     def position(self) -> int:
         """The stream position the views reflect now."""
         return self.store.position(self.stream_name)
 
-    def wait_for(self, min_position: int | None) -> None:
-        """Return once the views reflect ``min_position``; NotCaughtUpError after max_wait."""
-        if not min_position:
+    def _must_wait(self, min_position: int | None) -> bool:
+        """Whether the views are still short of ``min_position``; BeyondHeadError when no event
+        was written there yet (the head is read only when the views are short of it)."""
+        if not min_position or min_position <= self.progress.position:
+            return False
+        self.progress.advanced(self.position())
+        if min_position <= self.progress.position:
+            return False
+        head = self.head()
+        if min_position > head:
+            raise BeyondHeadError(head, min_position)
+        return True
+
+    async def caught_up(self, min_position: int | None) -> None:
+        """Return once the views reflect ``min_position``, waiting without holding a thread;
+        NotCaughtUpError after ``max_wait`` seconds, BeyondHeadError at once."""
+        if not min_position or min_position <= self.progress.position:
             return
-        deadline = time.monotonic() + self.max_wait
-        pause = 0.005
-        while (position := self.position()) < min_position:
-            if time.monotonic() >= deadline:
-                raise NotCaughtUpError(position, min_position)
-            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            pause = min(pause * 2, 0.1)
+        if await run_in_threadpool(self._must_wait, min_position):
+            assert min_position is not None
+            if not await self.progress.reached(min_position, self.max_wait):
+                raise NotCaughtUpError(self.progress.position, min_position)
+
+    def wait_for(self, min_position: int | None) -> None:
+        """The blocking twin of ``caught_up``, for callers outside an event loop."""
+        if self._must_wait(min_position):
+            assert min_position is not None
+            if not self.progress.reached_blocking(min_position, self.max_wait):
+                raise NotCaughtUpError(self.progress.position, min_position)
+
+    def close(self) -> None:
+        self.progress.close()
 
     def _customer(
         self, customer_id: str, views: tuple[str, ...], min_position: int | None, *, entries: bool = False
@@ -84,8 +153,18 @@ class Reads:
             "support": read_models.support_view(snapshot, today),
         }
 
-    def dunning_candidates(self, min_position: int | None = None) -> Doc:
-        """Invoices of every customer whose next dunning step the hold rule allows today."""
+    def dunning_candidates(
+        self, min_position: int | None = None, *, limit: int = 100, cursor: str | None = None
+    ) -> Doc:
+        """One page of the invoices, of every customer, whose next dunning step the hold rule
+        allows today: found through the candidates table, confirmed by the rule. ``cursor`` is
+        the previous page's ``next_cursor`` (None on the last page); InvalidCursorError when it
+        is not one."""
+        after = decode_cursor(cursor) if cursor else None
         self.wait_for(min_position)
-        snapshot = self.store.read(self.stream_name, None, ("billing",), ("invoice", "complaint"))
-        return read_models.dunning_candidates(snapshot, self._today(), self.policy)
+        today = self._today()
+        snapshot, last = self.store.read_candidates(
+            self.stream_name, today.isoformat(), dunned_by(today, self.policy).isoformat(), after, limit
+        )
+        page = read_models.dunning_candidates(snapshot, today, self.policy)
+        return {**page, "next_cursor": encode_cursor(last) if last else None}

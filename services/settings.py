@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(5.0, ge=0, description="longest wait for ?min_position")
     project_in_process: bool = Field(True, description="run the projector inside the API process")
     projector_batch_size: int = Field(1000, ge=1, le=10_000)
-    projector_poll_seconds: float = Field(0.2, gt=0)
+    projector_poll_seconds: float = Field(0.2, gt=0, description="how often the projector looks for new events anyway")
     db_pool_size: int = Field(2, ge=1, le=100, description="PostgreSQL connections kept open per process")
     db_max_overflow: int = Field(2, ge=0, le=100, description="extra PostgreSQL connections a process may open under load")
     writer_lock_timeout: float = Field(10.0, gt=0, description="longest wait for the store's writer lock")
@@ -36,6 +36,7 @@ class Settings(BaseSettings):
         300, ge=0, le=86_400, description="a CloudEvent time further ahead of the clock is refused (422)"
     )
     max_deferral_days: int = Field(90, ge=1, le=3650, description="the longest payment deferral")
+    ready_max_lag: int = Field(10_000, ge=0, description="most positions the views may lag while ready")
     clock: datetime | None = Field(
         None,
         description="FOR DEMOS AND TESTS ONLY, never in production: run on this fixed business "

@@ -22,7 +22,7 @@ from domain.errors import (
 from projections.encoding import jsonable
 from services.api.limits import BodyTooLargeError
 from services.journey import ConflictError, ContentionError, IdempotencyKeyReusedError, RejectedError
-from services.reads import NotCaughtUpError
+from services.reads import BeyondHeadError, NotCaughtUpError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -100,6 +100,10 @@ def install(app: FastAPI) -> None:
     def _not_caught_up(_: Request, error: NotCaughtUpError) -> JSONResponse:
         return problem(503, "not-caught-up", str(error), headers={"Retry-After": "1"},
                        position=error.position, min_position=error.wanted)
+
+    @app.exception_handler(BeyondHeadError)
+    def _beyond_head(_: Request, error: BeyondHeadError) -> JSONResponse:
+        return problem(422, "beyond-head", str(error), head=error.head, min_position=error.wanted)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -10,6 +10,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.api.app import create_app
+from services.bootstrap import bootstrap
+from services.settings import Settings
 from tests.e2e.conftest import cloudevent
 
 CE = {"Content-Type": "application/cloudevents+json"}
@@ -18,7 +21,7 @@ CUSTOMER = cloudevent("customer.registered", "c1", {"name": "Ann", "email": "ann
 
 
 def head(client: TestClient) -> int:
-    return client.get("/health").json()["head"]
+    return client.get("/health/ready").json()["head"]
 
 
 def assert_problem(response, status: int, code: str) -> dict:  # noqa: ANN001
@@ -99,14 +102,32 @@ def test_department_commands_need_a_known_department_and_a_known_invoice(client:
     assert {tuple(e["location"]) for e in invalid["errors"]} >= {("body", "until"), ("body", "reason")}
 
 
-def test_reads_wait_for_min_position_then_answer_503_with_retry_after(client: TestClient) -> None:
-    client.app.state.journey.reads.max_wait = 0.2
+def test_a_read_beyond_the_head_answers_422_at_once_naming_the_head(client: TestClient) -> None:
+    client.app.state.journey.reads.max_wait = 60  # would be noticed: the answer does not wait
     position = client.post("/events", json=CUSTOMER, headers=CE).json()["position"]
     assert client.get("/customers/c1/journey", params={"min_position": position}).status_code == 200
-    late = client.get("/customers/c1/journey", params={"min_position": position + 100})
-    body = assert_problem(late, 503, "not-caught-up")
-    assert late.headers["Retry-After"] == "1" and body["min_position"] == position + 100
+    for path in ("/customers/c1/journey", "/customers/c1/views", "/dunning/candidates"):
+        beyond = assert_problem(client.get(path, params={"min_position": position + 100}), 422, "beyond-head")
+        assert (beyond["head"], beyond["min_position"]) == (position, position + 100)
     assert_problem(client.get("/customers/nobody/billing"), 404, "unknown-customer")
+
+
+def test_a_read_the_views_have_not_reached_answers_503_with_retry_after(database_url: str, clock) -> None:  # noqa: ANN001
+    # Nobody projects: the views stay behind every write.
+    journey = bootstrap(Settings(database_url=database_url, read_wait_seconds=0.2, project_in_process=False), clock)
+    try:
+        with TestClient(create_app(journey=journey)) as client:
+            position = client.post("/events", json=CUSTOMER, headers=CE).json()["position"]
+
+            late = client.get("/customers/c1/journey", params={"min_position": position})
+
+            body = assert_problem(late, 503, "not-caught-up")
+            assert late.headers["Retry-After"] == "1"
+            assert (body["position"], body["min_position"]) == (0, position)
+            journey.projector.catch_up()
+            assert client.get("/customers/c1/journey", params={"min_position": position}).status_code == 200
+    finally:
+        journey.close()
 
 
 json_values = st.recursive(

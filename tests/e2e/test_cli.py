@@ -56,7 +56,7 @@ def test_demo_loads_the_story_and_generated_customers_once(tmp_path: Path) -> No
         journey.close()
 
 
-def test_serve_answers_health_on_the_embedded_default(tmp_path: Path) -> None:
+def test_serve_is_live_and_ready_on_the_embedded_default(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -64,14 +64,15 @@ def test_serve_answers_health_on_the_embedded_default(tmp_path: Path) -> None:
     server = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        def healthy() -> bool:
+        def answers(check: str) -> bool:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
-                    return json.load(response)["status"] == "ok"
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/{check}", timeout=1) as response:
+                    return json.load(response)["status"] == check
             except OSError:
                 return False
 
-        wait_until(healthy)
+        wait_until(lambda: answers("live"))
+        wait_until(lambda: answers("ready"))
     finally:
         server.terminate()
         server.wait(timeout=10)

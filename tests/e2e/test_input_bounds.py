@@ -104,7 +104,7 @@ def test_an_integer_of_thousands_of_digits_in_a_command_is_malformed_json(client
 def test_every_answer_says_when_the_business_clock_is_fixed(client: TestClient) -> None:
     fixed = "fixed 2026-03-02T09:00:00+00:00"
     answers = [
-        client.get("/health"),
+        client.get("/health/live"),
         client.post("/events", json=CUSTOMER, headers=CE),
         client.post("/events", content=b"{not json", headers=CE),
         client.get("/customers/nobody/billing"),

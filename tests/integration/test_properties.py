@@ -12,7 +12,8 @@ also one between two events of the same write), and we check:
     position. The oracle is a small reference model in this file, fed the raw stream (recorder
     notifications mapped to domain events, in pages); it does not use domain.holds;
 (b) for every customer, billing and support agree on each fact they share, at one position, and
-    billing's holds and balances equal the reference model's;
+    billing's holds and balances equal the reference model's; the dunning candidates found
+    through the candidates table are exactly those the hold rule finds in all of billing;
 and at the end of every example:
 (c) every view rebuilt from scratch equals the live one. The rebuild is real: a new, empty read
     store of the same kind (its own SQLite file; its own tables in the same PostgreSQL database)
@@ -40,6 +41,7 @@ from hypothesis import strategies as st
 from domain import commands as c
 from domain.errors import DomainError, DunningRefusedError
 from domain.invoice import Invoice
+from projections import read_models
 from projections.views import fold
 from services.clock import FixedClock
 from services.journey import Accepted, RejectedError
@@ -311,6 +313,7 @@ class Run:
                 check_billing_matches_the_model(
                     views["billing"], self.oracle.invoices_of(customer.customer_id), self.oracle, self.today()
                 )
+            check_candidates_are_what_the_rule_finds(self.journey, self.today())
         assert self.journey.projector.position() == self.journey.service.head()
 
 
@@ -344,6 +347,24 @@ def check_departments_agree(views: dict, head: int) -> None:
     assert sorted(billing["open_complaints"]) == sorted(support["open_complaints"])
 
 
+def all_candidates(reads: Reads) -> list[dict]:
+    """Every page of dunning candidates, in order."""
+    found, cursor = [], None
+    while True:
+        page = reads.dunning_candidates(limit=50, cursor=cursor)
+        found += page["candidates"]
+        if (cursor := page["next_cursor"]) is None:
+            return found
+
+
+def check_candidates_are_what_the_rule_finds(journey, today: date) -> None:
+    """(b) The dunning candidates found through the candidates table are exactly those the hold
+    rule finds among every billing document: the table never leaves one out."""
+    everything = journey.store.read(journey.service.app.name, None, ("billing",), ("invoice", "complaint"))
+    expected = read_models.dunning_candidates(everything, today, journey.service.policy)["candidates"]
+    assert all_candidates(journey.reads) == expected
+
+
 def check_billing_matches_the_model(billing: dict, model: dict[str, InvoiceFacts], oracle: HoldOracle, today: date) -> None:
     """(b) Billing's holds and balances equal the reference model's."""
     invoices = {i["invoice_id"]: i for i in billing["invoices"]}
@@ -363,10 +384,11 @@ def check_rebuild_equals_live(journey, clock: FixedClock, run: Run, name: str, d
         customers = [cu.customer_id for cu in run.customers]
         assert reached == journey.service.head()
         assert dump(rebuilt, customers) == dump(journey.store, customers)
-        reads = Reads(rebuilt, journey.service.app.name, clock, journey.service.policy, 0)
+        reads = Reads(rebuilt, journey.service.app.name, clock, journey.service.policy, 0, journey.service.head)
         for customer in customers:
             assert reads.views(customer) == journey.reads.views(customer)
             assert reads.journey(customer) == journey.reads.journey(customer)
+        assert all_candidates(reads) == all_candidates(journey.reads)
     finally:
         rebuilt.close()
 

@@ -18,6 +18,7 @@ from domain.holds import (
     Refusal,
     active_holds,
     dunning_refusals,
+    earliest_step_day,
 )
 from tests.unit.builders import DUE, days_after
 
@@ -286,3 +287,19 @@ def test_an_invoice_with_collection_is_not_dunned_either():
     refusals = dunning_refusals(standing, date(2026, 6, 1), POLICY)
 
     assert codes(refusals) == ["handed-to-collection", "final-level-reached"]
+
+
+# The earliest day dates allow a step --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("untils", "first_day"),
+    [((), DAY_AFTER_DUE), ((days_after(DUE, -3),), DAY_AFTER_DUE), ((date(2026, 4, 1), date(2026, 3, 20)), date(2026, 4, 2))],
+    ids=["no-deferral", "deferral-ending-before-the-due-date", "two-deferrals"],
+)
+def test_the_earliest_step_day_is_the_first_day_neither_the_due_date_nor_a_deferral_refuses(untils, first_day):
+    standing = overdue(deferrals=tuple(replace(DEFERRAL, until=until) for until in untils))
+
+    assert earliest_step_day(standing) == first_day
+    assert dunning_refusals(standing, first_day, POLICY) == []
+    assert dunning_refusals(standing, days_after(first_day, -1), POLICY)

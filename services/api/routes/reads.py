@@ -1,13 +1,19 @@
-"""Department reads. Each answer carries the position it reflects (body and X-Journey-Position);
-``?min_position=N`` waits, bounded, until the views have caught up, else 503 with Retry-After."""
+"""Department reads. Each answer carries the position it reflects (body and X-Journey-Position).
+
+``?min_position=N`` waits, bounded, until the views have caught up (else 503 with Retry-After),
+without holding a worker thread: the routes are ``async`` and only the snapshot read itself runs
+in the thread pool. A position beyond the stream's head answers 422 at once."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import JourneyDep, MinPosition, PathId
+from services.api.problems import ProblemError
+from services.reads import InvalidCursorError, decode_cursor
 
 router = APIRouter(tags=["departments"])
 
@@ -18,38 +24,42 @@ def _positioned(response: Response, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/customers/{customer_id}/journey", summary="Every touchpoint of a customer, in stream order")
-def journey_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
-    return _positioned(response, journey.reads.journey(customer_id, min_position))
+async def journey_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+    await journey.reads.caught_up(min_position)
+    return _positioned(response, await run_in_threadpool(journey.reads.journey, customer_id))
 
 
 @router.get("/customers/{customer_id}/billing", summary="Billing's view: invoices, balance, dunning, holds")
-def billing_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
-    return _positioned(response, journey.reads.billing(customer_id, min_position))
+async def billing_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+    await journey.reads.caught_up(min_position)
+    return _positioned(response, await run_in_threadpool(journey.reads.billing, customer_id))
 
 
 @router.get("/customers/{customer_id}/support", summary="Support's view: complaints, promises, requests")
-def support_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
-    return _positioned(response, journey.reads.support(customer_id, min_position))
+async def support_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+    await journey.reads.caught_up(min_position)
+    return _positioned(response, await run_in_threadpool(journey.reads.support, customer_id))
 
 
 @router.get("/customers/{customer_id}/views", summary="Billing and support at one and the same position")
-def views_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
-    return _positioned(response, journey.reads.views(customer_id, min_position))
+async def views_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+    await journey.reads.caught_up(min_position)
+    return _positioned(response, await run_in_threadpool(journey.reads.views, customer_id))
 
 
-@router.get("/dunning/candidates", summary="Overdue invoices that may be dunned now")
-def dunning_candidates(journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
-    return _positioned(response, journey.reads.dunning_candidates(min_position))
-
-
-@router.get("/health", tags=["operations"], summary="Stream head, view position and projector state")
-def health(journey: JourneyDep) -> dict[str, Any]:
-    thread = journey.thread
-    error = None if thread is None or thread.error is None else repr(thread.error)
-    return {
-        "status": "degraded" if error else "ok",
-        "head": journey.service.head(),
-        "position": journey.reads.position(),
-        "projector": "in-process" if thread else "external",
-        "projector_error": error,
-    }
+@router.get("/dunning/candidates", summary="Overdue invoices that may be dunned now, a page at a time")
+async def dunning_candidates(
+    journey: JourneyDep,
+    response: Response,
+    min_position: MinPosition = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="candidates per page")] = 100,
+    cursor: Annotated[str | None, Query(max_length=100, description="next_cursor of the previous page")] = None,
+) -> dict[str, Any]:
+    try:
+        if cursor:
+            decode_cursor(cursor)  # refuse a foreign cursor before waiting for anything
+    except InvalidCursorError as error:
+        raise ProblemError(422, "invalid-cursor", str(error)) from None
+    await journey.reads.caught_up(min_position)
+    page = await run_in_threadpool(journey.reads.dunning_candidates, limit=limit, cursor=cursor)
+    return _positioned(response, page)
