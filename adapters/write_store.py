@@ -10,10 +10,13 @@ uses for its tracking records):
 - ``journey_links``: which invoices and complaints belong to an order, so a decision (a dunning
   step, a credit note) finds them without the order recording them as events.
 
-A write may also carry an append condition, ``expected_head``: under the events table's lock
-(the lock that keeps notification ids in commit order) the newest position must still be the
-one the write decided against, otherwise ``HeadMovedError`` and nothing is stored. That makes
-every decision serialisable across processes without a token in the stream.
+A write may also carry an append condition, ``expected_head``: in the append's transaction the
+newest position must still be the one the write decided against, otherwise ``HeadMovedError``
+and nothing is stored. On PostgreSQL it is checked under the events table's lock (the lock that
+keeps notification ids in commit order); on SQLite at the start of the write transaction, and a
+write by another process in between makes the insert fail (the database is locked or the
+snapshot is stale), which is retried the same way. That makes every decision serialisable
+across processes without a token in the stream.
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ class _SideTables:
             yield chunk, f"IN ({', '.join([self.mark] * len(chunk))})"
 
     def members(self, relation: str, owner: str) -> list[str]:
-        """The members linked to ``owner`` by ``relation``, in the order they were linked."""
+        """The members linked to ``owner`` by ``relation``, sorted by id."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 f"SELECT member FROM {self.links_table} WHERE relation = {self.mark} "  # noqa: S608

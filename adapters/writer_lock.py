@@ -90,6 +90,9 @@ class AdvisoryWriterLock:
                 dbname=self.env["POSTGRES_DBNAME"], user=self.env["POSTGRES_USER"],
                 password=self.env["POSTGRES_PASSWORD"], connect_timeout=max(1, int(self.timeout)),
                 autocommit=True, application_name="journey-writer-lock",
+                # A server gone without a reset (a failover) is noticed within seconds.
+                keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+                tcp_user_timeout=10_000,
             )
             self._conn.execute(f"SET lock_timeout = '{int(self.timeout * 1000)}ms'")
         return self._conn

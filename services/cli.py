@@ -25,18 +25,18 @@ def serve(args: argparse.Namespace) -> None:
     if args.workers <= 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port)
         return
-    projector = None
+    supervisor = None
     if settings.project_in_process:
-        projector = bootstrap(settings)
-        projector.start_projecting()
+        supervisor = bootstrap(settings)  # projects here; writes nothing (no writer lock taken)
+        supervisor.start_projecting()
         os.environ["JOURNEY_PROJECT_IN_PROCESS"] = "false"  # inherited by the workers
     try:
         uvicorn.run(
             "services.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
         )
     finally:
-        if projector is not None:
-            projector.close()
+        if supervisor is not None:
+            supervisor.close()
 
 
 def project(_: argparse.Namespace) -> None:

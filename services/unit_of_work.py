@@ -7,6 +7,7 @@ request that breaks a rule is rolled back to its savepoint, so it leaves no trac
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -47,6 +48,7 @@ class UnitOfWork:
         self._aggregates: dict[UUID, Aggregate] = {} if known is None else known
         self._added: list[UUID] = []  # ids this unit put in the map, in order
         self._used: set[UUID] = set()  # ids the current request reached
+        self._changes: Counter[UUID] = Counter()  # new events per aggregate id
         self._absent: set[UUID] = set()
         self._members: dict[tuple[str, str], list[str]] = {}
         self.events: list[DomainEventProtocol] = []
@@ -97,6 +99,7 @@ class UnitOfWork:
             self._put(aggregate)
             new += aggregate.collect_events()
         self.events += new
+        self._changes.update(e.originator_id for e in new)
         return new
 
     def link(self, relation: str, owner: str, member: str) -> None:
@@ -122,7 +125,8 @@ class UnitOfWork:
 
     def rollback(self, savepoint: Savepoint) -> None:
         """Forget everything done since ``savepoint``: its events, links and keys, and the state
-        of every aggregate it touched, which is rebuilt from the store and the earlier events."""
+        of every aggregate the request reached (rebuilt from the store and the earlier requests'
+        events, or forgotten)."""
         dropped = self.events[savepoint.events :]
         del self.events[savepoint.events :]
         del self.links[savepoint.links :]
@@ -131,10 +135,15 @@ class UnitOfWork:
         for agg_id in self._added[savepoint.added :]:
             del self._aggregates[agg_id]  # loaded or created by the failed request only
         del self._added[savepoint.added :]
-        dropped_ids = {e.originator_id for e in dropped}
-        for agg_id in self._used & set(self._aggregates):
-            if agg_id in dropped_ids or self._aggregates[agg_id].pending_events:
+        # Whatever the failed request reached may be half changed: rebuild what earlier requests
+        # changed, forget the rest (it is reloaded as stored when next needed).
+        for event in dropped:
+            self._changes[event.originator_id] -= 1
+        for agg_id in self._used & self._aggregates.keys():
+            if self._changes.get(agg_id):
                 self._aggregates[agg_id] = self._rebuild(agg_id)
+            else:
+                del self._aggregates[agg_id]
         self._used = set()
 
     def _rebuild(self, agg_id: UUID) -> Aggregate:

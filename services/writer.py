@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -38,7 +38,7 @@ class ContentionError(Exception):
     """The write kept colliding with other writers; nothing was stored. Retry later."""
 
 
-class Request(Protocol):
+class WriteRequest(Protocol):
     """One client's write: decided in a shared unit of work, answered after the commit."""
 
     @property
@@ -50,6 +50,10 @@ class Request(Protocol):
         """The idempotency keys ``(scope, key)`` this request may find stored."""
         ...
 
+    def creates(self) -> list[UUID]:
+        """The ids of the aggregates this request would create."""
+        ...
+
     def decide(self, uow: UnitOfWork, group: Group) -> Callable[[Positions], Any]:
         """Record this request's events in ``uow``; return how to answer once they are stored.
         Raises the error to answer when the request is refused (the unit is rolled back)."""
@@ -58,15 +62,14 @@ class Request(Protocol):
 
 @dataclass
 class Group:
-    """What every request of a group shares: the stored keys found for it, and the ids known
-    to be new (so that creating commands need not ask the store one by one)."""
+    """What every request of a group shares: the stored idempotency keys found for it."""
 
     stored_keys: dict[tuple[str, str], StoredKey] = field(default_factory=dict)
 
 
 @dataclass
 class _Queued:
-    request: Request
+    request: WriteRequest
     future: Future[Any]
 
 
@@ -78,11 +81,12 @@ class GroupWriter:
         app: Application,
         lock: WriterLock,
         *,
-        prepare: Callable[[UnitOfWork, Sequence[Request], Group], None],
+        prepare: Callable[[UnitOfWork, Sequence[WriteRequest], Group], None],
         on_written: Callable[[], None],
         max_group: int = 5000,
         max_attempts: int = 8,
         max_known: int = 20_000,
+        retry_seconds: float = 10.0,
     ) -> None:
         self.app = app
         self.lock = lock
@@ -96,26 +100,31 @@ class GroupWriter:
         self._known: dict[UUID, Aggregate] = {}
         self._known_at: int | None = None
         self.max_known = max_known
+        self.retry_seconds = retry_seconds
         #: Transactions committed and requests answered by this writer (for tests and metrics).
         self.groups = 0
         self.requests = 0
-        self._thread = threading.Thread(target=self._run, name="journey-writer", daemon=True)
+        self._thread: threading.Thread | None = None
         self._started = threading.Lock()
         self._stopped = False
 
-    def submit(self, request: Request) -> Future[Any]:
+    def submit(self, request: WriteRequest) -> Future[Any]:
+        """Queue ``request`` for the next group; its Future is answered once the group is stored
+        (or refused). A Future cancelled before the writer takes it up is skipped, not stored."""
         if self._stopped:
             raise RuntimeError("the writer is closed")
         with self._started:
-            if not self._thread.is_alive():
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="journey-writer", daemon=True)
                 self._thread.start()
         future: Future[Any] = Future()
         self._queue.put(_Queued(request, future))
         return future
 
     def close(self) -> None:
+        """Store what is queued, stop the thread, release the writer lock."""
         self._stopped = True
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout=30)
         self.lock.close()
@@ -123,56 +132,59 @@ class GroupWriter:
     def _run(self) -> None:
         pending: _Queued | None = None
         while True:
-            first = pending or self._queue.get()
-            pending = None
-            if first is None:
-                return
-            group, size = [first], first.request.size
-            while size < self.max_group:
+            item = pending or self._queue.get()
+            pending, stop = None, item is None
+            group: list[_Queued] = []
+            size = 0
+            while item is not None:
+                if item.future.set_running_or_notify_cancel():  # False: its client gave up
+                    group.append(item)
+                    size += item.request.size
+                if size >= self.max_group:
+                    break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
-                    self._queue.put(None)  # stop after this group
-                    break
-                if size + item.request.size > self.max_group:
-                    pending = item
-                    break
-                group.append(item)
-                size += item.request.size
-            try:
-                self._commit(group)
-            except BaseException as error:  # noqa: BLE001 -- the writer must outlive any one group
-                log.exception("write group failed")
-                for item in group:
-                    if not item.future.done():
-                        item.future.set_exception(error)
+                    stop = True
+                elif size + item.request.size > self.max_group:
+                    pending, item = item, None
+            if group:
+                try:
+                    self._commit(group)
+                except BaseException as error:  # noqa: BLE001 -- the writer must outlive any one group
+                    log.exception("write group failed")
+                    _answer(group, error)
+            if stop:
+                return
 
     def _commit(self, items: list[_Queued]) -> None:
+        deadline = time.monotonic() + self.retry_seconds
         for attempt in range(1, self.max_attempts + 1):
             try:
                 with self.lock.held():
                     answers = self._decide_and_store(items)
             except (IntegrityError, OperationalError, InterfaceError) as error:
-                if attempt == self.max_attempts or isinstance(error, LockTimeoutError):  # waited enough
+                waited_enough = isinstance(error, LockTimeoutError) or time.monotonic() > deadline
+                if attempt == self.max_attempts or waited_enough:
                     failure: Exception = error
                     if isinstance(error, IntegrityError):
                         failure = ContentionError("the stream kept changing under this write; retry")
-                    for item in items:
-                        item.future.set_exception(failure)
+                    _answer(items, failure)
                     return
                 log.info("write group retried (attempt %s): %s", attempt, error)
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 -- jitter, not secrets
                 continue
             self.groups += 1
             self.requests += len(items)
-            for item, answer in zip(items, answers, strict=True):
-                ok, value = answer
-                if ok:
-                    item.future.set_result(value)
-                else:
-                    item.future.set_exception(value)
+            for item, (ok, value) in zip(items, answers, strict=True):
+                _answer([item], value, ok=ok)
+            if any(ok for ok, _ in answers):
+                try:
+                    self.on_written()
+                except Exception:  # noqa: BLE001 -- a listener's fault is not the write's
+                    log.exception("a listener of written events failed")
             return
 
     def _decide_and_store(self, items: list[_Queued]) -> list[tuple[bool, Any]]:
@@ -202,6 +214,18 @@ class GroupWriter:
                 (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
                 for r in recordings
             }
-            self.on_written()
         self._known_at = max(positions.values(), default=head)
         return [(ok, value(positions) if ok else value) for ok, value in decided]
+
+
+def _answer(items: list[_Queued], value: Any, *, ok: bool = False) -> None:
+    """Answer each item's Future with ``value`` (a result, else an error); an item answered or
+    cancelled meanwhile is left as it is."""
+    for item in items:
+        try:
+            if ok:
+                item.future.set_result(value)
+            else:
+                item.future.set_exception(value)
+        except InvalidStateError:
+            pass

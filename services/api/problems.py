@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import (
+    DataError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+)
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -118,6 +124,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     def _unavailable(_: Request, error: Exception) -> JSONResponse:
         log.warning("store unavailable: %s", error)
+        return problem(503, "store-unavailable", "the store is busy or unreachable; retry",
+                       headers={"Retry-After": "1"})
+
+    @app.exception_handler(PersistenceError)
+    def _store_error(_: Request, error: PersistenceError) -> JSONResponse:
+        if isinstance(error, ProgrammingError | DataError):  # our fault, not the store's
+            log.exception("store refused a statement")
+            return problem(500, "internal-error", "an unexpected error occurred; it is logged")
+        log.warning("store error: %s", error)
         return problem(503, "store-unavailable", "the store is busy or unreachable; retry",
                        headers={"Retry-After": "1"})
 

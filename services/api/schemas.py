@@ -38,22 +38,22 @@ class ComplaintResolution(Body):
     note: Text
 
 
-class Written(BaseModel):
+class PositionOut(BaseModel):
     position: int = Field(description="the stream position of the recorded touchpoint")
 
 
-class DunningStep(Written):
+class DunningStepOut(PositionOut):
     level: int = Field(description="the dunning level reached (3 = final notice)")
 
 
-class Accepted(BaseModel):
+class AcceptedOut(BaseModel):
     id: str
     source: str
     position: int
     duplicate: bool = Field(description="true when this event had been received before")
 
 
-class IngestResult(BaseModel):
+class IngestOut(BaseModel):
     position: int = Field(description="the highest position of the batch: a read there reflects all of it")
     positions: list[int]
-    results: list[Accepted]
+    results: list[AcceptedOut]

@@ -105,3 +105,14 @@ def test_without_a_key_a_command_behaves_as_before(customer: TestClient) -> None
 
     assert first.status_code == 201
     assert again.status_code == 409  # already disputed: a new request, refused by the rule
+
+
+def test_each_department_and_user_has_its_own_keys(customer: TestClient) -> None:
+    client = customer
+    sam = client.post("/invoices/INV-1/disputes", json={"reason": "the fee"},
+                      headers={**SUPPORT, "Idempotency-Key": "1"})
+    bea = client.post("/complaints/K-1/answers", json={"text": "we are on it"},
+                      headers={**BILLING, "Idempotency-Key": "1"})
+
+    assert (sam.status_code, bea.status_code) == (201, 201)
+    assert bea.json()["position"] == sam.json()["position"] + 1

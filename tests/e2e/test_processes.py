@@ -174,3 +174,26 @@ def test_a_killed_server_leaves_every_batch_whole_or_absent_and_every_acknowledg
     finally:
         rebuilt.close()
         journey.close()
+
+
+def test_serve_with_two_workers_keeps_the_promises(database_url, tmp_path):
+    with served(database_url, "--workers", "2", log=tmp_path / "workers.log") as (url, _):
+        assert httpx.post(f"{url}/events", json=customer("c1"), headers=BATCH).status_code == 202
+        # 1. the same CloudEvent, sent twice at once, and other payments besides
+        sends = []
+        for n in range(8):
+            payment = event("payment.received", "c1", {"invoice_id": "c1-i", "amount": "1.00", "currency": "EUR"}, f"p-{n}")
+            sends += [payment, payment]
+        answers = race(*(lambda p=p: httpx.post(f"{url}/events", json=p, headers=CE, timeout=30) for p in sends))
+
+        # 2. every send is answered; each event is stored once, both sends name its position
+        assert Counter(r.status_code for r in answers) == {202: 16}
+        results = [r.json()["results"][0] for r in answers]
+        for n in range(8):
+            pair = [r for r in results if r["id"] == f"p-{n}"]
+            assert len({r["position"] for r in pair}) == 1 and sorted(r["duplicate"] for r in pair) == [False, True]
+        # 3. the views (projected once, by the supervising process) reflect all of it
+        last = max(r["position"] for r in results)
+        billing = httpx.get(f"{url}/customers/c1/billing", params={"min_position": last}).json()
+        assert billing["invoices"][0]["paid"] == "8.00"
+        assert httpx.get(f"{url}/health/ready").json()["projector"] == {"mode": "external"}

@@ -248,3 +248,24 @@ def test_a_complaint_about_a_product_group_the_order_lacks_is_refused(journey):
     with pytest.raises(DomainError, match="no 'ladders' items"):
         journey.do(c.FileComplaint("C-1", "K-9", "O-1", "ladders", "a rung is bent"))
     assert journey.stored() == before
+
+
+def test_a_rolled_back_request_leaves_no_half_changed_aggregate_in_the_writers_map(journey):
+    # given the writer's map of aggregates as stored, shared by a new unit of work
+    known: dict = {}
+    warm = UnitOfWork(journey.app, journey.links, known)
+    warm.get(Order, "O-1")
+    uow = UnitOfWork(journey.app, journey.links, known)
+    ctx = Context(AT, SUE, DunningPolicy())
+
+    # when a request ships the order, then fails, and is rolled back
+    savepoint = uow.savepoint()
+    handle(c.ShipOrder("C-1", "O-1"), uow, ctx)
+    with pytest.raises(UnknownError):
+        handle(c.ReceivePayment("C-1", "I-404", eur("1.00")), uow, ctx)
+    uow.rollback(savepoint)
+
+    # then the map holds no shipped order: it is read again as stored
+    assert all(a.status == "placed" for a in known.values() if isinstance(a, Order))
+    assert uow.get(Order, "O-1").status == "placed"
+    assert uow.events == []

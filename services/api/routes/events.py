@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from adapters import cloudevents
 from adapters.schemas import EVENT_TYPES
 from services.api.deps import JourneyDep
-from services.api.schemas import Accepted, IngestResult
+from services.api.schemas import AcceptedOut, IngestOut
 
 router = APIRouter(tags=["integrators"])
 
@@ -30,12 +30,12 @@ _BODY_DOC = {
 @router.post(
     "/events",
     status_code=202,
-    response_model=IngestResult,
+    response_model=IngestOut,
     openapi_extra={"requestBody": _BODY_DOC},
     summary="Publish one CloudEvent or a batch; idempotent on (source, id)",
     description="Types: " + ", ".join(sorted(EVENT_TYPES)) + ". See docs/events.md for each data schema.",
 )
-async def publish(request: Request, journey: JourneyDep) -> IngestResult:
+async def publish(request: Request, journey: JourneyDep) -> IngestOut:
     """Read the body, parse it in the thread pool (CPU-bound), then wait for the process's group
     writer without holding a thread: concurrent requests are stored in one transaction."""
     body = await request.body()
@@ -52,8 +52,8 @@ async def publish(request: Request, journey: JourneyDep) -> IngestResult:
     )
     accepted = await journey.service.ingest_async(submissions)
     results = [
-        Accepted(id=s.event_id, source=s.source, position=a.position, duplicate=a.duplicate)
+        AcceptedOut(id=s.event_id, source=s.source, position=a.position, duplicate=a.duplicate)
         for s, a in zip(submissions, accepted, strict=True)
     ]
     positions = [r.position for r in results]
-    return IngestResult(position=max(positions), positions=positions, results=results)
+    return IngestOut(position=max(positions), positions=positions, results=results)

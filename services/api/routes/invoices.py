@@ -12,70 +12,70 @@ from services.api.schemas import (
     DeferralCreate,
     DisputeCreate,
     DisputeResolution,
-    DunningStep,
-    Written,
+    DunningStepOut,
+    PositionOut,
 )
 
 router = APIRouter(prefix="/invoices/{invoice_id}", tags=["departments"])
 
 
-@router.post("/deferrals", status_code=201, response_model=Written, summary="Grant a payment deferral (support)")
+@router.post("/deferrals", status_code=201, response_model=PositionOut, summary="Grant a payment deferral (support)")
 async def grant_deferral(
     invoice_id: PathId, body: DeferralCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
-) -> Written:
+) -> PositionOut:
     command = c.GrantDeferral(None, invoice_id, body.until, body.reason)
-    return Written(position=(await carry_out(journey, command, by, idempotency, response)).position)
+    return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
 
 
 @router.post(
-    "/corrected-invoices", status_code=201, response_model=Written,
+    "/corrected-invoices", status_code=201, response_model=PositionOut,
     summary="Send a corrected, detailed invoice (billing); answers open detailed-invoice requests",
 )
 async def issue_corrected_invoice(
     invoice_id: PathId, body: CorrectedInvoiceCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
-) -> Written:
+) -> PositionOut:
     command = body.correction(None, invoice_id)
-    return Written(position=(await carry_out(journey, command, by, idempotency, response)).position)
+    return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
 
 
-@router.post("/disputes", status_code=201, response_model=Written, summary="Open a dispute")
+@router.post("/disputes", status_code=201, response_model=PositionOut, summary="Open a dispute")
 async def open_dispute(
     invoice_id: PathId, body: DisputeCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
-) -> Written:
+) -> PositionOut:
     command = c.OpenDispute(None, invoice_id, body.reason)
-    return Written(position=(await carry_out(journey, command, by, idempotency, response)).position)
+    return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
 
 
-@router.post("/dispute-resolution", status_code=201, response_model=Written, summary="Resolve the open dispute")
+@router.post("/dispute-resolution", status_code=201, response_model=PositionOut, summary="Resolve the open dispute")
 async def resolve_dispute(
     invoice_id: PathId, body: DisputeResolution, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
-) -> Written:
+) -> PositionOut:
     command = c.ResolveDispute(None, invoice_id, body.resolution)
-    return Written(position=(await carry_out(journey, command, by, idempotency, response)).position)
+    return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
 
 
 @router.post(
-    "/dunning", status_code=201, response_model=DunningStep,
+    "/dunning", status_code=201, response_model=DunningStepOut,
     summary="Reach the next dunning level (billing); 409 lists every active hold",
     responses={409: {"description": "refused: the problem body lists the refusals and active holds"}},
 )
 async def dun(
     invoice_id: PathId, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
-) -> DunningStep:
+) -> DunningStepOut:
     written = await carry_out(journey, c.DunInvoice(invoice_id), by, idempotency, response)
-    return DunningStep(position=written.position, level=written.answer["level"])
+    return DunningStepOut(position=written.position, level=written.answer["level"])
 
 
 @router.post(
-    "/collection", status_code=201, response_model=Written,
+    "/collection", status_code=201, response_model=PositionOut,
     summary="Hand the invoice to collection after the final notice (billing); 409 lists the holds",
 )
 async def hand_to_collection(
     invoice_id: PathId, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
-) -> Written:
+) -> PositionOut:
     written = await carry_out(journey, c.HandToCollection(invoice_id), by, idempotency, response)
-    return Written(position=written.position)
+    return PositionOut(position=written.position)
