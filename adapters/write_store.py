@@ -21,6 +21,7 @@ across processes without a token in the stream.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -208,16 +209,21 @@ class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
     def _as_key(self, originator_id: UUID) -> Any:
         return originator_id
 
-    #: Column types of the side tables, for one multi-row insert of arrays (``unnest``).
-    _types = {KEYS: ("text", "text", "text", "uuid", "bigint", "text"), LINKS: ("text", "text", "text")}
+    #: Column names of the side tables, for one multi-row insert from a JSON array.
+    _columns = {
+        KEYS: ("scope", "key", "digest", "originator_id", "originator_version", "result"),
+        LINKS: ("relation", "owner", "member"),
+    }
 
     def _insert_rows(self, curs: Any, table: str, suffix: str, rows: list[tuple[Any, ...]]) -> None:
-        """One statement for any number of rows: a pipelined executemany costs a round of
-        protocol messages per row."""
-        types = self._types[KEYS if table == self.keys_table else LINKS]
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        arrays = ", ".join(f"%s::{t}[]" for t in types)
-        curs.execute(f"INSERT INTO {table} SELECT * FROM unnest({arrays}){suffix}", columns)
+        """One statement and one parameter for any number of rows: a pipelined executemany costs
+        protocol messages per row, and arrays of parameters are slow to convert."""
+        names = self._columns[KEYS if table == self.keys_table else LINKS]
+        document = json.dumps([dict(zip(names, map(str, row), strict=True)) for row in rows])
+        curs.execute(
+            f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, %s::json){suffix}",
+            (document,),
+        )
 
     def _events_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.events_table_name}"'
