@@ -21,6 +21,11 @@ PINNED = {
     "COMPRESSOR_TOPIC": "",
     "CIPHER_TOPIC": "",
 }
+#: The library's aggregate cache for the event store: an aggregate the writer must load again
+#: (another process appended since its last group) is fast-forwarded with the events stored
+#: since (one query) instead of replayed from its first event.
+AGGREGATE_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "5000", "AGGREGATE_CACHE_FASTFORWARD": "yes"}
+
 
 @dataclass(frozen=True)
 class StoreLocation:
@@ -59,7 +64,7 @@ def locate(url: str, pool_size: int = 2, max_overflow: int = 2) -> StoreLocation
         views = path.with_name(f"{path.stem}.views{path.suffix or '.sqlite'}")
         common = {**PINNED, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_LOCK_TIMEOUT": "30"}
         events = {
-            **common, "SQLITE_DBNAME": str(path),
+            **common, **AGGREGATE_CACHE, "SQLITE_DBNAME": str(path),
             "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteJourneyRecorder),
         }
         return StoreLocation(url, _named(events), _named({**common, "SQLITE_DBNAME": str(views)}))
@@ -79,7 +84,7 @@ def locate(url: str, pool_size: int = 2, max_overflow: int = 2) -> StoreLocation
             "POSTGRES_LOCK_TIMEOUT": "10",
             "APPLICATION_RECORDER_TOPIC": get_topic(PostgresJourneyRecorder),
         }
-        return StoreLocation(url, _named(env), _named(env))
+        return StoreLocation(url, _named({**env, **AGGREGATE_CACHE}), _named(env))
     raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
 
 

@@ -107,6 +107,7 @@ class GroupWriter:
         self._thread: threading.Thread | None = None
         self._started = threading.Lock()
         self._stopped = False
+        self._stop_seen = False
 
     def submit(self, request: WriteRequest) -> Future[Any]:
         """Queue ``request`` for the next group; its Future is answered once the group is stored
@@ -156,14 +157,32 @@ class GroupWriter:
                 except BaseException as error:  # noqa: BLE001 -- the writer must outlive any one group
                     log.exception("write group failed")
                     _answer(group, error)
-            if stop:
+            if stop or self._stop_seen:
                 return
+
+    def _top_up(self, items: list[_Queued]) -> None:
+        """Add to ``items`` the requests queued meanwhile, up to ``max_group`` touchpoints."""
+        size = sum(i.request.size for i in items)
+        while size < self.max_group and not self._stop_seen:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:
+                self._stop_seen = True
+            elif size + item.request.size > self.max_group:
+                self._queue.put(item)  # first of the next group (behind any newer arrivals)
+                return
+            elif item.future.set_running_or_notify_cancel():
+                items.append(item)
+                size += item.request.size
 
     def _commit(self, items: list[_Queued]) -> None:
         deadline = time.monotonic() + self.retry_seconds
         for attempt in range(1, self.max_attempts + 1):
             try:
                 with self.lock.held():
+                    self._top_up(items)  # what queued while the lock was awaited joins the group
                     answers = self._decide_and_store(items)
             except (IntegrityError, OperationalError, InterfaceError) as error:
                 waited_enough = isinstance(error, LockTimeoutError) or time.monotonic() > deadline
