@@ -31,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.cluster import durable_postgres_stores
-from bench.http_cases import CpuMeter, HttpResult, batch_ingest, burst, single_events, write_to_visible
+from bench.http_cases import (
+    CpuMeter,
+    HttpResult,
+    batch_ingest,
+    burst,
+    empty_requests,
+    single_events,
+    write_to_visible,
+)
 from bench.http_server import journey_server
 from bench.runner import Result, measure
 from bench.stores import Stores, sqlite_stores
@@ -72,6 +80,7 @@ def sizes() -> dict[str, object]:
 
 def _cases() -> list[tuple[str, Callable[[Any, CpuMeter, str], HttpResult]]]:
     return [
+        ("ceiling", lambda s, m, label: empty_requests(s, m, label, clients=CLIENTS, seconds=SINGLE_SECONDS / 2)),
         ("batch", lambda s, m, label: batch_ingest(
             s, m, label, touchpoints=TOUCHPOINTS, batch=BATCH, clients=BATCH_CLIENTS, seed=SEED, bound=POST_BOUND)),
         ("single", lambda s, m, label: single_events(

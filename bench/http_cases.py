@@ -158,6 +158,26 @@ def single_events(server: Server, meter: CpuMeter, store: str, *, clients: int, 
                       errors, meter.shares)
 
 
+def empty_requests(server: Server, meter: CpuMeter, store: str, *, clients: int, seconds: float) -> HttpResult:
+    """The ceiling of this machine, server and client: ``clients`` threads asking
+    ``GET /health/live`` (no database, no body) for ``seconds``. No write case can be faster."""
+    done = [0] * clients
+    errors: Counter[str] = Counter()
+
+    def work(index: int, _: object, http: httpx.Client) -> None:
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline and done[index] < 1_000_000:
+            if (failed := _status(http.get("/health/live"))) is not None:
+                errors[failed] += 1
+            else:
+                done[index] += 1
+
+    with meter:
+        elapsed = _run_clients([None] * clients, work, server, seconds)
+    return HttpResult(f"ceiling: empty GET /health/live, {clients} clients", store, sum(done), elapsed,
+                      errors, meter.shares)
+
+
 def percentile(samples: Sequence[float], share: float) -> float | None:
     """Nearest-rank percentile (``share`` in 0..1) of ``samples``; None when there are none."""
     if not samples:
