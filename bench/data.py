@@ -80,7 +80,7 @@ def customer_story(rng: random.Random, index: int) -> list[object]:
             ]
         if rng.random() < 0.1:
             story.append(c.GrantDeferral(
-                cid, iid, START.date() + timedelta(days=400), "customer asked for more time"
+                cid, iid, START.date() + timedelta(days=80), "customer asked for more time"
             ))
         if rng.random() < 0.03:
             story += [
