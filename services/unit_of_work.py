@@ -8,14 +8,15 @@ request that breaks a rule is rolled back to its savepoint, so it leaves no trac
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
-from adapters.write_store import KeyRecord, Link
+from adapters.write_store import KeyRecord, Link, StoredKey
 from domain.complaint import Complaint
 from domain.customer import Customer
 from domain.errors import AlreadyExistsError, UnknownError, WrongCustomerError
@@ -25,6 +26,22 @@ from domain.order import Order
 A = TypeVar("A", bound=Aggregate)
 
 KIND = {Customer: "customer", Order: "order", Invoice: "invoice", Complaint: "complaint"}
+
+
+class SideTables(Protocol):
+    """The port to what a write keeps beside the stream (adapters.write_store's recorders)."""
+
+    def members(self, relation: str, owner: str) -> list[str]:
+        """The ids linked to ``owner`` by ``relation`` (an order's invoices or complaints)."""
+        ...
+
+    def stored_keys(self, scope: str, keys: Iterable[str]) -> dict[str, StoredKey]:
+        """The idempotency keys among ``keys`` that are stored, with their write's position."""
+        ...
+
+    def stored_ids(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Which of ``ids`` have stored events."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -41,9 +58,9 @@ class UnitOfWork:
     """Loads each aggregate at most once and collects new events in the order they happen, so
     the touchpoints of a batch (or of a group of requests) are appended atomically, in order."""
 
-    def __init__(self, app: Application, store: Any, known: dict[UUID, Aggregate] | None = None) -> None:
+    def __init__(self, app: Application, store: SideTables, known: dict[UUID, Aggregate] | None = None) -> None:
         self._app = app
-        self.store = store  # the recorder, with its side tables (adapters.write_store)
+        self.store = store
         #: The identity map; ``known`` (the writer's aggregates as stored) is used, not copied.
         self._aggregates: dict[UUID, Aggregate] = {} if known is None else known
         self._added: list[UUID] = []  # ids this unit put in the map, in order

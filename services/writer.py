@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -27,7 +27,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 
 from adapters.write_store import StoredKey
 from adapters.writer_lock import LockTimeoutError, WriterLock
-from services.unit_of_work import UnitOfWork
+from services.unit_of_work import SideTables, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class GroupWriter:
         retry_seconds: float = 10.0,
     ) -> None:
         self.app = app
+        #: The recorder keeps the keys and links beside the events (adapters.write_store).
+        self.side_tables = cast(SideTables, app.recorder)
         self.lock = lock
         self.prepare = prepare
         self.on_written = on_written
@@ -211,7 +213,7 @@ class GroupWriter:
         if head != self._known_at or len(self._known) > self.max_known:
             self._known = {}  # another writer appended (or the map grew too large): reload
         self._known_at = None  # until this group is stored, what it changes is not as stored
-        uow = UnitOfWork(self.app, self.app.recorder, self._known)
+        uow = UnitOfWork(self.app, self.side_tables, self._known)
         group = Group()
         self.prepare(uow, [i.request for i in items], group)
         decided: list[tuple[bool, Any]] = []
