@@ -87,7 +87,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
     )
     store = open_read_store(location, service)
     projector = Projector(service.app, store, settings.projector_batch_size)
-    reads = Reads(store, service.app.name, clock, policy, settings.read_wait_seconds, service.head)
+    reads = Reads(
+        store, service.app.name, clock, policy, settings.read_wait_seconds, service.head,
+        lambda: service.writer.written,
+    )
     projector.on_advanced(reads.progress.advanced)
     return Journey(
         settings=settings,

@@ -72,6 +72,7 @@ class Reads:
         policy: DunningPolicy,
         max_wait: float,
         head: Callable[[], int],
+        written: Callable[[], int] = lambda: 0,
     ) -> None:
         self.store = store
         self.stream_name = stream_name
@@ -79,6 +80,8 @@ class Reads:
         self.policy = policy
         self.max_wait = max_wait
         self.head = head
+        #: The newest position this process wrote: no position up to it lies beyond the head.
+        self.written = written
         self.progress = ViewsProgress(self.position)
 
     def position(self) -> int:
@@ -103,7 +106,10 @@ class Reads:
         NotCaughtUpError after ``max_wait`` seconds, BeyondHeadError at once."""
         if not min_position or min_position <= self.progress.position:
             return
-        if await run_in_threadpool(self._must_wait, min_position):
+        # Projecting here, the progress is current; a position this process wrote exists: so
+        # a read after a write made here waits without asking the store anything.
+        known = not self.progress.watch and min_position <= self.written()
+        if known or await run_in_threadpool(self._must_wait, min_position):
             assert min_position is not None
             if not await self.progress.reached(min_position, self.max_wait):
                 raise NotCaughtUpError(self.progress.position, min_position)

@@ -106,6 +106,8 @@ class GroupWriter:
         #: Transactions committed and requests answered by this writer (for tests and metrics).
         self.groups = 0
         self.requests = 0
+        #: The newest position this writer stored or saw as the head.
+        self.written = 0
         self._thread: threading.Thread | None = None
         self._started = threading.Lock()
         self._stopped = False
@@ -236,6 +238,7 @@ class GroupWriter:
                 for r in recordings
             }
         self._known_at = max(positions.values(), default=head)
+        self.written = max(self.written, self._known_at)
         return [(ok, value(positions) if ok else value) for ok, value in decided]
 
 
