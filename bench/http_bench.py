@@ -15,6 +15,7 @@ Sizes come from the environment (defaults keep a store's section within a few mi
   BENCH_HTTP_BURST_CLIENTS clients posting the burst's batches (default 2)
   BENCH_HTTP_CATCH_UP_LIMIT  longest wait for the views after the burst, seconds (default 120)
   BENCH_HTTP_LIBRARY_EVENTS  events of the library's 100-per-save reference (default 20000)
+  BENCH_HTTP_WORKERS       API processes of the server under test, `journey serve --workers` (default 1)
   BENCH_STORES, BENCH_SEED, JOURNEY_BENCH_DATABASE_URL as for the other cases.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -116,7 +117,10 @@ def section(described: Sequence[str], sizes: dict[str, object], libraries: Seque
     yield from (f"- server on: {d}" for d in described)
     yield "- sizes: " + ", ".join(f"{k}={v}" for k, v in sizes.items())
     yield report.load()
-    yield ("- every case starts its own `journey serve` (projecting in-process, the default) on a fresh "
+    workers = os.environ.get("BENCH_HTTP_WORKERS", "1")
+    how = ("projecting in-process, the default" if workers == "1"
+           else f"`--workers {workers}`: API processes, the supervising process projects; CPU is theirs together")
+    yield (f"- every case starts its own `journey serve` ({how}) on a fresh "
            "database; the clients run in the benchmark's process on the same cores")
     yield ""
     yield from table(libraries, results)

@@ -89,7 +89,9 @@ class Server:
         return Health(int(body["head"]), int(body["position"]), response.status_code)
 
     def cpu_seconds(self) -> float | None:
-        return cpu_seconds(self.process.pid)
+        """The server's CPU seconds, with its worker processes' (``--workers``) while they live."""
+        own, workers = cpu_seconds(self.process.pid), cpu_seconds(self.process.pid, children_of=True)
+        return None if own is None else own + (workers or 0.0)
 
     def log_tail(self, lines: int = 30) -> str:
         with contextlib.suppress(OSError):
@@ -133,7 +135,8 @@ def journey_server(database_url: str, log: Path, **env: str) -> Iterator[Server]
     answers, stop it at the end."""
     port = _free_port()
     environment = {**os.environ, "JOURNEY_DATABASE_URL": database_url, **env}
-    command = [sys.executable, "-m", "services.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "services.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", os.environ.get("BENCH_HTTP_WORKERS", "1")]
     with open(log, "wb") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
