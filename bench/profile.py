@@ -48,7 +48,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
 
 #: For UnitOfWork.find: which caller asked (cumulative time per caller).
 FIND_CALLERS = {
-    ("services/journey.py", "ingest"): "  find from ingest: Receipt lookups (idempotency)",
+    ("services/requests.py", "decide"): "  find from decide: aggregates a touchpoint needs",
     ("services/unit_of_work.py", "check_new"): "  find from check_new: new ids must not exist",
     ("services/unit_of_work.py", "get"): "  find from get: aggregates a command changes",
 }

@@ -115,8 +115,8 @@ def memory_table(pairs: Sequence[tuple[Result, Result]], scale: int) -> str:
 
 NOTES = """\
 Notes
-- ingest rows: events = everything stored (each touchpoint's domain events plus its Receipt, the
-  idempotency record, so about 2 events per touchpoint); touchpoints/s = calls' worth of
+- ingest rows: events = everything stored (one event per touchpoint; a cancellation also stores
+  its credit note; idempotency keys are kept beside the stream); touchpoints/s = calls' worth of
   CloudEvents admitted. The PostgreSQL ingest target is judged on stored events/s.
 - library rows: eventsourcing's Application.save() of plain new aggregates (one event each); the
   1 event/save row is the naive baseline of every ingest row on the same store, the 100/save row
@@ -124,8 +124,8 @@ Notes
 - catch-up rows: the Projector folds every event into all three views (billing, support,
   journey) in the same pass and commits them with one tracking position, so each view receives
   every event of the stream: per view events/s = stream events/s (not 3x; the 3 views share the
-  time). Baseline: the same DepartmentViews projection driven the way eventsourcing's
-  ProjectionRunner drives it, process_event per event, i.e. one read-store transaction per event.
+  time). Baseline: the same fold driven the way eventsourcing's ProjectionRunner drives a
+  Projection, one event per call, i.e. one read-store transaction per event.
 - read row: paging and decoding the notification log without projecting: the ceiling of any
   single-process catch-up on that store.
 """
