@@ -24,7 +24,7 @@ PINNED = {
 #: The library's aggregate cache for the event store: an aggregate the writer must load again
 #: (another process appended since its last group) is fast-forwarded with the events stored
 #: since (one query) instead of replayed from its first event.
-AGGREGATE_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "5000", "AGGREGATE_CACHE_FASTFORWARD": "yes"}
+AGGREGATE_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "yes"}
 
 
 @dataclass(frozen=True)

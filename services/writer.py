@@ -85,7 +85,7 @@ class GroupWriter:
         on_written: Callable[[], None],
         max_group: int = 5000,
         max_attempts: int = 8,
-        max_known: int = 20_000,
+        max_known: int = 5_000,
         retry_seconds: float = 10.0,
     ) -> None:
         self.app = app
