@@ -11,8 +11,10 @@ import pytest
 
 from domain import commands as c
 from services.bootstrap import Journey
+from services.health import readiness
 from services.projector import ProjectorThread
 from tests.integration.helpers import BILLING, customer_with_invoice, eur, open_journey, submission
+from tests.support.postgres import restartable_server
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -148,5 +150,36 @@ def test_a_stopped_projector_says_so(database_url):
         thread = ProjectorThread(journey.projector, journey.location).start()
         thread.stop()
         assert thread.state.status == "stopped"
+    finally:
+        journey.close()
+
+
+@pytest.fixture
+def restartable():
+    """A PostgreSQL cluster of the test's own, with a function that restarts it."""
+    try:
+        with restartable_server() as cluster:
+            yield cluster
+    except LookupError as missing:
+        pytest.skip(str(missing))
+
+
+@pytest.mark.postgres
+def test_writes_and_the_projector_go_on_after_the_server_restarted(restartable):
+    url, restart = restartable
+    journey = open_journey(url, read_wait_seconds=60)
+    try:
+        journey.start_projecting()
+        customer_with_invoice(journey)
+        journey.reads.wait_for(journey.service.head())
+        # 1. the server restarts: every connection of the pool, the writer lock and the
+        #    projector's listener is dropped, and the server is gone for a moment
+        restart()
+        # 2. the next write is stored (the writer retries), the projector comes back and
+        #    projects it, and readiness says ready again
+        written = journey.service.execute(c.ReceivePayment("c1", "i1", eur(25)), BILLING)
+        eventually(lambda: journey.reads.position() >= written.position, timeout=60)
+        eventually(lambda: readiness(journey)[0], timeout=30)
+        assert journey.reads.billing("c1")["open_balance"] == {"EUR": "75"}
     finally:
         journey.close()

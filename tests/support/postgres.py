@@ -14,7 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 ENV_VAR = "JOURNEY_TEST_DATABASE_URL"
@@ -52,8 +52,21 @@ def postgres_server() -> Iterator[str]:
             f"and {', '.join(missing)} not found on PATH or in {DEBIAN_BINDIRS}. "
             f"Set {ENV_VAR}, start Docker, or install the PostgreSQL server binaries."
         )
-    with _local_cluster(initdb, pg_ctl, as_root=as_root) as url:
+    with _local_cluster(initdb, pg_ctl, as_root=as_root) as (url, _):
         yield url
+
+
+@contextlib.contextmanager
+def restartable_server() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A throwaway cluster of our own, with a function that restarts it (``pg_ctl -m fast
+    restart``: every connection dropped, the server gone for a moment). Needs the local server
+    binaries; raises LookupError without them."""
+    initdb, pg_ctl = _find_binary("initdb"), _find_binary("pg_ctl")
+    as_root = os.geteuid() == 0
+    if not initdb or not pg_ctl or (as_root and not shutil.which("runuser")):
+        raise LookupError("no local PostgreSQL server binaries (initdb, pg_ctl)")
+    with _local_cluster(initdb, pg_ctl, as_root=as_root) as cluster:
+        yield cluster
 
 
 def create_database(base_url: str, name: str) -> str:
@@ -103,7 +116,7 @@ def _container_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def _local_cluster(initdb: str, pg_ctl: str, *, as_root: bool) -> Iterator[str]:
+def _local_cluster(initdb: str, pg_ctl: str, *, as_root: bool) -> Iterator[tuple[str, Callable[[], None]]]:
     port = _free_port()
     tmp = tempfile.mkdtemp(prefix="journey-pg-")
     os.chmod(tmp, 0o755)  # mkdtemp makes it 0700, which the postgres user could not enter
@@ -136,8 +149,12 @@ def _local_cluster(initdb: str, pg_ctl: str, *, as_root: bool) -> Iterator[str]:
         options = f"-p {port} -c listen_addresses=127.0.0.1 -k {home} {SERVER_SETTINGS}"
         may_be_running = True  # set before start: a half-started server must still be stopped
         run(pg_ctl, "-D", data, "-l", log, "-w", "-o", options, "start")
+
+        def restart() -> None:
+            run(pg_ctl, "-D", data, "-l", log, "-w", "-m", "fast", "-o", options, "restart")
+
         # Trust auth ignores the password, but the project's settings require one.
-        yield f"postgresql://postgres:postgres@127.0.0.1:{port}/postgres"
+        yield f"postgresql://postgres:postgres@127.0.0.1:{port}/postgres", restart
     finally:
         if may_be_running:
             with contextlib.suppress(Exception):
