@@ -32,6 +32,9 @@ def conninfo(location: StoreLocation) -> str:
         password=env["POSTGRES_PASSWORD"],
         connect_timeout=env.get("POSTGRES_CONNECT_TIMEOUT", "5"),
         application_name="journey-listener",
+        # A server gone without a reset (a failover) is noticed within seconds.
+        keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+        tcp_user_timeout=10_000,
     )
 
 
