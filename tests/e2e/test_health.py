@@ -13,6 +13,7 @@ from services.bootstrap import Journey, bootstrap
 from services.clock import FixedClock
 from services.settings import Settings
 from tests.e2e.conftest import cloudevent
+from tests.integration.helpers import hide_table
 
 CE = {"Content-Type": "application/cloudevents+json"}
 
@@ -23,11 +24,7 @@ def customer(n: int) -> dict:
 
 def rename_tracking(journey: Journey, away: bool) -> None:
     """Take the views' tracking table away (or bring it back): the read store cannot be used."""
-    store = journey.store
-    table = store.tracking.split(".")[-1].strip('"')  # type: ignore[attr-defined]
-    old, new = (table, f"{table}_away") if away else (f"{table}_away", table)
-    with store.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-        cursor.execute(f'ALTER TABLE "{old}" RENAME TO "{new}"')
+    hide_table(journey, "tracking", away)
 
 
 def eventually_ready(client: TestClient, timeout: float = 60.0) -> dict:

@@ -195,3 +195,13 @@ def eventful_history(journey: Journey, clock: FixedClock) -> dict[str, list[str]
     run(c.HandToCollection("i4"), BILLING)
     run(c.DeliverOrder("c1", "o1"), SALES)
     return {"c1": ["o1", "o2", "i1", "i2"], "c2": ["o3", "o4", "i3", "i4"]}
+
+
+def hide_table(journey: Journey, attribute: str, away: bool) -> None:
+    """Take the read store's table named by ``attribute`` (``docs``, ``tracking``) away, or bring
+    it back: a fault the projector or the readiness check must survive."""
+    store: Any = journey.store
+    table = getattr(store, attribute).split(".")[-1].strip('"')
+    old, new = (table, f"{table}_away") if away else (f"{table}_away", table)
+    with store.datastore.transaction(commit=True) as cursor:
+        cursor.execute(f'ALTER TABLE "{old}" RENAME TO "{new}"')

@@ -13,7 +13,14 @@ from domain import commands as c
 from services.bootstrap import Journey
 from services.health import readiness
 from services.projector import ProjectorThread
-from tests.integration.helpers import BILLING, customer_with_invoice, eur, open_journey, submission
+from tests.integration.helpers import (
+    BILLING,
+    customer_with_invoice,
+    eur,
+    hide_table,
+    open_journey,
+    submission,
+)
 from tests.support.postgres import restartable_server
 
 
@@ -32,11 +39,7 @@ def state(journey: Journey) -> tuple[str, int]:
 
 def rename_documents(journey: Journey, away: bool) -> None:
     """Take the views' documents table away (or bring it back): every projection fails."""
-    store = journey.store
-    table = store.docs.split(".")[-1].strip('"')  # type: ignore[attr-defined]
-    old, new = (table, f"{table}_away") if away else (f"{table}_away", table)
-    with store.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-        cursor.execute(f'ALTER TABLE "{old}" RENAME TO "{new}"')
+    hide_table(journey, "docs", away)
 
 
 class CountingStore:
