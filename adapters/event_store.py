@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from eventsourcing.utils import get_topic
+from psycopg.conninfo import make_conninfo
 
 from adapters.write_store import PostgresJourneyRecorder, SQLiteJourneyRecorder
 
@@ -93,3 +94,16 @@ def _named(env: dict[str, str]) -> dict[str, str]:
     for the application "journey", ``VIEWS_X`` for the read store), so that no variable in the
     process's environment can override a setting given here."""
     return {**env, **{f"{name}_{key}": value for name in ("JOURNEY", "VIEWS") for key, value in env.items()}}
+
+
+def conninfo(location: StoreLocation, application_name: str) -> str:
+    """libpq connection parameters of a PostgreSQL ``location``, for a connection of our own
+    outside the library's pool (the writer lock, the listener). TCP keepalives make a server
+    gone without a reset (a failover) noticed within seconds."""
+    env = location.env
+    return make_conninfo(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"],
+        connect_timeout=env.get("POSTGRES_CONNECT_TIMEOUT", "5"), application_name=application_name,
+        keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3, tcp_user_timeout=10_000,
+    )

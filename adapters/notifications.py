@@ -14,28 +14,10 @@ from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
-from adapters.event_store import StoreLocation
+from adapters.event_store import StoreLocation, conninfo
 
 log = logging.getLogger(__name__)
-
-
-def conninfo(location: StoreLocation) -> str:
-    """Connection parameters of a PostgreSQL ``location``, as libpq takes them."""
-    env = location.env
-    return make_conninfo(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env["POSTGRES_HOST"],
-        port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-        connect_timeout=env.get("POSTGRES_CONNECT_TIMEOUT", "5"),
-        application_name="journey-listener",
-        # A server gone without a reset (a failover) is noticed within seconds.
-        keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
-        tcp_user_timeout=10_000,
-    )
 
 
 class Listener:
@@ -55,7 +37,7 @@ class Listener:
         min_pause: float = 0.1,
         max_pause: float = 5.0,
     ) -> None:
-        self.conninfo = conninfo(location)
+        self.conninfo = conninfo(location, "journey-listener")
         self.channel = channel
         self.on_notify = on_notify
         self.min_pause = min_pause

@@ -5,7 +5,8 @@ events (through the recorder's ``_insert_events`` hook, the one the library's pr
 uses for its tracking records):
 
 - ``journey_keys``: idempotency keys (a CloudEvent's ``(source, id)``, a command's
-  ``Idempotency-Key``) with the digest of the content and the last event the write recorded, so a
+  ``Idempotency-Key`` or a key of its own) with the digest of the content and the last event the
+  write recorded, so a
   retry learns its original position and result without any bookkeeping event in the stream;
 - ``journey_links``: which invoices and complaints belong to an order, so a decision (a dunning
   step, a credit note) finds them without the order recording them as events.
@@ -42,8 +43,9 @@ class HeadMovedError(IntegrityError):
 
 @dataclass(frozen=True)
 class KeyRecord:
-    """An idempotency key as stored with the write it admitted: ``scope`` (``cloudevent:<source>``
-    or ``command``), the key, the content digest, the last event of the write and its result."""
+    """An idempotency key as stored with the write it admitted: ``scope`` (``cloudevent:<source>``,
+    ``command:<department>:<user>`` or ``request``), the key, the content digest, the last event
+    of the write and its result."""
 
     scope: str
     key: str

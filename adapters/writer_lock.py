@@ -19,7 +19,7 @@ from typing import Protocol
 import psycopg
 from eventsourcing.persistence import OperationalError
 
-from adapters.event_store import StoreLocation
+from adapters.event_store import StoreLocation, conninfo
 
 #: The advisory lock key of the journey's writers (any fixed 64-bit number; "journey" in ASCII).
 ADVISORY_KEY = 0x6A6F75726E6579
@@ -78,22 +78,14 @@ class FileWriterLock:
 class AdvisoryWriterLock:
     """PostgreSQL: a session advisory lock on one dedicated connection, reopened when lost."""
 
-    def __init__(self, env: dict[str, str], timeout: float) -> None:
-        self.env = env
+    def __init__(self, location: StoreLocation, timeout: float) -> None:
+        self.conninfo = conninfo(location, "journey-writer-lock")
         self.timeout = timeout
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(
-                host=self.env["POSTGRES_HOST"], port=self.env["POSTGRES_PORT"],
-                dbname=self.env["POSTGRES_DBNAME"], user=self.env["POSTGRES_USER"],
-                password=self.env["POSTGRES_PASSWORD"], connect_timeout=max(1, int(self.timeout)),
-                autocommit=True, application_name="journey-writer-lock",
-                # A server gone without a reset (a failover) is noticed within seconds.
-                keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
-                tcp_user_timeout=10_000,
-            )
+            self._conn = psycopg.connect(self.conninfo, autocommit=True)
             self._conn.execute(f"SET lock_timeout = '{int(self.timeout * 1000)}ms'")
         return self._conn
 
@@ -128,5 +120,5 @@ class AdvisoryWriterLock:
 def writer_lock(location: StoreLocation, timeout: float) -> WriterLock:
     """The writer lock that fits the store at ``location``."""
     if location.is_postgres:
-        return AdvisoryWriterLock(location.env, timeout)
+        return AdvisoryWriterLock(location, timeout)
     return FileWriterLock(Path(location.env["SQLITE_DBNAME"] + ".writer.lock"), timeout)

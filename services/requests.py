@@ -109,6 +109,11 @@ def _keep(uow: UnitOfWork, scope_key: tuple[str, str], digest: str, events: list
     return [(e.originator_id, e.originator_version) for e in events]
 
 
+def _cloudevent_key(sub: Submission) -> tuple[str, str]:
+    """A CloudEvent's idempotency key: its ``id`` in the scope of its ``source``."""
+    return (f"cloudevent:{sub.source}", sub.event_id)
+
+
 def _replayed(seen: _Seen, positions: Positions) -> Accepted:
     return Accepted(seen.position(positions), duplicate=True)
 
@@ -129,7 +134,7 @@ class Ingest:
         return len(self.submissions)
 
     def prefetch(self) -> list[tuple[str, str]]:
-        return [(f"cloudevent:{s.source}", s.event_id) for s in self.submissions]
+        return [_cloudevent_key(s) for s in self.submissions]
 
     def creates(self) -> list[UUID]:
         return [i for s in self.submissions if (i := created_id(s.command)) is not None]
@@ -137,7 +142,7 @@ class Ingest:
     def decide(self, uow: UnitOfWork, group: Group) -> Callable[[Positions], list[Accepted]]:
         answers: list[Callable[[Positions], Accepted]] = []
         for index, sub in enumerate(self.submissions):
-            scope_key = (f"cloudevent:{sub.source}", sub.event_id)
+            scope_key = _cloudevent_key(sub)
             seen = _seen(uow, group, scope_key)  # sent before: in this batch, this group, or stored
             if seen is not None:
                 if seen.digest != sub.digest:
@@ -165,6 +170,7 @@ class Execute:
     context: Callable[[], Context]
     idempotency: IdempotencyKey | None = None
     own_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    decided: bool = False
 
     size = 1
 
@@ -179,12 +185,15 @@ class Execute:
         return "" if self.idempotency is None else self.idempotency.digest
 
     def prefetch(self) -> list[tuple[str, str]]:
-        return [self.scope_key]
+        # A key of its own can be stored only if this request was decided before (a retried
+        # group, say after a lost commit acknowledgement); a first decision need not look.
+        return [self.scope_key] if self.idempotency is not None or self.decided else []
 
     def creates(self) -> list[UUID]:
         return []
 
     def decide(self, uow: UnitOfWork, group: Group) -> Callable[[Positions], Written]:
+        self.decided = True
         seen = _seen(uow, group, self.scope_key)
         if seen is not None:
             if seen.digest != self.digest:

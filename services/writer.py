@@ -103,15 +103,15 @@ class GroupWriter:
         self._known_at: int | None = None
         self.max_known = max_known
         self.retry_seconds = retry_seconds
-        #: Transactions committed and requests answered by this writer (for tests and metrics).
+        #: Transactions committed by this writer (for tests and metrics).
         self.groups = 0
-        self.requests = 0
         #: The newest position this writer stored or saw as the head.
         self.written = 0
         self._thread: threading.Thread | None = None
         self._started = threading.Lock()
         self._stopped = False
         self._stop_seen = False
+        self._pending: _Queued | None = None  # taken from the queue, first of the next group
 
     def submit(self, request: WriteRequest) -> Future[Any]:
         """Queue ``request`` for the next group; its Future is answered once the group is stored
@@ -135,48 +135,35 @@ class GroupWriter:
         self.lock.close()
 
     def _run(self) -> None:
-        pending: _Queued | None = None
-        while True:
-            item = pending or self._queue.get()
-            pending, stop = None, item is None
+        while not self._stop_seen:
+            item = self._pending or self._queue.get()
+            self._pending = None
+            if item is None:
+                return
             group: list[_Queued] = []
-            size = 0
-            while item is not None:
-                if item.future.set_running_or_notify_cancel():  # False: its client gave up
-                    group.append(item)
-                    size += item.request.size
-                if size >= self.max_group:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                elif size + item.request.size > self.max_group:
-                    pending, item = item, None
+            if item.future.set_running_or_notify_cancel():  # False: its client gave up
+                group.append(item)
+            self._top_up(group)
             if group:
                 try:
                     self._commit(group)
                 except BaseException as error:  # noqa: BLE001 -- the writer must outlive any one group
                     log.exception("write group failed")
                     _answer(group, error)
-            if stop or self._stop_seen:
-                return
 
     def _top_up(self, items: list[_Queued]) -> None:
-        """Add to ``items`` the requests queued meanwhile, up to ``max_group`` touchpoints."""
+        """Add to ``items`` the requests queued meanwhile, up to ``max_group`` touchpoints; one
+        that would overflow the group waits, first in line, for the next."""
         size = sum(i.request.size for i in items)
-        while size < self.max_group and not self._stop_seen:
+        while size < self.max_group and not self._stop_seen and self._pending is None:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
             if item is None:
                 self._stop_seen = True
-            elif size + item.request.size > self.max_group:
-                self._queue.put(item)  # first of the next group (behind any newer arrivals)
-                return
+            elif items and size + item.request.size > self.max_group:
+                self._pending = item
             elif item.future.set_running_or_notify_cancel():
                 items.append(item)
                 size += item.request.size
@@ -200,7 +187,6 @@ class GroupWriter:
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 -- jitter, not secrets
                 continue
             self.groups += 1
-            self.requests += len(items)
             for item, (ok, value) in zip(items, answers, strict=True):
                 _answer([item], value, ok=ok)
             if any(ok for ok, _ in answers):

@@ -48,8 +48,9 @@ async def get_idempotency_key(
         ),
     ] = None,
 ) -> IdempotencyKey | None:
-    """The request's Idempotency-Key with a digest of what it asks: method, path, acting
-    department and user, and the body (as canonical JSON when it is JSON)."""
+    """The request's Idempotency-Key with a digest of what it asks: method, path and body (as
+    canonical JSON when it is JSON). Keys are scoped to the acting department and user, so they
+    are not part of the digest."""
     if idempotency_key is None:
         return None
     body = await request.body()
@@ -57,11 +58,7 @@ async def get_idempotency_key(
         content: object = json.loads(body) if body else None
     except ValueError:
         content = body.decode("utf-8", "replace")
-    fingerprint = {
-        "method": request.method, "path": request.url.path,
-        "department": (request.headers.get("x-department") or "").strip().lower(),
-        "user": request.headers.get("x-user"), "body": content,
-    }
+    fingerprint = {"method": request.method, "path": request.url.path, "body": content}
     digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()
     return IdempotencyKey(idempotency_key, digest)
 

@@ -28,7 +28,7 @@ from domain.errors import (
 from projections.encoding import jsonable
 from services.api.limits import BodyTooLargeError
 from services.journey import ConflictError, ContentionError, IdempotencyKeyReusedError, RejectedError
-from services.reads import BeyondHeadError, NotCaughtUpError
+from services.reads import BeyondHeadError, InvalidCursorError, NotCaughtUpError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -87,6 +87,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConflictError)
     def _conflict(_: Request, error: ConflictError) -> JSONResponse:
         return problem(409, error.code, str(error), index=error.index)
+
+    @app.exception_handler(InvalidCursorError)
+    def _invalid_cursor(_: Request, error: InvalidCursorError) -> JSONResponse:
+        return problem(422, "invalid-cursor", str(error))
 
     @app.exception_handler(IdempotencyKeyReusedError)
     def _key_reused(_: Request, error: IdempotencyKeyReusedError) -> JSONResponse:

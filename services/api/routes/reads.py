@@ -12,8 +12,7 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import JourneyDep, MinPosition, PathId
-from services.api.problems import ProblemError
-from services.reads import InvalidCursorError, decode_cursor
+from services.reads import decode_cursor
 
 router = APIRouter(tags=["departments"])
 
@@ -55,11 +54,8 @@ async def dunning_candidates(
     limit: Annotated[int, Query(ge=1, le=1000, description="candidates per page")] = 100,
     cursor: Annotated[str | None, Query(max_length=100, description="next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
-    try:
-        if cursor:
-            decode_cursor(cursor)  # refuse a foreign cursor before waiting for anything
-    except InvalidCursorError as error:
-        raise ProblemError(422, "invalid-cursor", str(error)) from None
+    if cursor:
+        decode_cursor(cursor)  # refuse a foreign cursor (422) before waiting for anything
     await journey.reads.caught_up(min_position)
     page = await run_in_threadpool(journey.reads.dunning_candidates, limit=limit, cursor=cursor)
     return _positioned(response, page)
