@@ -6,8 +6,8 @@ uses for its tracking records):
 
 - ``journey_keys``: idempotency keys (a CloudEvent's ``(source, id)``, a command's
   ``Idempotency-Key`` or a key of its own) with the digest of the content and the last event the
-  write recorded, so a
-  retry learns its original position and result without any bookkeeping event in the stream;
+  write recorded, so a retry learns its original position and result without any bookkeeping
+  event in the stream;
 - ``journey_links``: which invoices and complaints belong to an order, so a decision (a dunning
   step, a credit note) finds them without the order recording them as events.
 
