@@ -36,23 +36,35 @@ class Line(Schema):
         return OrderLine(self.sku, self.product_group, self.quantity, self.unit_price)
 
 
+Phone = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=40, strip_whitespace=True, pattern=r"^\+?[0-9 ()/.-]+$"),
+    Field(description="digits, spaces and ( ) / . - with an optional leading +", examples=["+49 30 1234567"]),
+]
+#: A postal address as written on a letter, one line per line (street, postal code and city, country).
+Address = Annotated[Text, Field(description="the postal address as written on a letter, lines separated by \\n",
+                                examples=["Hauptstr. 1\n10115 Berlin\nGermany"])]
+
+
 class CustomerRegistered(Schema):
     """A customer registered with the shop."""
 
     name: Text
     email: EmailStr
     birthday: date | None = None
+    phone: Phone | None = None
+    address: Address | None = None
 
     def command(self, subject: str) -> c.Command:
-        return c.RegisterCustomer(subject, self.name, str(self.email), self.birthday)
+        return c.RegisterCustomer(subject, self.name, str(self.email), self.birthday, self.phone, self.address)
 
 
 class ContactDetailsChanged(Schema):
     """The customer changed e-mail, phone or address."""
 
     email: EmailStr | None = None
-    phone: Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=ID_PATTERN)] | None = None
-    address: Text | None = None
+    phone: Phone | None = None
+    address: Address | None = None
 
     def command(self, subject: str) -> c.Command:
         email = None if self.email is None else str(self.email)

@@ -18,6 +18,8 @@ class RegisterCustomer:
     name: str
     email: str
     birthday: date | None = None
+    phone: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,26 @@ class Customer(Aggregate):
     def create_id(customer_id: str) -> UUID:
         return aggregate_id("customer", customer_id)
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        """Version 2 added ``phone`` and ``address``; a version 1 event reads with neither."""
+
+        customer_id: str
+        name: str
+        email: str
+        birthday: date | None
+        at: datetime
+        by: Principal
+        phone: str | None = None
+        address: str | None = None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state.setdefault("phone", None)
+            state.setdefault("address", None)
+
+    @event(Registered)
     def __init__(
         self,
         customer_id: str,
@@ -27,13 +46,15 @@ class Customer(Aggregate):
         birthday: date | None,
         at: datetime,
         by: Principal,
+        phone: str | None = None,
+        address: str | None = None,
     ) -> None:
         self.customer_id = customer_id
         self.name = name
         self.email = email
         self.birthday = birthday
-        self.phone: str | None = None
-        self.address: str | None = None
+        self.phone = phone
+        self.address = address
 
     def change_contact_details(
         self,

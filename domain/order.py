@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import CurrencyMismatchError, DomainError, InvalidTransitionError
-from domain.values import Money, OrderLine, Principal, aggregate_id, check_currency_code
+from domain.values import Money, OrderLine, Principal, aggregate_id, check_known_currency
 
 
 class Order(Aggregate):
@@ -50,7 +50,7 @@ class Order(Aggregate):
     ) -> Order:
         if not lines:
             raise DomainError("an order needs at least one line", "empty-order")
-        check_currency_code(currency)
+        check_known_currency(currency)
         return cls(
             customer_id=customer_id, order_id=order_id, lines=lines, currency=currency, at=at, by=by
         )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 
+from domain.currencies import check_amount, format_amount, minor_units
 from domain.errors import CurrencyMismatchError, DomainError
 
 #: Namespace of the deterministic aggregate ids: uuid5(JOURNEY_NAMESPACE, "<kind>:<natural id>").
@@ -56,6 +57,13 @@ def check_currency_code(currency: str) -> None:
         raise DomainError(f"currency must be a three-letter ISO 4217 code, got {currency!r}", "invalid-currency")
 
 
+def check_known_currency(currency: str) -> None:
+    """Refuse a code ISO 4217 does not list with minor units (checked where a currency enters
+    the journey: an order's, an invoice's)."""
+    check_currency_code(currency)
+    minor_units(currency)
+
+
 @dataclass(frozen=True)
 class Money:
     """An amount in one ISO 4217 currency; never a float."""
@@ -69,7 +77,10 @@ class Money:
         check_currency_code(self.currency)
 
     def check_positive(self, what: str) -> None:
-        """Refuse zero and negative amounts; ``what`` names the amount in the message."""
+        """Refuse zero and negative amounts, and amounts with more decimals than the currency
+        allows (ISO 4217 minor units); ``what`` names the amount in the message. Checked where
+        an amount enters the journey, not on construction, so events stored earlier still load."""
+        check_amount(self.amount, self.currency)
         if self.amount <= 0:
             raise DomainError(f"{what} must be positive", "invalid-amount")
 
@@ -86,7 +97,8 @@ class Money:
         return Money(self.amount - other.amount, self.currency)
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        """"50.00 EUR": written with the currency's exponent."""
+        return f"{format_amount(self.amount, self.currency)} {self.currency}"
 
 
 @dataclass(frozen=True)

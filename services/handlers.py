@@ -72,7 +72,7 @@ def _(cmd: c.RegisterCustomer, uow: UnitOfWork, ctx: Context) -> Events:
     uow.check_new(Customer, cmd.customer_id)
     customer = Customer(
         customer_id=cmd.customer_id, name=cmd.name, email=cmd.email, birthday=cmd.birthday,
-        at=ctx.at, by=ctx.by,
+        phone=cmd.phone, address=cmd.address, at=ctx.at, by=ctx.by,
     )
     return uow.record(customer)
 

@@ -48,7 +48,7 @@ def names(events: Iterable[Any]) -> list[str]:
 def register_customer(customer_id: str = "C-1", at: datetime = AT) -> Customer:
     return Customer(
         customer_id=customer_id, name="Ada Lovelace", email="ada@example.org",
-        birthday=date(1990, 12, 10), at=at, by=SHOP,
+        birthday=date(1990, 12, 10), phone=None, address=None, at=at, by=SHOP,
     )
 
 

@@ -74,3 +74,32 @@ def test_a_customer_read_back_from_its_events_equals_the_original():
     assert stored == sent
     assert type(restored.birthday) is date and restored.birthday == date(1990, 12, 10)
     assert stored[0].by == SHOP and stored[0].by.source == "shop"
+
+
+def test_registration_carries_phone_and_postal_address():
+    customer = Customer(
+        customer_id="C-2", name="Bo", email="bo@example.org", birthday=None, phone="+49 30 1234567",
+        address="Hauptstr. 1\n10115 Berlin", at=AT, by=SHOP,
+    )
+
+    reconstructed, _, [stored] = round_trip(customer)
+    assert (stored.phone, stored.address) == ("+49 30 1234567", "Hauptstr. 1\n10115 Berlin")
+    assert (reconstructed.phone, reconstructed.address) == ("+49 30 1234567", "Hauptstr. 1\n10115 Berlin")
+
+
+def test_a_registration_stored_before_phone_and_address_existed_still_reads():
+    """Version 1 of Customer.Registered had neither phone nor address: it is upcast on read."""
+    import json
+
+    from services.journey import JourneyApplication
+
+    app = JourneyApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    [registered] = register_customer().collect_events()
+    stored = app.mapper.to_stored_event(registered)
+    state = json.loads(stored.state)
+    assert state.pop("class_version") == 2
+    del state["phone"], state["address"]
+    old = type(stored)(stored.originator_id, stored.originator_version, stored.topic, json.dumps(state).encode())
+
+    event = app.mapper.to_domain_event(old)
+    assert (event.name, event.phone, event.address) == ("Ada Lovelace", None, None)
