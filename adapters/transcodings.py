@@ -74,10 +74,14 @@ class DeferralAsDict(Transcoding):
     name = "deferral"
 
     def encode(self, obj: Deferral) -> dict[str, Any]:
-        return {"until": obj.until.isoformat(), "reason": obj.reason, "granted_by": obj.granted_by}
+        return {"until": obj.until.isoformat(), "reason": obj.reason, "granted_by": obj.granted_by,
+                "number": obj.number, "department": obj.department}
 
     def decode(self, data: dict[str, Any]) -> Deferral:
-        return Deferral(date.fromisoformat(data["until"]), data["reason"], data["granted_by"])
+        return Deferral(
+            date.fromisoformat(data["until"]), data["reason"], data["granted_by"],
+            data.get("number", 0), data.get("department", ""),
+        )
 
 
 def register_journey_transcodings(transcoder: JSONTranscoder) -> None:

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from domain.holds import is_settled
 
-PAID = "paid"
+SETTLED = "settled"
 CREDITED = "credited"
+WRITTEN_OFF = "written-off"
 
 
 def _zero_like(value: Decimal) -> Decimal:
@@ -20,17 +21,22 @@ def _zero_like(value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class InvoiceAccount:
-    """An invoice's amount, what was paid on it and what credit notes took off it."""
+    """An invoice's amount and what moved against it: payments (``paid``), credit brought in
+    from the customer's other invoices (``applied``), credit notes (``credited``), a write-off
+    (``written_off``), and credit taken out to the customer's other invoices (``transferred``)."""
 
     amount: Decimal
     paid: Decimal = Decimal(0)
     credited: Decimal = Decimal(0)
+    written_off: Decimal = Decimal(0)
+    applied: Decimal = Decimal(0)
+    transferred: Decimal = Decimal(0)
 
     @property
     def net(self) -> Decimal:
-        """``amount - paid - credited``; negative when the customer paid more than is owed. The
-        hold rule reads this (``InvoiceStanding.balance``): settled when it is zero or less."""
-        return self.amount - self.paid - self.credited
+        """What is owed less what came in; negative when the customer has paid more than is
+        owed. The hold rule reads this (``InvoiceStanding.balance``): settled at zero or less."""
+        return self.amount - self.paid - self.applied - self.credited - self.written_off + self.transferred
 
     @property
     def balance(self) -> Decimal:
@@ -40,15 +46,16 @@ class InvoiceAccount:
 
     @property
     def credit(self) -> Decimal:
-        """What the customer has paid in excess (an overpayment, or goods paid for and then
-        credited); never negative."""
+        """What the customer has in excess on this invoice (an overpayment, or goods paid for
+        and then credited), less what was offset against other invoices; never negative."""
         net = self.net
         return -net if net < 0 else _zero_like(net)
 
     @property
     def creditable(self) -> Decimal:
-        """What credit notes may still take off: the amount minus what was already credited."""
-        left = self.amount - self.credited
+        """What credit notes may still take off: the amount less what was already credited or
+        written off."""
+        left = self.amount - self.credited - self.written_off
         return left if left > 0 else _zero_like(left)
 
     @property
@@ -57,8 +64,11 @@ class InvoiceAccount:
 
     @property
     def settled_by(self) -> str | None:
-        """``credited`` when a credit note was needed to settle the invoice, ``paid`` when the
-        payments alone cover it, None while something is owed."""
+        """How a settled invoice was settled, None while something is owed: ``written-off``
+        when billing wrote the rest off, ``credited`` when a credit note was needed, else
+        ``settled`` (payments and offset credit cover it)."""
         if not self.settled:
             return None
-        return CREDITED if self.credited > 0 and self.paid < self.amount else PAID
+        if self.written_off > 0:
+            return WRITTEN_OFF
+        return CREDITED if self.credited > 0 and self.paid + self.applied < self.amount else SETTLED

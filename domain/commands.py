@@ -97,6 +97,43 @@ class ReceivePayment:
 
 
 @dataclass(frozen=True)
+class IssueCreditNote:
+    invoice_id: str
+    amount: Money
+    reason: str
+
+
+@dataclass(frozen=True)
+class WriteOffInvoice:
+    invoice_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OffsetCredit:
+    """Offset the customer's credit (overpayments, credit notes) against its open invoices;
+    only in ``currency`` when given."""
+
+    customer_id: str
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class RevokeDeferral:
+    invoice_id: str
+    number: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ShortenDeferral:
+    invoice_id: str
+    number: int
+    until: date
+    reason: str
+
+
+@dataclass(frozen=True)
 class GrantDeferral:
     customer_id: str | None
     invoice_id: str
@@ -155,5 +192,6 @@ Command = (
     RegisterCustomer | ChangeContactDetails | PlaceOrder | ShipOrder | DeliverOrder | CancelOrder
     | ReturnOrder | IssueInvoice | RequestDetailedInvoice | IssueCorrectedInvoice | ReceivePayment
     | GrantDeferral | OpenDispute | ResolveDispute | DunInvoice | HandToCollection | FileComplaint
-    | AnswerComplaint | ResolveComplaint
+    | AnswerComplaint | ResolveComplaint | IssueCreditNote | WriteOffInvoice | OffsetCredit
+    | RevokeDeferral | ShortenDeferral
 )

@@ -29,13 +29,20 @@ class Hold:
     kind: HoldKind
     cause: str
     until: date | None = None
+    #: What holds: the complaint's id, the deferral's number, None for a request or a dispute.
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
 class Deferral:
+    """A promise not to dun until and including ``until``: number ``number`` of its invoice,
+    made by ``granted_by`` (``department:user``) of ``department``."""
+
     until: date
     reason: str
     granted_by: str
+    number: int = 0
+    department: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,13 +112,13 @@ def active_holds(standing: InvoiceStanding, today: date) -> list[Hold]:
         for note in standing.open_detailed_requests
     ]
     holds += [
-        Hold(HoldKind.PAYMENT_DEFERRAL, f"{d.reason} (granted by {d.granted_by})", d.until)
+        Hold(HoldKind.PAYMENT_DEFERRAL, f"{d.reason} (granted by {d.granted_by})", d.until, str(d.number) if d.number else None)
         for d in standing.deferrals
         if deferral_active(d.until, today)
     ]
     if standing.open_dispute is not None:
         holds.append(Hold(HoldKind.DISPUTE, standing.open_dispute))
-    holds += [Hold(HoldKind.COMPLAINT, f"complaint {c}") for c in standing.open_complaints]
+    holds += [Hold(HoldKind.COMPLAINT, f"complaint {c}", ref=c) for c in standing.open_complaints]
     return holds
 
 
@@ -122,7 +129,7 @@ def dunning_refusals(
     is refused on ``today``; an empty list means it is allowed."""
     refusals: list[Refusal] = []
     if is_settled(standing.balance):
-        refusals.append(Refusal("settled", "the invoice is paid"))
+        refusals.append(Refusal("settled", "the invoice is settled"))
     if standing.handed_to_collection:
         refusals.append(Refusal("handed-to-collection", "the invoice is already with collection"))
     if not is_overdue(standing.due_date, today):

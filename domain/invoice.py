@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -10,12 +11,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.accounts import InvoiceAccount
-from domain.errors import DomainError, DunningRefusedError, InvalidTransitionError
+from domain.errors import DomainError, DunningRefusedError, InvalidTransitionError, UnknownError
 from domain.holds import (
     DETAILED_REQUEST,
     Deferral,
     DunningPolicy,
     InvoiceStanding,
+    deferral_active,
     dunning_refusals,
 )
 from domain.values import Money, Principal, aggregate_id
@@ -44,10 +46,15 @@ class Invoice(Aggregate):
         self.order_id = order_id
         self.amount = amount
         self.due_date = due_date
-        self.paid = Money(amount.amount * 0, amount.currency)
-        self.credited = Money(amount.amount * 0, amount.currency)
+        zero = Money(amount.amount * 0, amount.currency)
+        self.paid = zero
+        self.credited = zero
+        self.written_off = zero
+        self.applied = zero
+        self.transferred = zero
         self.open_detailed_requests: list[str] = []
         self.deferrals: list[Deferral] = []
+        self.deferrals_granted = 0
         self.open_dispute: str | None = None
         self.dunning_level = 0
         self.last_dunning_on: date | None = None
@@ -78,8 +85,12 @@ class Invoice(Aggregate):
 
     @property
     def account(self) -> InvoiceAccount:
-        """Amount, paid and credited: what is owed, in excess and still credit-able follows."""
-        return InvoiceAccount(self.amount.amount, self.paid.amount, self.credited.amount)
+        """The amount and what moved against it: what is owed, in excess and still credit-able
+        follows."""
+        return InvoiceAccount(
+            self.amount.amount, self.paid.amount, self.credited.amount, self.written_off.amount,
+            self.applied.amount, self.transferred.amount,
+        )
 
     def _money(self, amount: Decimal) -> Money:
         return Money(amount, self.amount.currency)
@@ -176,7 +187,46 @@ class Invoice(Aggregate):
 
     @event("PaymentDeferralGranted")
     def _payment_deferral_granted(self, until: date, reason: str, at: datetime, by: Principal) -> None:
-        self.deferrals.append(Deferral(until=until, reason=reason, granted_by=by.label))
+        self.deferrals_granted += 1
+        self.deferrals.append(Deferral(until, reason, by.label, self.deferrals_granted, by.department.value))
+
+    def deferral(self, number: int, today: date, by: Principal) -> Deferral:
+        """Deferral ``number`` while it still holds, for the department that granted it."""
+        found = next((d for d in self.deferrals if d.number == number), None)
+        if found is None:
+            raise UnknownError("deferral", f"{self.invoice_id}/{number}")
+        if found.department != by.department.value:
+            raise InvalidTransitionError(
+                f"deferral {number} of invoice {self.invoice_id} was granted by {found.department}; "
+                f"only {found.department} may change it", "promise-of-another-department",
+            )
+        if not deferral_active(found.until, today):
+            raise InvalidTransitionError(f"deferral {number} of invoice {self.invoice_id} ended on {found.until}")
+        return found
+
+    def revoke_deferral(self, *, number: int, reason: str, at: datetime, by: Principal) -> None:
+        """Withdraw a promise the acting department made: dunning is no longer held by it."""
+        self.deferral(number, at.date(), by)
+        self._deferral_revoked(number=number, reason=reason, at=at, by=by)
+
+    @event("DeferralRevoked")
+    def _deferral_revoked(self, number: int, reason: str, at: datetime, by: Principal) -> None:
+        self.deferrals = [d for d in self.deferrals if d.number != number]
+
+    def shorten_deferral(self, *, number: int, until: date, reason: str, at: datetime, by: Principal) -> None:
+        """Move the last day of a promise the acting department made earlier: to today or later,
+        before its current last day."""
+        current = self.deferral(number, at.date(), by)
+        if not at.date() <= until < current.until:
+            raise DomainError(
+                f"deferral {number} may be shortened to a day from {at.date()} and before {current.until}, "
+                f"not {until}", "invalid-deferral-end",
+            )
+        self._deferral_shortened(number=number, until=until, reason=reason, at=at, by=by)
+
+    @event("DeferralShortened")
+    def _deferral_shortened(self, number: int, until: date, reason: str, at: datetime, by: Principal) -> None:
+        self.deferrals = [replace(d, until=until) if d.number == number else d for d in self.deferrals]
 
     def open_dispute_about(self, *, reason: str, at: datetime, by: Principal) -> None:
         if self.open_dispute is not None:
@@ -227,11 +277,50 @@ class Invoice(Aggregate):
     def _credit_note_issued(self, amount: Money, reason: str, at: datetime, by: Principal) -> None:
         self.credited = self.credited + amount
 
+    def write_off(self, *, reason: str, at: datetime, by: Principal) -> Money:
+        """Give up what is still owed (billing): the balance is written off and the invoice is
+        settled. Returns the amount written off."""
+        self.check_open("written off")
+        amount = self.balance
+        self._written_off(amount=amount, reason=reason, at=at, by=by)
+        return amount
+
+    @event("WrittenOff")
+    def _written_off(self, amount: Money, reason: str, at: datetime, by: Principal) -> None:
+        self.written_off = self.written_off + amount
+
+    # The customer's credit, offset against other invoices --------------------------------
+
+    def transfer_credit(self, *, amount: Money, to_invoice: str, at: datetime, by: Principal) -> None:
+        """Take ``amount`` of this invoice's credit to pay invoice ``to_invoice``."""
+        self.amount.check_same_currency(amount)
+        amount.check_positive("an offset")
+        if amount.amount > self.account.credit:
+            raise DomainError(f"invoice {self.invoice_id} has a credit of {self.customer_credit}, not {amount}",
+                              "credit-exceeded")
+        self._credit_transferred(amount=amount, to_invoice=to_invoice, at=at, by=by)
+
+    @event("CreditTransferred")
+    def _credit_transferred(self, amount: Money, to_invoice: str, at: datetime, by: Principal) -> None:
+        self.transferred = self.transferred + amount
+
+    def apply_credit(self, *, amount: Money, from_invoice: str, at: datetime, by: Principal) -> None:
+        """Count ``amount`` of the customer's credit on invoice ``from_invoice`` as paid here."""
+        self.amount.check_same_currency(amount)
+        amount.check_positive("an offset")
+        if amount.amount > self.account.balance:
+            raise DomainError(f"invoice {self.invoice_id} owes {self.balance}, less than {amount}", "offset-exceeds-balance")
+        self._credit_applied(amount=amount, from_invoice=from_invoice, at=at, by=by)
+
+    @event("CreditApplied")
+    def _credit_applied(self, amount: Money, from_invoice: str, at: datetime, by: Principal) -> None:
+        self.applied = self.applied + amount
+
     # Decisions guarded by the hold rule ---------------------------------------------------
 
     def check_open(self, step: str) -> None:
         if self.account.settled:
-            raise InvalidTransitionError(f"invoice {self.invoice_id} is paid; cannot be {step}")
+            raise InvalidTransitionError(f"invoice {self.invoice_id} is settled; cannot be {step}")
 
     def check_dunning_allowed(
         self, open_complaints: list[str], policy: DunningPolicy, today: date, *, hand_off: bool
@@ -262,6 +351,28 @@ class Invoice(Aggregate):
     def _handed_to_collection(self, at: datetime, by: Principal) -> None:
         self.handed_to_collection = True
         self.last_dunning_on = at.date()
+
+
+def credit_offsets(invoices: Iterable[Invoice]) -> list[tuple[Invoice, Invoice, Money]]:
+    """How a customer's credit pays the customer's open invoices: per currency, the credit of
+    each invoice in the order given pays the open invoices by earliest due date first (then by
+    id), as far as it goes. ``(source, target, amount)`` triples; empty when nothing offsets."""
+    given = list(invoices)
+    offsets: list[tuple[Invoice, Invoice, Money]] = []
+    owing = sorted((i for i in given if i.account.balance > 0), key=lambda i: (i.due_date, i.invoice_id))
+    owed = {i.invoice_id: i.account.balance for i in owing}
+    for source in given:
+        credit = source.account.credit
+        for target in owing:
+            if credit <= 0:
+                break
+            if target.amount.currency != source.amount.currency or owed[target.invoice_id] <= 0:
+                continue
+            amount = min(credit, owed[target.invoice_id])
+            owed[target.invoice_id] -= amount
+            credit -= amount
+            offsets.append((source, target, Money(amount, source.amount.currency)))
+    return offsets
 
 
 def credits_for(invoices: Iterable[Invoice], returned: Money | None) -> list[tuple[Invoice, Money]]:

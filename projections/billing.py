@@ -1,5 +1,9 @@
 """Billing's view: per invoice what is owed, promised and dunned; per complaint, the order it holds.
 
+An invoice document keeps every promise (deferral) with its number, who made it and whether it
+was revoked or shortened: the hold rule reads the ones not revoked, and billing and support both
+show the promises from here.
+
 Complaints are read from the complaint's own events (not the Order's bookkeeping of them), so at
 every position billing holds exactly the complaints support shows open."""
 
@@ -10,7 +14,7 @@ from typing import Any
 
 from domain.holds import DETAILED_REQUEST
 from projections.batch import Batch
-from projections.encoding import event_type, jsonable
+from projections.encoding import actor, event_type, jsonable
 
 VIEW = "billing"
 
@@ -23,8 +27,8 @@ def project(batch: Batch, event: Any, position: int) -> None:
         batch.put(VIEW, key, {
             "kind": "invoice", "customer_id": event.customer_id, "invoice_id": event.invoice_id,
             "order_id": event.order_id, "amount": str(event.amount.amount),
-            "currency": event.amount.currency, "paid": "0", "credited": "0",
-            "due_date": event.due_date.isoformat(),
+            "currency": event.amount.currency, "paid": "0", "credited": "0", "written_off": "0",
+            "applied": "0", "transferred": "0", "due_date": event.due_date.isoformat(),
             "issued_at": event.at.isoformat(), "open_detailed_requests": [], "deferrals": [],
             "open_dispute": None, "dunning_level": 0, "last_dunning_on": None,
             "handed_to_collection": False, "corrections": 0, "position": position,
@@ -44,6 +48,10 @@ def project(batch: Batch, event: Any, position: int) -> None:
         batch.put(VIEW, key, doc)
 
 
+def _add(doc: dict[str, Any], key: str, amount: Decimal) -> None:
+    doc[key] = str(Decimal(doc.get(key, "0")) + amount)
+
+
 def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911, PLR0912 -- one case per event type
     match name:
         case "Invoice.DetailedInvoiceRequested":
@@ -56,13 +64,28 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911, PL
             if e.due_date is not None:
                 doc["due_date"] = e.due_date.isoformat()
         case "Invoice.PaymentReceived":
-            doc["paid"] = str(Decimal(doc["paid"]) + e.amount.amount)
+            _add(doc, "paid", e.amount.amount)
         case "Invoice.CreditNoteIssued":
-            doc["credited"] = str(Decimal(doc["credited"]) + e.amount.amount)
+            _add(doc, "credited", e.amount.amount)
+        case "Invoice.WrittenOff":
+            _add(doc, "written_off", e.amount.amount)
+        case "Invoice.CreditApplied":
+            _add(doc, "applied", e.amount.amount)
+        case "Invoice.CreditTransferred":
+            _add(doc, "transferred", e.amount.amount)
         case "Invoice.PaymentDeferralGranted":
-            doc["deferrals"].append(
-                {"until": e.until.isoformat(), "reason": e.reason, "granted_by": e.by.label}
-            )
+            doc["deferrals"].append({
+                "number": len(doc["deferrals"]) + 1, "until": e.until.isoformat(), "reason": e.reason,
+                "granted_by": e.by.label, "department": e.by.department.value, "made_at": e.at.isoformat(),
+                "made_by": actor(e), "revoked_at": None, "revoked_because": None, "shortened_from": None,
+            })
+        case "Invoice.DeferralRevoked":
+            promise = doc["deferrals"][e.number - 1]
+            promise["revoked_at"], promise["revoked_because"] = e.at.isoformat(), e.reason
+        case "Invoice.DeferralShortened":
+            promise = doc["deferrals"][e.number - 1]
+            promise["shortened_from"] = promise["shortened_from"] or promise["until"]
+            promise["until"] = e.until.isoformat()
         case "Invoice.DisputeOpened":
             doc["open_dispute"] = e.reason
         case "Invoice.DisputeResolved":

@@ -46,8 +46,12 @@ def payload(event: Any) -> dict[str, Any]:
 
 
 def account_of(invoice: dict[str, Any]) -> InvoiceAccount:
-    """The account of an invoice document (amount, paid and credited, kept as strings)."""
-    return InvoiceAccount(Decimal(invoice["amount"]), Decimal(invoice["paid"]), Decimal(invoice["credited"]))
+    """The account of a billing invoice document (its sums are kept as strings)."""
+    return InvoiceAccount(*(Decimal(invoice.get(k, "0")) for k in _ACCOUNT))
+
+
+#: The sums of an invoice document, in the order of ``InvoiceAccount``'s fields.
+_ACCOUNT = ("amount", "paid", "credited", "written_off", "applied", "transferred")
 
 
 def event_type(event: Any) -> str:

@@ -1,35 +1,32 @@
-"""What each department reads, shaped from a Snapshot. Time-dependent facts (overdue, active
+"""What each department reads, shaped from a Snapshot. Time-dependent facts (status, active
 deferrals, holds, whether dunning may proceed) are computed here, at read time, through the
-domain's hold rule, so a view shows exactly what a dunning decision would check."""
+domain's one derivation (``domain.invoice_facts``), so every view shows an invoice with the same
+words and values, and exactly what a dunning decision would check."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from domain.holds import (
-    Deferral,
-    DunningPolicy,
-    InvoiceStanding,
-    active_holds,
-    deferral_active,
-    dunning_refusals,
-    is_overdue,
-)
+from domain.currencies import format_amount
+from domain.holds import Deferral, DunningPolicy, InvoiceStanding, deferral_active
+from domain.invoice_facts import InvoiceStatus, invoice_facts
 from projections.batch import Doc, Snapshot
 from projections.encoding import account_of, jsonable
 
 
 def standing(invoice: Doc, open_complaints: list[str]) -> InvoiceStanding:
-    """The hold rule's facts from a billing invoice document."""
+    """The hold rule's facts from a billing invoice document: its promises not revoked."""
     return InvoiceStanding(
         due_date=date.fromisoformat(invoice["due_date"]),
         balance=account_of(invoice).net,
         open_detailed_requests=tuple(invoice["open_detailed_requests"]),
         deferrals=tuple(
-            Deferral(date.fromisoformat(d["until"]), d["reason"], d["granted_by"])
-            for d in invoice["deferrals"]
+            Deferral(date.fromisoformat(d["until"]), d["reason"], d["granted_by"], d.get("number", n), d.get("department", ""))
+            for n, d in enumerate(invoice["deferrals"], 1)
+            if not d.get("revoked_at")
         ),
         open_dispute=invoice["open_dispute"],
         open_complaints=tuple(open_complaints),
@@ -41,7 +38,7 @@ def standing(invoice: Doc, open_complaints: list[str]) -> InvoiceStanding:
     )
 
 
-def _complaints_by_order(snapshot: Snapshot) -> dict[str, list[str]]:
+def open_complaints_by_order(snapshot: Snapshot) -> dict[str, list[str]]:
     """The open complaints of each order, as billing knows them."""
     by_order: dict[str, list[str]] = defaultdict(list)
     for complaint in snapshot.of("billing", "complaint"):
@@ -50,115 +47,140 @@ def _complaints_by_order(snapshot: Snapshot) -> dict[str, list[str]]:
     return by_order
 
 
-def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, policy: DunningPolicy) -> Doc:
-    facts = standing(invoice, open_complaints)
-    account = account_of(invoice)
-    refusals = dunning_refusals(facts, today, policy)
-    may_hand_off = not dunning_refusals(facts, today, policy, hand_off=True)
-    status = account.settled_by or ("overdue" if is_overdue(facts.due_date, today) else "open")
+def invoice_view(invoice: Doc, open_complaints: list[str], today: date, policy: DunningPolicy) -> Doc:
+    """One invoice as every department is shown it (billing, support, the invoice page, the
+    worklists): the same words and values wherever it appears. Amounts are written with the
+    currency's exponent."""
+    facts = invoice_facts(standing(invoice, open_complaints), account_of(invoice), today, policy)
+    currency = invoice["currency"]
+
+    def money(amount: Decimal | str) -> str:
+        return format_amount(Decimal(amount), currency)
+
     return {
         "invoice_id": invoice["invoice_id"],
         "order_id": invoice["order_id"],
-        "amount": invoice["amount"],
-        "paid": invoice["paid"],
-        "credited": invoice["credited"],
-        "balance": str(account.balance),
-        "credit": str(account.credit),
-        "currency": invoice["currency"],
-        "due_date": invoice["due_date"],
-        "status": status,
-        "dunning_level": invoice["dunning_level"],
+        "customer_id": invoice["customer_id"],
+        "currency": currency,
+        "amount": money(invoice["amount"]),
+        "paid": money(invoice["paid"]),
+        "credited": money(invoice["credited"]),
+        "written_off": money(invoice.get("written_off", "0")),
+        "balance": money(facts.balance),
+        "credit": money(facts.credit),
+        "due_date": facts.due_date.isoformat(),
+        "status": facts.status.value,
+        "dunning_level": facts.dunning_level,
         "last_dunning_on": invoice["last_dunning_on"],
         "handed_to_collection": invoice["handed_to_collection"],
-        "holds": jsonable(active_holds(facts, today)),
-        "may_dun": not refusals,
-        "may_hand_to_collection": may_hand_off,
-        "dunning_refusals": [{"code": r.code, "detail": r.detail} for r in refusals],
+        "holds": jsonable(list(facts.holds)),
+        "next_step": facts.next_step and facts.next_step.value,
+        "may_dun": facts.may_dun,
+        "may_hand_to_collection": facts.may_hand_to_collection,
+        "dunning_refusals": [{"code": r.code, "detail": r.detail} for r in facts.refusals],
         "position": invoice["position"],
     }
 
 
-def per_currency(invoices: list[Doc], key: str) -> dict[str, str]:
+def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, policy: DunningPolicy) -> Doc:
+    """An invoice as billing is shown it: ``invoice_view`` (kept under its old name for the
+    candidates and the worklists)."""
+    return invoice_view(invoice, open_complaints, today, policy)
+
+
+def per_currency(invoices: Iterable[Doc], key: str) -> dict[str, str]:
     """The sum of ``key`` (an amount) over ``invoices`` per currency, leaving out zero sums."""
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for invoice in invoices:
         if Decimal(invoice[key]) > 0:
             sums[invoice["currency"]] += Decimal(invoice[key])
-    return {currency: str(total) for currency, total in sorted(sums.items())}
+    return {currency: format_amount(total, currency) for currency, total in sorted(sums.items())}
 
 
-def billing_view(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
-    """Billing's view of one customer: invoices, open balance, overdue, dunning, holds."""
-    complaints = _complaints_by_order(snapshot)
-    invoices = [
-        billing_invoice(d, complaints.get(d["order_id"], []), today, policy)
-        for d in snapshot.of("billing", "invoice")
+def promises(invoices: Iterable[Doc], today: date) -> list[Doc]:
+    """Every promise (payment deferral) made on ``invoices``: who made it, until when, whether
+    it still holds today, and whether it was revoked or shortened."""
+    return [
+        {
+            "invoice_id": i["invoice_id"],
+            "number": d.get("number", n),
+            "kind": "payment-deferral",
+            "until": d["until"],
+            "reason": d["reason"],
+            "made_at": d.get("made_at"),
+            "made_by": d.get("made_by"),
+            "granted_by": d["granted_by"],
+            "revoked_at": d.get("revoked_at"),
+            "revoked_because": d.get("revoked_because"),
+            "shortened_from": d.get("shortened_from"),
+            "active": not d.get("revoked_at") and deferral_active(date.fromisoformat(d["until"]), today),
+        }
+        for i in invoices
+        for n, d in enumerate(i["deferrals"], 1)
     ]
+
+
+def _invoices(
+    snapshot: Snapshot, complaints: dict[str, list[str]], today: date, policy: DunningPolicy
+) -> tuple[list[Doc], list[Doc]]:
+    """Billing's invoice documents and their views, in the same order."""
+    docs = snapshot.of("billing", "invoice")
+    return docs, [invoice_view(d, complaints.get(d["order_id"], []), today, policy) for d in docs]
+
+
+def _shared(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
+    """The facts billing and support both show about a customer, derived once."""
+    complaints = open_complaints_by_order(snapshot)
+    docs, invoices = _invoices(snapshot, complaints, today, policy)
     return {
         "position": snapshot.position,
         "as_of": today.isoformat(),
-        "open_balance": per_currency(invoices, "balance"),
-        "customer_credit": per_currency(invoices, "credit"),
-        "overdue": [i["invoice_id"] for i in invoices if i["status"] == "overdue"],
         "open_complaints": sorted(c for cs in complaints.values() for c in cs),
+        "promises": promises(docs, today),
+        "customer_credit": per_currency(invoices, "credit"),
         "invoices": invoices,
+    }
+
+
+def billing_view(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
+    """Billing's view of one customer: invoices, open balance, overdue, dunning, holds, and the
+    complaints and promises that hold its invoices."""
+    shared = _shared(snapshot, today, policy)
+    invoices = shared["invoices"]
+    return {
+        **shared,
+        "open_balance": per_currency(invoices, "balance"),
+        "overdue": [i["invoice_id"] for i in invoices if i["status"] == InvoiceStatus.OVERDUE],
+        "in_collection": [i["invoice_id"] for i in invoices if i["status"] == InvoiceStatus.IN_COLLECTION],
     }
 
 
 def dunning_candidates(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
     """Every overdue invoice, of all customers, that the hold rule lets billing take its next
     step on today: the next dunning level, or after the final notice the collection hand-off."""
-    complaints = _complaints_by_order(snapshot)
-    candidates = []
-    for doc in snapshot.of("billing", "invoice"):
-        invoice = billing_invoice(doc, complaints.get(doc["order_id"], []), today, policy)
-        if invoice["may_dun"] or invoice["may_hand_to_collection"]:
-            step = "dunning" if invoice["may_dun"] else "collection"
-            candidates.append({"customer_id": doc["customer_id"], "next_step": step, **invoice})
+    _, invoices = _invoices(snapshot, open_complaints_by_order(snapshot), today, policy)
+    candidates = [i for i in invoices if i["next_step"] is not None]
     return {"position": snapshot.position, "as_of": today.isoformat(), "candidates": candidates}
 
 
-def support_view(snapshot: Snapshot, today: date) -> Doc:
+def support_view(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
     """Support's view of one customer: complaints per product group with their history, the
-    promises made (deferrals), detailed invoices still outstanding, invoices open, paid or
-    credited, and what the customer has in excess (``customer_credit`` per currency)."""
+    detailed invoices asked for and not yet sent, orders; and, read-only, the billing standing
+    of the customer's invoices, its promises and its credit, exactly as billing is shown them."""
     complaints = snapshot.of("support", "complaint")
     by_group: dict[str, list[Doc]] = defaultdict(list)
     for complaint in complaints:
         by_group[complaint["product_group"]].append(complaint)
-    invoices = snapshot.of("support", "invoice")
-    promises = [
-        {**p, "invoice_id": i["invoice_id"], "active": deferral_active(date.fromisoformat(p["until"]), today)}
-        for i in invoices
-        for p in i["promises"]
-    ]
     outstanding = [
         {**r, "invoice_id": i["invoice_id"]}
-        for i in invoices
+        for i in snapshot.of("support", "invoice")
         for r in i["detailed_invoice_requests"]
         if r["answered_at"] is None
     ]
-    shown = [
-        {
-            "invoice_id": i["invoice_id"],
-            "order_id": i["order_id"],
-            "credited": i["credited"],
-            "outstanding": i["outstanding"],
-            "credit": i["credit"],
-            "currency": i["currency"],
-            "status": account_of(i).settled_by or "open",
-        }
-        for i in invoices
-    ]
     return {
-        "position": snapshot.position,
-        "as_of": today.isoformat(),
-        "open_complaints": [c["complaint_id"] for c in complaints if c["status"] != "resolved"],
+        **_shared(snapshot, today, policy),
         "complaints_by_product_group": dict(sorted(by_group.items())),
-        "promises": promises,
         "open_detailed_invoice_requests": outstanding,
-        "customer_credit": per_currency(shown, "credit"),
-        "invoices": shown,
         "orders": snapshot.of("support", "order"),
     }
 

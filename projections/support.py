@@ -1,13 +1,14 @@
 """Support's view: complaints with their history, orders by product group, and per invoice the
-promises made (deferrals) and detailed invoices still outstanding."""
+detailed invoices asked for and when they were answered. What an invoice comes to, its status,
+holds and promises support reads from billing's documents (read_models.support_view), so both
+departments are shown one standing."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from projections.batch import Batch
-from projections.encoding import account_of, actor, event_type, payload
+from projections.encoding import actor, event_type, payload
 
 VIEW = "support"
 
@@ -38,10 +39,7 @@ def project(batch: Batch, event: Any, position: int) -> None:
     if name == "Invoice.Issued":
         batch.put(VIEW, key, {
             "kind": "invoice", "customer_id": event.customer_id, "invoice_id": event.invoice_id,
-            "order_id": event.order_id, "amount": str(event.amount.amount), "paid": "0",
-            "credited": "0", "outstanding": str(event.amount.amount), "credit": "0",
-            "currency": event.amount.currency, "detailed_invoice_requests": [],
-            "promises": [], "position": position,
+            "order_id": event.order_id, "detailed_invoice_requests": [], "position": position,
         })
         return
     doc = batch.get(VIEW, key)
@@ -50,14 +48,6 @@ def project(batch: Batch, event: Any, position: int) -> None:
     if _apply(doc, name, event):
         doc["position"] = position
         batch.put(VIEW, key, doc)
-
-
-def _owe(invoice: dict[str, Any]) -> None:
-    """What is still outstanding, and the customer's credit, follow from the amount, what was
-    paid and what was credited (domain.accounts)."""
-    account = account_of(invoice)
-    invoice["outstanding"] = str(account.balance)
-    invoice["credit"] = str(account.credit)
 
 
 def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:
@@ -74,25 +64,11 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:
             doc["status"] = "returned" if e.whole else "partially returned"
         case "Invoice.DetailedInvoiceRequested":
             doc["detailed_invoice_requests"].append(
-                {"requested_at": e.at.isoformat(), "note": e.note, "answered_at": None}
+                {"requested_at": e.at.isoformat(), "note": e.note, "requested_by": actor(e), "answered_at": None}
             )
         case "Invoice.CorrectedInvoiceIssued":
             for request in doc["detailed_invoice_requests"]:
                 request["answered_at"] = request["answered_at"] or e.at.isoformat()
-            if e.amount is not None:
-                doc["amount"] = str(e.amount.amount)
-                _owe(doc)
-        case "Invoice.PaymentReceived":
-            doc["paid"] = str(Decimal(doc["paid"]) + e.amount.amount)
-            _owe(doc)
-        case "Invoice.CreditNoteIssued":
-            doc["credited"] = str(Decimal(doc["credited"]) + e.amount.amount)
-            _owe(doc)
-        case "Invoice.PaymentDeferralGranted":
-            doc["promises"].append({
-                "kind": "payment-deferral", "until": e.until.isoformat(), "reason": e.reason,
-                "made_at": e.at.isoformat(), "made_by": actor(e),
-            })
         case _:
             return False
     return True

@@ -57,18 +57,33 @@ def project(_: argparse.Namespace) -> None:
 
 def demo(args: argparse.Namespace) -> None:
     """Load the demo data and catch the views up."""
-    from services.bootstrap import bootstrap
-    from services.demo import DemoAlreadyLoadedError, load_demo
+    from eventsourcing.persistence import PersistenceError
 
-    journey = bootstrap(get_settings())
+    from services.bootstrap import bootstrap
+    from services.demo import DemoCannotLoadError, load_demo
+
+    settings = get_settings()
+    try:
+        journey = bootstrap(settings)
+    except (PersistenceError, OSError) as error:
+        raise SystemExit(f"demo not loaded: the store cannot be opened ({error})") from None
     try:
         summary = load_demo(journey, customers=args.customers, seed=args.seed)
         position = journey.projector.catch_up()
-    except DemoAlreadyLoadedError as error:
+    except DemoCannotLoadError as error:
         raise SystemExit(f"demo not loaded: {error}") from None
+    except (PersistenceError, OSError) as error:
+        raise SystemExit(f"demo not loaded: the store failed ({error}); nothing half-written stays") from None
     finally:
         journey.close()
-    print(f"demo loaded: {summary}; views at position {position}")
+    if summary["stored"]:
+        print(f"demo loaded: {summary['stored']} touchpoints stored, {summary['dunned']} invoices dunned; "
+              f"views at position {position}")
+    else:
+        print(f"demo already loaded: nothing stored again; views at position {position}")
+    print("customers to try (GET /customers/<id>/views, /customers/<id>/journey):")
+    for label, customer_id in summary["examples"].items():
+        print(f"  {customer_id:10}  {label}")
 
 
 def main(argv: list[str] | None = None) -> None:

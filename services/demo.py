@@ -14,7 +14,7 @@ from domain import commands as c
 from domain.errors import DomainError
 from domain.values import Department, Principal
 from services.bootstrap import Journey
-from services.journey import ConflictError
+from services.journey import ConflictError, RejectedError
 
 SOURCE = "demo-shop"
 CATALOGUE = [
@@ -28,8 +28,22 @@ CATALOGUE = [
 ]
 
 
-class DemoAlreadyLoadedError(Exception):
-    """The store holds the demo from another day; loading it again would contradict it."""
+FIRST_NAMES = ["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannes", "Ida", "Jonas", "Lena", "Paul"]
+LAST_NAMES = ["Becker", "Fischer", "Hoffmann", "Koch", "Meyer", "Richter", "Schneider", "Schulz", "Wagner", "Weber"]
+STREETS = ["Bahnhofstr.", "Gartenweg", "Lindenallee", "Marktplatz", "Schillerstr.", "Waldweg"]
+CITIES = ["Berlin", "Bremen", "Dresden", "Hamburg", "Köln", "Leipzig", "München"]
+
+
+class DemoCannotLoadError(Exception):
+    """The store holds something the demo would contradict: the demo from another day, or
+    touchpoints of its own (e.g. the README's story) under the demo's ids."""
+
+
+#: Where a fresh store for the demo can be: said in every "cannot load" message.
+FRESH_STORE_HINT = (
+    "load the demo into an empty store, e.g. JOURNEY_DATABASE_URL=sqlite:///var/demo.sqlite make demo "
+    "(and serve that store with the same variable)"
+)
 
 
 class _Events:
@@ -47,7 +61,9 @@ def _story(events: _Events, now: datetime) -> None:
     """The customer who asked for a detailed invoice, was told to hold payment, and must not
     be dunned meanwhile."""
     day = lambda n: now - timedelta(days=n)  # noqa: E731
-    events.add("customer.registered", "hw-1001", day(40), {"name": "Max Mustermann", "email": "max@example.org"})
+    events.add("customer.registered", "hw-1001", day(40), {
+        "name": "Max Mustermann", "email": "max@example.org", "phone": "+49 30 1234567",
+        "address": "Hauptstr. 1\n10115 Berlin\nGermany"})
     events.add("order.placed", "hw-1001", day(40), {"order_id": "O-1001", "currency": "EUR", "lines": [
         {"sku": "BOSCH-GSR18", "product_group": "power-tools", "quantity": 1, "unit_price": "189.00"},
         {"sku": "BIT-SET-32", "product_group": "accessories", "quantity": 1, "unit_price": "24.90"},
@@ -68,8 +84,10 @@ def _generated(events: _Events, now: datetime, customers: int, rng: random.Rando
         subject = f"c-{n:05d}"
         start = now - timedelta(days=rng.randint(30, 200))
         events.add("customer.registered", subject, start, {
-            "name": f"Customer {n}", "email": f"customer{n}@example.org",
+            "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "email": f"customer{n}@example.org",
             "birthday": date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)).isoformat(),
+            "phone": f"+49 {rng.randint(30, 89)} {rng.randint(100000, 9999999)}",
+            "address": f"{rng.choice(STREETS)} {rng.randint(1, 120)}\n{rng.randint(10000, 99999)} {rng.choice(CITIES)}",
         })
         for o in range(rng.randint(1, 3)):
             order_id, at = f"O-{n:05d}-{o}", start + timedelta(days=o * 7)
@@ -109,9 +127,10 @@ def _generated(events: _Events, now: datetime, customers: int, rng: random.Rando
                     "invoice_id": invoice_id, "note": "itemised invoice please"})
 
 
-def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str, int]:
+def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str, Any]:
     """Load the story and ``customers`` generated customers; then support grants the story's
-    customer a deferral and billing runs one dunning round over the candidates."""
+    customer a deferral and billing runs one dunning round over the candidates. Returns what
+    it did and a few customer ids to try; DemoCannotLoadError says why it cannot."""
     now = journey.clock.now().replace(hour=9, minute=0, second=0, microsecond=0)
     events = _Events()
     _story(events, now)
@@ -123,12 +142,17 @@ def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str
             accepted = journey.service.ingest(submissions[start : start + 250])
             stored += sum(not a.duplicate for a in accepted)
     except ConflictError:
-        raise DemoAlreadyLoadedError(
-            "the demo was loaded on another day (its events carry that day's times); "
-            "load it into a fresh store, or set JOURNEY_CLOCK to that day"
+        raise DemoCannotLoadError(
+            "the demo was loaded on another day (its events carry that day's times); set JOURNEY_CLOCK "
+            f"to that day, or {FRESH_STORE_HINT}"
         ) from None
+    except RejectedError as rejected:
+        raise DemoCannotLoadError(
+            f"the store already holds touchpoints the demo would contradict ({rejected.error}); {FRESH_STORE_HINT}"
+        ) from None
+    examples = example_customers(events.items)
     if not stored:  # loaded before: the department actions were taken then
-        return {"touchpoints": len(submissions), "stored": 0, "dunned": 0}
+        return {"touchpoints": len(submissions), "stored": 0, "dunned": 0, "examples": examples}
     support = Principal(Department.SUPPORT, user="sam")
     journey.service.execute(
         c.GrantDeferral("hw-1001", "INV-1001", now.date() + timedelta(days=14),
@@ -151,4 +175,20 @@ def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str
             dunned += 1
         except DomainError:
             continue
-    return {"touchpoints": len(submissions), "stored": stored, "dunned": dunned}
+    return {"touchpoints": len(submissions), "stored": stored, "dunned": dunned, "examples": examples}
+
+
+def example_customers(events: list[dict[str, Any]]) -> dict[str, str]:
+    """A few customers worth a look: the story's, one with a complaint, one with a partial
+    payment, one who asked for a detailed invoice."""
+    found = {"the story (held by a promise and a request)": "hw-1001"}
+    wanted = {
+        "complaint.filed": "with a complaint",
+        "invoice.detailed_requested": "who asked for a detailed invoice",
+        "order.cancelled": "with a cancelled order",
+    }
+    for event in events:
+        label = wanted.get(event["type"])
+        if label and label not in found and event["subject"] != "hw-1001":
+            found[label] = event["subject"]
+    return found

@@ -13,9 +13,11 @@ from eventsourcing.domain import DomainEventProtocol
 
 from domain import commands as c
 from domain.complaint import Complaint
+from domain.currencies import format_amount
 from domain.customer import Customer
+from domain.errors import InvalidTransitionError
 from domain.holds import DunningPolicy
-from domain.invoice import Invoice, credits_for
+from domain.invoice import Invoice, credit_offsets, credits_for
 from domain.order import Order
 from domain.values import Money, Principal
 from services.unit_of_work import UnitOfWork
@@ -25,6 +27,8 @@ Events = list[DomainEventProtocol]
 #: Links kept beside the stream (adapters.write_store): an order's invoices and complaints.
 ORDER_INVOICE = "order-invoice"
 ORDER_COMPLAINT = "order-complaint"
+#: A customer's invoices, for offsetting its credit.
+CUSTOMER_INVOICE = "customer-invoice"
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,26 @@ def created_id(command: object) -> UUID | None:
 
 def answer_of(command: object, events: Events) -> dict[str, Any]:
     """What a department is told besides the position (kept with an Idempotency-Key, so a
-    retry is told the same): the dunning level a step reached."""
+    retry is told the same): the dunning level a step reached, the amount written off, the
+    offsets made."""
     if isinstance(command, c.DunInvoice):
         return {"level": events[0].level}  # type: ignore[attr-defined]
+    if isinstance(command, c.FileComplaint):
+        return {"complaint_id": command.complaint_id}
+    if isinstance(command, c.PlaceOrder):
+        return {"order_id": command.order_id}
+    if isinstance(command, c.WriteOffInvoice):
+        return {"amount": jsonable_money(events[0].amount)}  # type: ignore[attr-defined]
+    if isinstance(command, c.OffsetCredit):
+        return {"offsets": [
+            {"from_invoice": e.from_invoice, "to_invoice": e.invoice_id, **jsonable_money(e.amount)}  # type: ignore[attr-defined]
+            for e in events if type(e).__name__ == "CreditApplied"
+        ]}
     return {}
+
+
+def jsonable_money(money: Money) -> dict[str, str]:
+    return {"amount": format_amount(money.amount, money.currency), "currency": money.currency}
 
 
 @singledispatch
@@ -135,6 +155,7 @@ def _(cmd: c.IssueInvoice, uow: UnitOfWork, ctx: Context) -> Events:
         amount=cmd.amount, due_date=cmd.due_date, at=ctx.at, by=ctx.by,
     )
     uow.link(ORDER_INVOICE, cmd.order_id, cmd.invoice_id)
+    uow.link(CUSTOMER_INVOICE, cmd.customer_id, cmd.invoice_id)
     return uow.record(invoice)
 
 
@@ -180,6 +201,53 @@ def _(cmd: c.ResolveDispute, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
     invoice.resolve_dispute(resolution=cmd.resolution, at=ctx.at, by=ctx.by)
     return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.IssueCreditNote, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id)
+    invoice.credit(amount=cmd.amount, reason=cmd.reason, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.WriteOffInvoice, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id)
+    invoice.write_off(reason=cmd.reason, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.RevokeDeferral, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id)
+    invoice.revoke_deferral(number=cmd.number, reason=cmd.reason, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.ShortenDeferral, uow: UnitOfWork, ctx: Context) -> Events:
+    invoice = uow.get(Invoice, cmd.invoice_id)
+    invoice.shorten_deferral(number=cmd.number, until=cmd.until, reason=cmd.reason, at=ctx.at, by=ctx.by)
+    return uow.record(invoice)
+
+
+@handle.register
+def _(cmd: c.OffsetCredit, uow: UnitOfWork, ctx: Context) -> Events:
+    uow.get(Customer, cmd.customer_id)
+    invoices = [uow.get(Invoice, i) for i in uow.members(CUSTOMER_INVOICE, cmd.customer_id)]
+    if cmd.currency is not None:
+        invoices = [i for i in invoices if i.amount.currency == cmd.currency]
+    offsets = credit_offsets(invoices)
+    if not offsets:
+        raise InvalidTransitionError(
+            f"customer {cmd.customer_id} has no credit that an open invoice could take"
+            + (f" in {cmd.currency}" if cmd.currency else ""), "nothing-to-offset",
+        )
+    for source, target, amount in offsets:
+        source.transfer_credit(amount=amount, to_invoice=target.invoice_id, at=ctx.at, by=ctx.by)
+        target.apply_credit(amount=amount, from_invoice=source.invoice_id, at=ctx.at, by=ctx.by)
+    touched = {i.invoice_id: i for pair in offsets for i in pair[:2]}
+    return uow.record(*touched.values())
 
 
 def credit_invoices(

@@ -147,7 +147,8 @@ class Reads:
 
     def support(self, customer_id: str, min_position: int | None = None) -> Doc:
         """Support's view of the customer, as of the clock's today."""
-        return read_models.support_view(self._customer(customer_id, ("support",), min_position), self._today())
+        snapshot = self._customer(customer_id, ("support", "billing"), min_position)
+        return read_models.support_view(snapshot, self._today(), self.policy)
 
     def views(self, customer_id: str, min_position: int | None = None) -> Doc:
         """Billing and support of one customer from one snapshot: the same position, always."""
@@ -156,7 +157,7 @@ class Reads:
         return {
             "position": snapshot.position,
             "billing": read_models.billing_view(snapshot, today, self.policy),
-            "support": read_models.support_view(snapshot, today),
+            "support": read_models.support_view(snapshot, today, self.policy),
         }
 
     def dunning_candidates(

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.schemas import InvoiceCorrection, Text
+from adapters.schemas import Amount, Currency, Id, InvoiceCorrection, Line, Text
 
 
 class Body(BaseModel):
@@ -57,3 +57,85 @@ class IngestOut(BaseModel):
     position: int = Field(description="the highest position of the batch: a read there reflects all of it")
     positions: list[int]
     results: list[AcceptedOut]
+
+
+# Department commands (billing, support, sales) ---------------------------------------------
+
+
+class PaymentCreate(Body):
+    """A payment billing received (at the counter, by bank transfer)."""
+
+    amount: Amount
+    currency: Currency
+
+
+class CreditNoteCreate(Body):
+    amount: Amount
+    currency: Currency
+    reason: Text
+
+
+class WriteOffCreate(Body):
+    reason: Text
+
+
+class CreditOffsetCreate(Body):
+    currency: Currency | None = Field(None, description="only this currency; all when absent")
+
+
+class ComplaintCreate(Body):
+    """A complaint support took (on the phone, by mail)."""
+
+    customer_id: Id
+    order_id: Id
+    product_group: Id
+    text: Text
+    complaint_id: Id | None = Field(None, description="given by the caller, or made up when absent")
+
+
+class DetailedInvoiceRequestCreate(Body):
+    note: Text | None = None
+
+
+class DeferralRevocation(Body):
+    reason: Text
+
+
+class DeferralShortening(Body):
+    until: date = Field(description="the new last day of the promise: today or later, before the current one")
+    reason: Text
+
+
+class OrderCreate(Body):
+    """An order sales took by phone."""
+
+    customer_id: Id
+    lines: list[Line] = Field(min_length=1, max_length=1000)
+    currency: Currency
+    order_id: Id | None = Field(None, description="given by the caller, or made up when absent")
+
+
+class MoneyOut(BaseModel):
+    amount: str = Field(description="written with the currency's exponent", examples=["50.00"])
+    currency: str
+
+
+class WriteOffOut(PositionOut):
+    written_off: MoneyOut
+
+
+class OffsetOut(MoneyOut):
+    from_invoice: str
+    to_invoice: str
+
+
+class CreditOffsetOut(PositionOut):
+    offsets: list[OffsetOut]
+
+
+class ComplaintCreatedOut(PositionOut):
+    complaint_id: str
+
+
+class OrderCreatedOut(PositionOut):
+    order_id: str

@@ -38,14 +38,15 @@ def test_demo_loads_the_story_and_generated_customers_once(tmp_path: Path) -> No
     # 1. The first load stores the demo; a second on the same day stores nothing.
     first = run_journey("demo", "--customers", "25", env=environment(url, JOURNEY_CLOCK=day))
     assert first.returncode == 0, first.stderr
-    assert "'stored': 0" not in first.stdout
+    assert "demo loaded:" in first.stdout
+    assert "hw-1001" in first.stdout and "with a complaint" in first.stdout  # ids to try
     again = run_journey("demo", "--customers", "25", env=environment(url, JOURNEY_CLOCK=day))
     assert again.returncode == 0, again.stderr
-    assert "'stored': 0" in again.stdout
+    assert "demo already loaded: nothing stored again" in again.stdout
     # 2. On another day the demo's events would contradict the stored ones: refused, said so.
     later = run_journey("demo", "--customers", "25", env=environment(url, JOURNEY_CLOCK="2026-03-11T09:00:00+00:00"))
     assert later.returncode != 0
-    assert "demo not loaded" in later.stderr
+    assert "demo not loaded" in later.stderr and "Traceback" not in later.stderr
 
     journey = bootstrap(Settings(database_url=url, clock=day))
     try:
@@ -54,6 +55,28 @@ def test_demo_loads_the_story_and_generated_customers_once(tmp_path: Path) -> No
         assert journey.reads.position() == journey.service.head()
     finally:
         journey.close()
+
+
+def test_demo_after_the_readme_story_says_why_it_cannot_load(tmp_path: Path) -> None:
+    """The README's story registers hw-1001 from the shop; the demo's own hw-1001 would
+    contradict it: the demo says so and how to load it elsewhere, without a traceback."""
+    url = f"sqlite:///{tmp_path}/story.sqlite"
+    day = "2026-03-20T09:00:00+00:00"
+    journey = bootstrap(Settings(database_url=url, clock=day))
+    try:
+        from domain import commands as c
+        from domain.values import Department, Principal
+
+        journey.service.execute(c.RegisterCustomer("hw-1001", "Max Mustermann", "max@example.org"),
+                                Principal(Department.SALES, "sid"))
+    finally:
+        journey.close()
+
+    refused = run_journey("demo", "--customers", "5", env=environment(url, JOURNEY_CLOCK=day))
+
+    assert refused.returncode != 0
+    assert "demo not loaded: the store already holds touchpoints" in refused.stderr
+    assert "JOURNEY_DATABASE_URL=" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_serve_is_live_and_ready_on_the_embedded_default(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from domain import commands as c
 from domain.complaint import Complaint
+from domain.currencies import format_amount
 from domain.holds import active_holds
 from domain.invoice import Invoice
 from projections.encoding import jsonable
@@ -87,19 +88,19 @@ def test_catch_up_projects_every_touchpoint_and_the_views_say_what_the_domain_sa
             ]
             open_complaints += on_order
             shown = billing[invoice_id]
-            assert shown["balance"] == str(invoice.balance.amount)
+            assert shown["balance"] == format_amount(invoice.balance.amount, "EUR")
             assert shown["dunning_level"] == invoice.dunning_level
             assert shown["handed_to_collection"] == invoice.handed_to_collection
             assert shown["holds"] == jsonable(active_holds(invoice.standing(on_order), today))
             assert Counter(
                 (p["until"], p["reason"]) for p in views["support"]["promises"] if p["invoice_id"] == invoice_id
             ) == Counter((d.until.isoformat(), d.reason) for d in invoice.deferrals)
-            assert support[invoice_id]["outstanding"] == str(invoice.balance.amount)
+            assert support[invoice_id] == shown
         assert sorted(views["billing"]["open_complaints"]) == sorted(open_complaints)
         assert sorted(views["support"]["open_complaints"]) == sorted(open_complaints)
     # Spot checks of the history's outcome.
     c1 = journey.reads.billing("c1")
-    assert c1["open_balance"] == {"EUR": "60"}  # i1: 90 - 30; i2 credited when o2 was cancelled
+    assert c1["open_balance"] == {"EUR": "60.00"}  # i1: 90 - 30; i2 credited when o2 was cancelled
     i4 = journey.reads.billing("c2")["invoices"][1]
     assert (i4["invoice_id"], i4["dunning_level"], i4["handed_to_collection"]) == ("i4", 3, True)
     touchpoints = journey.reads.journey("c2")["touchpoints"]
@@ -203,7 +204,7 @@ def test_live_projection_reaches_each_write_within_the_wait(database_url):
 
             billing = journey.reads.billing("c1", min_position=written.position)
             assert billing["position"] >= written.position > positions[-1]
-        assert billing["open_balance"] == {"EUR": "40"}
+        assert billing["open_balance"] == {"EUR": "40.00"}
         assert journey.thread is not None
         assert (journey.thread.state.status, journey.thread.state.failures) == ("running", 0)
     finally:

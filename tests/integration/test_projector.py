@@ -72,7 +72,7 @@ def test_the_projector_backs_off_on_any_error_and_resumes_from_its_position(data
         # 2. It comes back: the thread resumes from its tracked position, nothing is lost.
         rename_documents(journey, away=False)
         journey.reads.wait_for(paid.position)
-        assert journey.reads.billing("c1")["open_balance"] == {"EUR": "70"}
+        assert journey.reads.billing("c1")["open_balance"] == {"EUR": "70.00"}
         eventually(lambda: state(journey) == ("running", 0))
         assert journey.thread.state.last_success is not None  # type: ignore[union-attr]
     finally:
@@ -140,7 +140,7 @@ def test_the_projector_survives_every_connection_being_killed_and_catches_up(dat
         try:
             written = other.service.execute(c.ReceivePayment("c1", "i1", eur(25)), BILLING)
             eventually(lambda: other.reads.position() >= written.position, timeout=120)
-            assert other.reads.billing("c1")["open_balance"] == {"EUR": "75"}
+            assert other.reads.billing("c1")["open_balance"] == {"EUR": "75.00"}
         finally:
             other.close()
     finally:
@@ -183,6 +183,6 @@ def test_writes_and_the_projector_go_on_after_the_server_restarted(restartable):
         written = journey.service.execute(c.ReceivePayment("c1", "i1", eur(25)), BILLING)
         eventually(lambda: journey.reads.position() >= written.position, timeout=60)
         eventually(lambda: readiness(journey)[0], timeout=30)
-        assert journey.reads.billing("c1")["open_balance"] == {"EUR": "75"}
+        assert journey.reads.billing("c1")["open_balance"] == {"EUR": "75.00"}
     finally:
         journey.close()

@@ -38,11 +38,11 @@ AFTER_DUE = date(2026, 4, 1)
     [
         ("0", "0", "100.00", "0.00", "100.00", None),
         ("30.00", "0", "70.00", "0.00", "100.00", None),
-        ("100.00", "0", "0.00", "0.00", "100.00", "paid"),
-        ("130.00", "0", "0.00", "30.00", "100.00", "paid"),
+        ("100.00", "0", "0.00", "0.00", "100.00", "settled"),
+        ("130.00", "0", "0.00", "30.00", "100.00", "settled"),
         ("0", "100.00", "0.00", "0.00", "0.00", "credited"),
         ("60.00", "40.00", "0.00", "0.00", "60.00", "credited"),
-        ("100.00", "100.00", "0.00", "100.00", "0.00", "paid"),
+        ("100.00", "100.00", "0.00", "100.00", "0.00", "settled"),
         ("30.00", "25.00", "45.00", "0.00", "75.00", None),
     ],
 )
@@ -118,7 +118,7 @@ def test_crediting_a_paid_invoice_gives_the_customer_credit(invoice):
 
     assert invoice.balance == eur("0.00")
     assert invoice.customer_credit == eur("25.00")
-    assert invoice.account.settled_by == "paid"
+    assert invoice.account.settled_by == "settled"
 
 
 def test_a_credit_note_is_read_back_from_the_store():

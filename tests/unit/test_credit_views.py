@@ -59,10 +59,10 @@ def test_billing_shows_credited_a_balance_never_negative_and_the_customers_credi
     invoices = by_id(view)
     assert {k: (i["status"], i["credited"], i["balance"], i["credit"]) for k, i in invoices.items()} == {
         "I-1": ("credited", "100.00", "0.00", "0.00"),
-        "I-2": ("paid", "0", "0.00", "30.00"),
+        "I-2": ("settled", "0.00", "0.00", "30.00"),
         "I-3": ("credited", "40.00", "0.00", "0.00"),
         "I-4": ("overdue", "5.00", "20.00", "0.00"),
-        "I-5": ("paid", "30.00", "0.00", "30.00"),
+        "I-5": ("settled", "30.00", "0.00", "30.00"),
     }
     assert view["open_balance"] == {"USD": "20.00"}
     assert view["customer_credit"] == {"EUR": "60.00"}
@@ -78,22 +78,22 @@ def test_a_credited_or_overpaid_invoice_is_settled_for_the_hold_rule_and_no_cand
     assert [c["invoice_id"] for c in dunning_candidates(snapshot, TODAY, POLICY)["candidates"]] == ["I-4"]
 
 
-def test_support_shows_credited_outstanding_and_the_customers_credit_as_billing_does():
+def test_support_shows_each_invoice_with_the_words_and_values_billing_shows():
     snapshot = credited_and_overpaid().snapshot("C-1")
 
-    support = support_view(snapshot, TODAY)
+    support = support_view(snapshot, TODAY, POLICY)
     billing = billing_view(snapshot, today=TODAY, policy=POLICY)
 
     shown = by_id(support)
-    assert {k: (i["status"], i["credited"], i["outstanding"], i["credit"]) for k, i in shown.items()} == {
+    assert {k: (i["status"], i["credited"], i["balance"], i["credit"]) for k, i in shown.items()} == {
         "I-1": ("credited", "100.00", "0.00", "0.00"),
-        "I-2": ("paid", "0", "0.00", "30.00"),
+        "I-2": ("settled", "0.00", "0.00", "30.00"),
         "I-3": ("credited", "40.00", "0.00", "0.00"),
-        "I-4": ("open", "5.00", "20.00", "0.00"),
-        "I-5": ("paid", "30.00", "0.00", "30.00"),
+        "I-4": ("overdue", "5.00", "20.00", "0.00"),
+        "I-5": ("settled", "30.00", "0.00", "30.00"),
     }
     assert support["customer_credit"] == billing["customer_credit"] == {"EUR": "60.00"}
-    assert {k: i["outstanding"] for k, i in shown.items()} == {k: i["balance"] for k, i in by_id(billing).items()}
+    assert shown == by_id(billing)
 
 
 def test_a_credit_note_is_a_touchpoint_with_its_business_and_recording_times():

@@ -127,7 +127,7 @@ def test_dunning_is_refused_while_a_complaint_is_open_on_the_invoiced_order():
     refusals = dunning_refusals(standing, DAY_AFTER_DUE, POLICY)
 
     assert refusals == [
-        Refusal("hold:complaint", "hold: complaint (complaint K-7)", Hold(HoldKind.COMPLAINT, "complaint K-7"))
+        Refusal("hold:complaint", "hold: complaint (complaint K-7)", Hold(HoldKind.COMPLAINT, "complaint K-7", ref="K-7"))
     ]
 
 
@@ -262,7 +262,7 @@ def test_a_paid_invoice_is_never_dunned(balance):
 
     refusals = dunning_refusals(standing, DAY_AFTER_DUE, POLICY)
 
-    assert refusals == [Refusal("settled", "the invoice is paid")]
+    assert refusals == [Refusal("settled", "the invoice is settled")]
 
 
 def test_a_paid_invoice_is_not_handed_to_collection():

@@ -171,8 +171,8 @@ def test_a_deferral_records_the_promise_and_who_made_it(invoice):
     assert names(events) == ["Invoice.PaymentDeferralGranted"] * 2
     assert (events[0].until, events[0].reason) == (date(2026, 4, 1), "salary on the 1st")
     assert invoice.deferrals == [
-        Deferral(date(2026, 4, 1), "salary on the 1st", "billing:bob"),
-        Deferral(date(2026, 4, 15), "shop goodwill", "integrator:shop"),
+        Deferral(date(2026, 4, 1), "salary on the 1st", "billing:bob", 1, "billing"),
+        Deferral(date(2026, 4, 15), "shop goodwill", "integrator:shop", 2, "integrator"),
     ]
 
 
@@ -196,7 +196,7 @@ def test_a_paid_invoice_cannot_be_deferred(invoice):
     invoice.receive_payment(amount=eur("100.00"), at=AT, by=SHOP)
     invoice.collect_events()
 
-    with pytest.raises(InvalidTransitionError, match="is paid"):
+    with pytest.raises(InvalidTransitionError, match="is settled"):
         invoice.grant_deferral(until=date(2026, 4, 1), reason="no need", policy=POLICY, at=AT, by=BOB)
 
     assert invoice.collect_events() == []

@@ -66,12 +66,12 @@ def test_billing_view_shows_status_balance_and_holds_as_of_today():
     view = billing_view(stream.snapshot("C-1"), today=date(2026, 3, 20), policy=POLICY)
 
     invoices = by_id(view)
-    assert {k: i["status"] for k, i in invoices.items()} == {"I-1": "overdue", "I-2": "paid", "I-3": "open"}
+    assert {k: i["status"] for k, i in invoices.items()} == {"I-1": "overdue", "I-2": "settled", "I-3": "open"}
     assert {k: i["balance"] for k, i in invoices.items()} == {"I-1": "100.00", "I-2": "0.00", "I-3": "25.00"}
     assert view["open_balance"] == {"EUR": "100.00", "USD": "25.00"}
     assert view["overdue"] == ["I-1"]
     assert view["open_complaints"] == ["K-1"]
-    assert invoices["I-1"]["holds"] == [{"kind": "complaint", "cause": "complaint K-1", "until": None}]
+    assert invoices["I-1"]["holds"] == [{"kind": "complaint", "cause": "complaint K-1", "until": None, "ref": "K-1"}]
     assert invoices["I-1"]["may_dun"] is False
     assert invoices["I-1"]["dunning_refusals"] == [
         {"code": "hold:complaint", "detail": "hold: complaint (complaint K-1)"}
@@ -84,7 +84,7 @@ def test_billing_view_shows_status_balance_and_holds_as_of_today():
 
 @pytest.mark.parametrize(
     ("today", "status"),
-    [(date(2026, 3, 14), "open"), (DUE, "open"), (date(2026, 3, 16), "overdue")],
+    [(date(2026, 3, 14), "open"), (DUE, "due-today"), (date(2026, 3, 16), "overdue")],
 )
 def test_an_invoice_is_overdue_only_after_its_due_date(today, status):
     stream = Stream()
@@ -172,14 +172,14 @@ def test_support_view_shows_active_promises_and_outstanding_requests_as_of_today
     paid.receive_payment(amount=eur("10.00"), at=AT, by=SHOP)
     stream.record(invoice, paid)
 
-    view = support_view(stream.snapshot("C-1"), today=date(2026, 3, 10))
-    later = support_view(stream.snapshot("C-1"), today=date(2026, 3, 11))
+    view = support_view(stream.snapshot("C-1"), today=date(2026, 3, 10), policy=POLICY)
+    later = support_view(stream.snapshot("C-1"), today=date(2026, 3, 11), policy=POLICY)
 
     assert [(p["reason"], p["active"]) for p in view["promises"]] == [("first", True), ("second", True)]
     assert [(p["reason"], p["active"]) for p in later["promises"]] == [("first", False), ("second", True)]
     assert [(r["invoice_id"], r["note"]) for r in view["open_detailed_invoice_requests"]] == [("I-1", "itemise")]
-    assert sorted((i["invoice_id"], i["status"], i["outstanding"]) for i in view["invoices"]) == [
-        ("I-1", "open", "100.00"), ("I-2", "paid", "0.00")
+    assert sorted((i["invoice_id"], i["status"], i["balance"]) for i in view["invoices"]) == [
+        ("I-1", "open", "100.00"), ("I-2", "settled", "0.00")
     ]
 
 

@@ -1,0 +1,65 @@
+"""Billing's commands: a payment received, a credit note, a write-off, the customer's credit
+offset against open invoices. The same commands and rules as the integrators' CloudEvents."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from domain import commands as c
+from domain.values import Money
+from services.api.deps import IdempotencyDep, JourneyDep, PathId, PrincipalDep
+from services.api.routes.commands import carry_out
+from services.api.schemas import (
+    CreditNoteCreate,
+    CreditOffsetCreate,
+    CreditOffsetOut,
+    MoneyOut,
+    OffsetOut,
+    PaymentCreate,
+    PositionOut,
+    WriteOffCreate,
+    WriteOffOut,
+)
+
+router = APIRouter(tags=["billing"])
+
+
+@router.post("/invoices/{invoice_id}/payments", status_code=201, response_model=PositionOut,
+             summary="Record a payment billing received")
+async def record_payment(
+    invoice_id: PathId, body: PaymentCreate, journey: JourneyDep, by: PrincipalDep,
+    idempotency: IdempotencyDep, response: Response,
+) -> PositionOut:
+    command = c.ReceivePayment(None, invoice_id, Money(body.amount, body.currency))
+    return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
+
+
+@router.post("/invoices/{invoice_id}/credit-notes", status_code=201, response_model=PositionOut,
+             summary="Issue a credit note: the amount is no longer owed (what was paid beyond becomes credit)")
+async def issue_credit_note(
+    invoice_id: PathId, body: CreditNoteCreate, journey: JourneyDep, by: PrincipalDep,
+    idempotency: IdempotencyDep, response: Response,
+) -> PositionOut:
+    command = c.IssueCreditNote(invoice_id, Money(body.amount, body.currency), body.reason)
+    return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
+
+
+@router.post("/invoices/{invoice_id}/write-offs", status_code=201, response_model=WriteOffOut,
+             summary="Write off what is still owed; the invoice is settled")
+async def write_off(
+    invoice_id: PathId, body: WriteOffCreate, journey: JourneyDep, by: PrincipalDep,
+    idempotency: IdempotencyDep, response: Response,
+) -> WriteOffOut:
+    written = await carry_out(journey, c.WriteOffInvoice(invoice_id, body.reason), by, idempotency, response)
+    return WriteOffOut(position=written.position, written_off=MoneyOut(**written.answer["amount"]))
+
+
+@router.post("/customers/{customer_id}/credit-offsets", status_code=201, response_model=CreditOffsetOut,
+             summary="Offset the customer's credit against its open invoices, earliest due first")
+async def offset_credit(
+    customer_id: PathId, body: CreditOffsetCreate, journey: JourneyDep, by: PrincipalDep,
+    idempotency: IdempotencyDep, response: Response,
+) -> CreditOffsetOut:
+    written = await carry_out(journey, c.OffsetCredit(customer_id, body.currency), by, idempotency, response)
+    offsets = [OffsetOut(**o) for o in written.answer["offsets"]]
+    return CreditOffsetOut(position=written.position, offsets=offsets)

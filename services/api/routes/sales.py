@@ -1,0 +1,24 @@
+"""Sales' commands: an order taken by phone. The same command and rules as ``order.placed``."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from domain import commands as c
+from services.api.deps import IdempotencyDep, JourneyDep, PrincipalDep
+from services.api.routes.commands import carry_out
+from services.api.schemas import OrderCreate, OrderCreatedOut
+
+router = APIRouter(tags=["sales"])
+
+
+@router.post("/orders", status_code=201, response_model=OrderCreatedOut, summary="Record an order taken by phone")
+async def place_order(
+    body: OrderCreate, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
+) -> OrderCreatedOut:
+    order_id = body.order_id or f"O-{uuid.uuid4().hex[:12].upper()}"
+    lines = tuple(line.value() for line in body.lines)
+    written = await carry_out(journey, c.PlaceOrder(body.customer_id, order_id, lines, body.currency), by, idempotency, response)
+    return OrderCreatedOut(position=written.position, order_id=written.answer["order_id"])
