@@ -74,7 +74,8 @@ class LiveOut(BaseModel):
 
 
 class ProjectorOut(BaseModel):
-    """The projector serving this process's views: in this process, or an external worker."""
+    """The projector serving this process's views: in this process (with its state), or an
+    external worker (``{"mode": "external"}`` alone)."""
 
     mode: Literal["in-process", "external"]
     status: Literal["running", "backing-off", "stopped"] | None = Field(None, description="in-process only")

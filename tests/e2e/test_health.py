@@ -114,3 +114,9 @@ def test_not_ready_while_the_store_cannot_be_read(external) -> None:  # noqa: AN
     assert body["code"] == "not-ready" and "unreachable" in body["error"]
     assert (body["head"], body["position"], body["lag"]) == (None, None, None)
     assert client.get("/health/ready").status_code == 200
+
+
+def test_ready_beside_an_external_projector_names_only_its_mode(external) -> None:  # noqa: ANN001
+    client, _ = external
+    body = client.get("/health/ready").json()
+    assert body["projector"] == {"mode": "external"} and body["error"] is None

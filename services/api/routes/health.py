@@ -23,6 +23,7 @@ async def live() -> LiveOut:
 @router.get(
     "/health/ready",
     response_model=ReadyOut,
+    response_model_exclude_unset=True,  # an external projector is only {"mode": "external"}
     summary="Ready to serve: store reachable, projector running, views close to the head",
     responses=problem_responses("not-ready"),
 )
