@@ -21,12 +21,14 @@ async def get_journey(request: Request) -> Journey:
 
 
 async def get_principal(
-    x_department: Annotated[str | None, Header(description="billing, support, sales, marketing, integrator or auditor")] = None,
-    x_user: Annotated[str | None, Header(max_length=200, pattern=ID_PATTERN)] = None,
+    x_department: Annotated[str, Header(
+        description="the acting department (case-insensitive); without it the answer is 400 missing-department",
+        json_schema_extra={"enum": [d.value for d in Department]},
+    )],
+    x_user: Annotated[str | None, Header(max_length=200, pattern=ID_PATTERN, description="the acting user")] = None,
 ) -> Principal:
-    """The acting department (X-Department) and user (X-User), recorded on every event."""
-    if x_department is None:
-        raise ProblemError(400, "missing-department", "send the acting department in X-Department")
+    """The acting department (X-Department, required: its absence is answered 400
+    ``missing-department`` by the validation handler) and user (X-User), recorded on every event."""
     try:
         department = Department(x_department.strip().lower())
     except ValueError:

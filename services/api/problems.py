@@ -26,6 +26,7 @@ from domain.errors import (
     UnknownError,
 )
 from projections.encoding import jsonable
+from services.api import openapi, validation
 from services.api.limits import BodyTooLargeError
 from services.journey import ConflictError, ContentionError, IdempotencyKeyReusedError, RejectedError
 from services.reads import BeyondHeadError, InvalidCursorError, NotCaughtUpError
@@ -66,7 +67,9 @@ def domain_problem(error: DomainError, *, in_path: bool, **extra: Any) -> JSONRe
 
 
 def install(app: FastAPI) -> None:
-    """Answer every error as problem+json; no input leads to a 500 with a stack trace."""
+    """Answer every error as problem+json; no input leads to a 500 with a stack trace. The
+    OpenAPI document describes these answers with one Problem schema."""
+    openapi.install(app)
 
     @app.exception_handler(ProblemError)
     def _problem(_: Request, error: ProblemError) -> JSONResponse:
@@ -116,13 +119,9 @@ def install(app: FastAPI) -> None:
         return problem(422, "beyond-head", str(error), head=error.head, min_position=error.wanted)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"location": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in error.errors()
-        ]
-        code = "malformed-json" if any(e["type"] == "json_invalid" for e in errors) else "invalid-request"
-        status = 400 if code == "malformed-json" else 422
-        return problem(status, code, "the request is invalid", errors=errors)
+    def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        refusal = validation.explain(error.errors(), request.headers.get("content-type", ""))
+        return problem(refusal.status, refusal.code, refusal.detail, errors=refusal.errors)
 
     @app.exception_handler(InterfaceError)
     @app.exception_handler(OperationalError)

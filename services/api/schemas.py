@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -139,3 +140,36 @@ class ComplaintCreatedOut(PositionOut):
 
 class OrderCreatedOut(PositionOut):
     order_id: str
+
+
+class PositionedOut(BaseModel):
+    """A department read: the view and the stream position it reflects. Only ``position`` is
+    promised for now; each read gets its own full model once its shape is settled."""
+
+    model_config = ConfigDict(extra="allow")
+
+    position: int = Field(description="the stream position the answer reflects (also in X-Journey-Position)")
+
+
+class LiveOut(BaseModel):
+    status: Literal["live"]
+
+
+class ProjectorOut(BaseModel):
+    """The projector serving this process's views: in this process (with its state), or an
+    external worker (``{"mode": "external"}`` alone)."""
+
+    mode: Literal["in-process", "external"]
+    status: Literal["running", "backing-off", "stopped"] | None = Field(None, description="in-process only")
+    last_error: str | None = None
+    failures: int | None = Field(None, description="rounds failed in a row (in-process only)")
+    last_success: datetime | None = None
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready"]
+    head: int = Field(description="the stream's head position")
+    position: int = Field(description="the position the views reflect")
+    lag: int = Field(description="head minus position")
+    projector: ProjectorOut
+    error: None = None

@@ -12,6 +12,7 @@ from services.api.app import create_app
 from services.bootstrap import bootstrap
 from services.clock import FixedClock
 from services.settings import Settings
+from tests.support.conformance import conforming
 
 
 @pytest.fixture
@@ -22,10 +23,11 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def client(database_url: str, clock: FixedClock) -> Iterator[TestClient]:
-    """The API, projecting in-process, on a fresh SQLite or PostgreSQL store."""
+    """The API, projecting in-process, on a fresh SQLite or PostgreSQL store. Every answer it
+    receives is checked against the app's own OpenAPI document (a broken promise fails the test)."""
     settings = Settings(database_url=database_url, max_body_bytes=256 * 1024, read_wait_seconds=5)
     journey = bootstrap(settings, clock)
-    with TestClient(create_app(journey=journey)) as test_client:
+    with conforming(TestClient(create_app(journey=journey))) as test_client:
         yield test_client
     journey.close()
 

@@ -14,6 +14,7 @@ from services.api.app import create_app
 from services.bootstrap import bootstrap
 from services.settings import Settings
 from tests.e2e.conftest import cloudevent
+from tests.support.conformance import conforming
 
 CE = {"Content-Type": "application/cloudevents+json"}
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
@@ -116,7 +117,7 @@ def test_a_read_the_views_have_not_reached_answers_503_with_retry_after(database
     # Nobody projects: the views stay behind every write.
     journey = bootstrap(Settings(database_url=database_url, read_wait_seconds=0.2, project_in_process=False), clock)
     try:
-        with TestClient(create_app(journey=journey)) as client:
+        with conforming(TestClient(create_app(journey=journey))) as client:
             position = client.post("/events", json=CUSTOMER, headers=CE).json()["position"]
 
             late = client.get("/customers/c1/journey", params={"min_position": position})

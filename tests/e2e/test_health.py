@@ -14,6 +14,7 @@ from services.clock import FixedClock
 from services.settings import Settings
 from tests.e2e.conftest import cloudevent
 from tests.integration.helpers import hide_table
+from tests.support.conformance import conforming
 
 CE = {"Content-Type": "application/cloudevents+json"}
 
@@ -40,7 +41,7 @@ def external(database_url: str, clock: FixedClock) -> Iterator[tuple[TestClient,
     """The API with nobody projecting (as beside a `journey project` worker that is down)."""
     settings = Settings(database_url=database_url, project_in_process=False, ready_max_lag=2)
     journey = bootstrap(settings, clock)
-    with TestClient(create_app(journey=journey)) as client:
+    with conforming(TestClient(create_app(journey=journey))) as client:
         yield client, journey
     journey.close()
 
@@ -113,3 +114,9 @@ def test_not_ready_while_the_store_cannot_be_read(external) -> None:  # noqa: AN
     assert body["code"] == "not-ready" and "unreachable" in body["error"]
     assert (body["head"], body["position"], body["lag"]) == (None, None, None)
     assert client.get("/health/ready").status_code == 200
+
+
+def test_ready_beside_an_external_projector_names_only_its_mode(external) -> None:  # noqa: ANN001
+    client, _ = external
+    body = client.get("/health/ready").json()
+    assert body["projector"] == {"mode": "external"} and body["error"] is None

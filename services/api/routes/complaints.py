@@ -6,13 +6,20 @@ from fastapi import APIRouter, Response
 
 from domain import commands as c
 from services.api.deps import IdempotencyDep, JourneyDep, PathId, PrincipalDep
+from services.api.openapi import COMMAND, problem_responses
 from services.api.routes.commands import carry_out
 from services.api.schemas import ComplaintAnswer, ComplaintResolution, PositionOut
 
 router = APIRouter(prefix="/complaints/{complaint_id}", tags=["departments"])
 
+#: What every command on a complaint may answer: the complaint is unknown, or already resolved.
+ON_COMPLAINT = problem_responses(*COMMAND, "unknown-complaint", "invalid-transition")
 
-@router.post("/answers", status_code=201, response_model=PositionOut, summary="Answer a complaint (support)")
+
+@router.post(
+    "/answers", status_code=201, response_model=PositionOut, summary="Answer a complaint (support)",
+    responses=ON_COMPLAINT,
+)
 async def answer(
     complaint_id: PathId, body: ComplaintAnswer, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
@@ -21,7 +28,10 @@ async def answer(
     return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
 
 
-@router.post("/resolution", status_code=201, response_model=PositionOut, summary="Resolve a complaint (support)")
+@router.post(
+    "/resolution", status_code=201, response_model=PositionOut, summary="Resolve a complaint (support)",
+    responses=ON_COMPLAINT,
+)
 async def resolve(
     complaint_id: PathId, body: ComplaintResolution, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from adapters import cloudevents
 from adapters.schemas import EVENT_TYPES
 from services.api.deps import JourneyDep
+from services.api.openapi import problem_responses
 from services.api.schemas import AcceptedOut, IngestOut
 
 router = APIRouter(tags=["integrators"])
@@ -32,6 +33,12 @@ _BODY_DOC = {
     status_code=202,
     response_model=IngestOut,
     openapi_extra={"requestBody": _BODY_DOC},
+    responses=problem_responses(
+        "malformed-json", "idempotency-conflict", "invalid-transition", "customer-exists", "payload-too-large",
+        "unsupported-media-type", "invalid-cloudevent", "invalid-event-data", "invalid-batch", "unknown-event-type",
+        "time-out-of-range", "unknown-order", (422, "unknown-customer"), (422, "unknown-invoice"), "currency-mismatch",
+        "domain-rule", "write-contention", "write-timeout", "store-unavailable",
+    ),
     summary="Publish one CloudEvent or a batch; idempotent on (source, id)",
     description="Types: " + ", ".join(sorted(EVENT_TYPES)) + ". See docs/events.md for each data schema.",
 )

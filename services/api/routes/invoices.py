@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from domain import commands as c
 from services.api.deps import IdempotencyDep, JourneyDep, PathId, PrincipalDep
+from services.api.openapi import COMMAND, problem_responses
 from services.api.routes.commands import carry_out
 from services.api.schemas import (
     CorrectedInvoiceCreate,
@@ -18,8 +19,14 @@ from services.api.schemas import (
 
 router = APIRouter(prefix="/invoices/{invoice_id}", tags=["departments"])
 
+#: What every command on an invoice may answer: the invoice is unknown, or past the step.
+ON_INVOICE = (*COMMAND, "unknown-invoice", "invalid-transition")
 
-@router.post("/deferrals", status_code=201, response_model=PositionOut, summary="Grant a payment deferral (support)")
+
+@router.post(
+    "/deferrals", status_code=201, response_model=PositionOut, summary="Grant a payment deferral (support)",
+    responses=problem_responses(*ON_INVOICE),
+)
 async def grant_deferral(
     invoice_id: PathId, body: DeferralCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
@@ -31,6 +38,7 @@ async def grant_deferral(
 @router.post(
     "/corrected-invoices", status_code=201, response_model=PositionOut,
     summary="Send a corrected, detailed invoice (billing); answers open detailed-invoice requests",
+    responses=problem_responses(*ON_INVOICE, "currency-mismatch"),
 )
 async def issue_corrected_invoice(
     invoice_id: PathId, body: CorrectedInvoiceCreate, journey: JourneyDep, by: PrincipalDep,
@@ -40,7 +48,10 @@ async def issue_corrected_invoice(
     return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
 
 
-@router.post("/disputes", status_code=201, response_model=PositionOut, summary="Open a dispute")
+@router.post(
+    "/disputes", status_code=201, response_model=PositionOut, summary="Open a dispute",
+    responses=problem_responses(*ON_INVOICE),
+)
 async def open_dispute(
     invoice_id: PathId, body: DisputeCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
@@ -49,7 +60,10 @@ async def open_dispute(
     return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
 
 
-@router.post("/dispute-resolution", status_code=201, response_model=PositionOut, summary="Resolve the open dispute")
+@router.post(
+    "/dispute-resolution", status_code=201, response_model=PositionOut, summary="Resolve the open dispute",
+    responses=problem_responses(*ON_INVOICE),
+)
 async def resolve_dispute(
     invoice_id: PathId, body: DisputeResolution, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
@@ -61,7 +75,7 @@ async def resolve_dispute(
 @router.post(
     "/dunning", status_code=201, response_model=DunningStepOut,
     summary="Reach the next dunning level (billing); 409 lists every active hold",
-    responses={409: {"description": "refused: the problem body lists the refusals and active holds"}},
+    responses=problem_responses(*ON_INVOICE, "dunning-refused"),
 )
 async def dun(
     invoice_id: PathId, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
@@ -73,6 +87,7 @@ async def dun(
 @router.post(
     "/collection", status_code=201, response_model=PositionOut,
     summary="Hand the invoice to collection after the final notice (billing); 409 lists the holds",
+    responses=problem_responses(*ON_INVOICE, "dunning-refused"),
 )
 async def hand_to_collection(
     invoice_id: PathId, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,

@@ -1,0 +1,192 @@
+"""What the OpenAPI document says about failures: one problem+json schema, documented per route.
+
+Every route declares the problems it really answers with one line::
+
+    @router.post(..., responses=problem_responses(*COMMAND, "unknown-invoice", "invalid-transition"))
+
+Each argument is a problem ``code`` from :data:`CODES` (which brings its status, a description
+and an example) or a bare HTTP status. The answers themselves are written by
+``problems.problem()``; this module only describes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+MEDIA_TYPE = "application/problem+json"
+SCHEMA = "Problem"
+
+
+class FieldErrorOut(BaseModel):
+    """One field-level error of a refused request."""
+
+    model_config = ConfigDict(extra="allow")
+
+    location: list[str | int] = Field(description="where: body/query/path/header, then the field path")
+    message: str
+    type: str = Field(description="machine-readable kind of error")
+    hint: str | None = Field(None, description="how to fix it, in words")
+
+
+class RefusalOut(BaseModel):
+    """One reason a dunning step was refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    detail: str
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem: the body of every 4xx and 5xx answer."""
+
+    model_config = ConfigDict(extra="allow", title=SCHEMA)
+
+    type: str = Field(description="/problems/<code>")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="what went wrong and, where it is simple to say, how to fix the request")
+    code: str = Field(description="stable machine-readable code; branch on this")
+    errors: list[FieldErrorOut] | None = Field(None, description="field-level errors")
+    index: int | None = Field(None, description="the event of a batch (0-based) the problem concerns")
+    refusals: list[RefusalOut] | None = Field(None, description="every reason a dunning step was refused")
+    holds: list[dict[str, Any]] | None = Field(None, description="the active holds behind the refusals")
+    head: int | None = Field(None, description="the stream's head position")
+    position: int | None = Field(None, description="the position the views reflect")
+    min_position: int | None = Field(None, description="the position the request asked for")
+    lag: int | None = Field(None, description="head minus position")
+
+
+#: Why each status is answered, in general.
+STATUSES: dict[int, str] = {
+    400: "The request cannot be read: malformed JSON or a missing or unknown header",
+    404: "A resource named in the path does not exist",
+    409: "The request conflicts with what is recorded",
+    413: "The body exceeds the configured limit",
+    415: "The body's media type is not one this route reads",
+    422: "The request is well-formed but cannot be carried out",
+    503: "Not now: retry after Retry-After seconds",
+}
+
+#: Every problem code a route may document: status, an example detail, example extra members.
+CODES: dict[str, tuple[int, str, dict[str, Any]]] = {
+    "malformed-json": (400, "the body is not valid JSON: Expecting value at line 1 column 1", {}),
+    "missing-department": (400, "send the acting department in X-Department", {}),
+    "unknown-department": (400, "X-Department must be one of billing, support, sales, marketing, integrator, auditor", {}),
+    "unknown-customer": (404, "customer C-404 is unknown", {}),
+    "unknown-invoice": (404, "invoice INV-404 is unknown", {}),
+    "unknown-complaint": (404, "complaint CMP-404 is unknown", {}),
+    "idempotency-conflict": (409, "event r1 of source shop was received before with other content", {"index": 0}),
+    "invalid-transition": (409, "complaint CMP-1 is resolved; cannot be answered", {}),
+    "customer-exists": (409, "customer 'c1' already exists", {"index": 0}),
+    "dunning-refused": (409, "dunning is on hold", {
+        "refusals": [{"code": "hold:payment-deferral", "detail": "hold: payment-deferral (promised on the phone)"}],
+        "holds": [{"kind": "payment-deferral", "cause": "promised on the phone", "until": "2026-04-01"}],
+    }),
+    "payload-too-large": (413, "the body exceeds 262144 bytes", {}),
+    "unsupported-media-type": (415, "send application/cloudevents+json, application/cloudevents-batch+json, "
+                                    "or application/json with ce- headers (binary mode)", {}),
+    "invalid-request": (422, "until: dates are written YYYY-MM-DD, e.g. 2026-04-01; reason is required", {"errors": [
+        {"location": ["body", "until"], "message": "Input should be a valid date or datetime, input is too short",
+         "type": "date_from_datetime_parsing", "hint": "until: dates are written YYYY-MM-DD, e.g. 2026-04-01"},
+        {"location": ["body", "reason"], "message": "Field required", "type": "missing", "hint": "reason is required"},
+    ]}),
+    "invalid-cloudevent": (422, "the CloudEvent is invalid", {"index": 0, "errors": [
+        {"location": ["subject"], "message": "Field required", "type": "missing"}]}),
+    "invalid-event-data": (422, "the data of customer.registered is invalid", {"index": 0, "errors": [
+        {"location": ["data", "email"], "message": "value is not a valid email address", "type": "value_error"}]}),
+    "invalid-batch": (422, "a batch must be a non-empty JSON array of CloudEvents", {}),
+    "unknown-event-type": (422, "customer.teleported is not an event type of this journey", {"index": 0}),
+    "unknown-order": (422, "order O-404 is unknown", {"index": 0}),
+    "time-out-of-range": (422, "the event's time lies outside the accepted range", {"index": 0}),
+    "currency-mismatch": (422, "USD does not match EUR", {}),
+    "domain-rule": (422, "a rule refused the request; the code names it (e.g. deferral-in-the-past, "
+                         "too-many-decimals)", {}),
+    "idempotency-key-reused": (422, "this Idempotency-Key was used with another request", {}),
+    "beyond-head": (422, "position 100 is beyond the stream's head 41", {"head": 41, "min_position": 100}),
+    "invalid-cursor": (422, "the cursor is not one a page of candidates answered", {}),
+    "write-contention": (503, "the write kept colliding with other writers; retry", {}),
+    "write-timeout": (503, "the write was not confirmed in time; retry with the same CloudEvent id or "
+                           "Idempotency-Key, which stores it at most once", {}),
+    "store-unavailable": (503, "the store is busy or unreachable; retry", {}),
+    "not-caught-up": (503, "the views reflect position 40, not yet 41; retry", {"position": 40, "min_position": 41}),
+    "not-ready": (503, "the views lag 3 positions behind the stream (at most 2)", {
+        "head": 3, "position": 0, "lag": 3, "projector": {"mode": "external"},
+        "error": "the views lag 3 positions behind the stream (at most 2)"}),
+}
+
+#: What every department command may answer, whatever its resource.
+COMMAND = ("missing-department", "unknown-department", "malformed-json", "payload-too-large", "invalid-request",
+           "domain-rule", "idempotency-key-reused", "write-contention", "write-timeout", "store-unavailable")
+#: What every read at a position may answer.
+READ = ("invalid-request", "beyond-head", "not-caught-up", "store-unavailable")
+
+
+def example(code: str, status: int | None = None) -> dict[str, Any]:
+    """The problem body answered for ``code`` (at ``status``, default its own), as
+    ``problems.problem()`` writes it."""
+    usual, detail, extra = CODES[code]
+    status = status or usual
+    return {"type": f"/problems/{code}", "title": code.replace("-", " "), "status": status,
+            "detail": detail, "code": code, **extra}
+
+
+Answer = int | str | tuple[int, str]
+
+
+def problem_responses(*answers: Answer) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route for the problems it answers: for each status, a description
+    naming the codes, the Problem schema under application/problem+json, one example per code.
+    Each answer is a code of :data:`CODES`, a ``(status, code)`` pair where the route answers
+    that code with another status (an unknown invoice named in a body is 422, not 404), or a
+    bare status (documented without a named code)."""
+    codes: dict[int, list[str]] = {}
+    for answer in answers:
+        status, code = _status_and_code(answer)
+        named = codes.setdefault(status, [])
+        if code is not None and code not in named:
+            named.append(code)
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, named in sorted(codes.items()):
+        content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{SCHEMA}"}}
+        if named:
+            content["examples"] = {code: {"summary": code, "value": example(code, status)} for code in named}
+        description = STATUSES[status] + (f" ({', '.join(named)})" if named else "")
+        responses[status] = {"description": description, "content": {MEDIA_TYPE: content}}
+    return responses
+
+
+def _status_and_code(answer: Answer) -> tuple[int, str | None]:
+    if isinstance(answer, tuple):
+        status, code = answer
+    elif isinstance(answer, str):
+        status, code = CODES[answer][0] if answer in CODES else 0, answer
+    else:
+        status, code = answer, None
+    if code is not None and code not in CODES:
+        raise ValueError(f"unknown problem code {code!r}: add it to CODES")
+    if status not in STATUSES:
+        raise ValueError(f"no description of status {status}: add it to STATUSES")
+    return status, code
+
+
+def install(app: FastAPI) -> None:
+    """Register the Problem schema once as a component of ``app``'s OpenAPI document, and drop
+    FastAPI's own validation error shapes, which this API never answers."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            problem = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem.pop("$defs", {}))
+            schemas[SCHEMA] = problem
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+        return app.openapi_schema  # type: ignore[return-value]  # set by generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
