@@ -6,12 +6,13 @@ valid whatever is inserted meanwhile) and a few filter columns:
 
 - ``customers`` (customers view): sorted by the customer id (case-folded, then as written);
   ``search`` holds the case-folded name and email, ``tag`` the phone's digits.
-- ``open-complaints`` (support view; not resolved): sorted by the time filed, oldest first;
-  ``tag`` is the product group, ``day`` the day filed.
+- ``open-complaints`` (support view; not resolved): sorted by the time filed, oldest first
+  (then by complaint id); ``tag`` is the product group, ``day`` the day filed (UTC).
 - ``in-collection`` (billing view): invoices handed to collection with a balance;
 - ``receivables`` (billing view): open invoices with a balance, not handed to collection;
-  both sorted by due date, oldest first, with ``day`` the due date and ``amount`` the balance
-  in ten-thousandths of the currency (exact for every ISO 4217 exponent, summed by the database).
+  both sorted by due date, oldest first (then by invoice id), with ``day`` the due date and
+  ``amount`` the balance in ten-thousandths of the currency (exact for every ISO 4217
+  exponent, summed by the database).
 
 Rows hold no time-dependent fact: a read turns today into ranges of ``sort_key`` and ``day``
 (``complaints_query``, ``receivables_query``) and ages, buckets and the hold rule at read time.
@@ -86,7 +87,7 @@ def list_rows(view: str, key: str, doc: Doc) -> list[ListRow]:
                         tag=digits(doc["phone"]) or None, search=search)]
     if view == support.VIEW and kind == "complaint" and doc["status"] != "resolved":
         filed = _utc(doc["history"][0]["at"])
-        return [ListRow(OPEN_COMPLAINTS, key, f"{filed}|{key}", customer_id,
+        return [ListRow(OPEN_COMPLAINTS, key, f"{filed}|{doc['complaint_id']}", customer_id,
                         tag=doc["product_group"], day=filed[:10])]
     if view == billing.VIEW and kind == "invoice":
         balance = account_of(doc).balance
@@ -94,7 +95,7 @@ def list_rows(view: str, key: str, doc: Doc) -> list[ListRow]:
             return []
         name = IN_COLLECTION if doc["handed_to_collection"] else RECEIVABLES
         amount = int(balance.scaleb(AMOUNT_EXPONENT).to_integral_value())
-        return [ListRow(name, key, f"{doc['due_date']}|{key}", customer_id, day=doc["due_date"],
+        return [ListRow(name, key, f"{doc['due_date']}|{doc['invoice_id']}", customer_id, day=doc["due_date"],
                         currency=doc["currency"], amount=amount)]
     return []
 

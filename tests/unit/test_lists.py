@@ -108,7 +108,7 @@ def test_an_open_or_answered_complaint_is_listed_by_when_it_was_filed_and_a_reso
     [row] = list_rows("support", "k", complaint(status="answered"))
 
     assert row.list == OPEN_COMPLAINTS and row.tag == "garden"
-    assert row.sort_key == "2026-03-01T09:00:00.000000Z|k" and row.day == "2026-03-01"  # in UTC
+    assert row.sort_key == "2026-03-01T09:00:00.000000Z|K-1" and row.day == "2026-03-01"  # in UTC
     assert list_rows("support", "k", complaint(status="resolved")) == []
     assert list_rows("billing", "k", {**complaint(), "open": True}) == []  # billing's copy feeds no list
 
@@ -117,7 +117,7 @@ def test_an_invoice_with_a_balance_is_a_receivable_until_it_is_handed_to_collect
     [open_row] = list_rows("billing", "k", invoice(paid="40.00"))
     [collected] = list_rows("billing", "k", invoice(handed_to_collection=True))
 
-    assert (open_row.list, open_row.sort_key, open_row.day) == (RECEIVABLES, "2026-03-01|k", "2026-03-01")
+    assert (open_row.list, open_row.sort_key, open_row.day) == (RECEIVABLES, "2026-03-01|I-1", "2026-03-01")
     assert (open_row.currency, amount_of(open_row.amount or 0)) == ("EUR", Decimal("60"))
     assert collected.list == IN_COLLECTION
     assert list_rows("billing", "k", invoice(paid="100.00")) == []
