@@ -13,6 +13,7 @@ import pytest
 from domain import commands as c
 from domain.errors import UnknownError
 from domain.values import Money
+from projections.lists import ListRow, complaints_query, receivables_query
 from services.bootstrap import Journey, open_read_store
 from services.clock import FixedClock
 from services.lists import Lists
@@ -257,3 +258,27 @@ def test_a_read_store_projected_before_the_list_table_existed_fills_it(journey):
         reopened.close()
     assert after == before
     assert after[0]["customers"][0]["phone"] == "+1 555 0199"
+
+
+def test_a_page_of_a_list_reads_its_index_range_not_every_row(journey):
+    # 1. Many rows in every list.
+    rows = [ListRow("customers", f"c{n}", f"c{n:05d}\x1fC{n:05d}", f"C{n:05d}", search=f"name {n}\x1fc{n}@x") for n in range(4000)]
+    rows += [ListRow("open-complaints", f"k{n}", f"2026-01-01T00:00:{n % 60:02d}.000000Z|K{n}", f"C{n:05d}",
+                     tag=f"group-{n % 20}", day="2026-01-01") for n in range(4000)]
+    rows += [ListRow("receivables", f"i{n}", f"{TODAY - timedelta(days=n % 200)}|I{n}", f"C{n:05d}",
+                     day=str(TODAY - timedelta(days=n % 200)), currency="EUR", amount=100) for n in range(4000)]
+    store: Any = journey.store
+    with store.datastore.transaction(commit=True) as cursor:
+        store._insert_rows(cursor, rows)
+        if store.mark == "%s":
+            cursor.execute(f"ANALYZE {store.lists}")
+    # 2. The queries of a page, as the database plans them.
+    for query, index in ((complaints_query("group-3", 30, TODAY), "lists_tagged"),
+                         (receivables_query("61-90", TODAY), "lists_sorted")):
+        sql, params = store._page_sql(query)
+        with store.datastore.transaction(commit=False) as cursor:
+            cursor.execute(("EXPLAIN QUERY PLAN " if store.mark == "?" else "EXPLAIN ") + sql, [*params, 101])
+            plan = " ".join(str(value) for row in cursor.fetchall() for value in dict(row).values())
+        assert index in plan, plan
+    totals = store.read_list(journey.service.app.name, receivables_query(None, TODAY), 10).totals
+    assert [(t.band, t.count) for t in totals] == [(0, 620), (1, 600), (2, 600), (3, 2180)]
