@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from projections import billing
+from projections import customers as contacts
 from projections.batch import Batch, Doc, Snapshot
 from projections.candidates import CandidateRow, candidate_rows
 
@@ -30,6 +31,7 @@ class CandidatesTable:
     _marks: Any
     _begin_snapshot: Any
     _position_in: Any
+    _docs_of_customers: Any
 
     def _billing_docs(self, c: Any, customers: set[str], kind: str) -> dict[str, Doc]:
         """Billing's documents of ``kind`` of ``customers``, by key."""
@@ -133,4 +135,5 @@ class CandidatesTable:
                     [billing.VIEW, "complaint", *customers],
                 )
                 complaints = [(billing.VIEW, r["key"], json.loads(r["body"])) for r in c.fetchall()]
+                complaints += self._docs_of_customers(c, contacts.VIEW, customers)
         return Snapshot(position, invoices + complaints, []), (keys[-1] if more else None)

@@ -2,7 +2,8 @@
 department views' tables, so rows and tracking position commit in one transaction.
 
 ``project`` locks the tracking row, skips events at or below the tracked position, folds the
-rest and writes documents, entries, the dunning candidates rows and the new position together:
+rest and writes documents, entries, the dunning candidates and list rows and the new position
+together:
 each event is applied exactly once, however many projectors run and however often an event is
 delivered.
 """
@@ -19,12 +20,13 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
 from adapters.candidates_table import CandidatesTable
+from adapters.lists_table import ListsTable
 from projections.batch import Batch, Doc, Fold, Positioned, Snapshot
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-class ViewTables(CandidatesTable):
+class ViewTables(CandidatesTable, ListsTable):
     """The SQL both databases share; subclasses name the tables, the placeholder, and how the
     tracking row is locked. Rows are read by column name (sqlite3.Row and psycopg's DictRow)."""
 
@@ -33,6 +35,7 @@ class ViewTables(CandidatesTable):
     docs = "view_documents"
     entries = "view_entries"
     candidates = "view_candidates"
+    lists = "view_lists"
     candidates_index = " INDEXED BY view_candidates_eligible"  # SQLite would walk the primary key
     tracking = "tracking"
     datastore: Any
@@ -86,6 +89,7 @@ class ViewTables(CandidatesTable):
                     [(p, customer, _dumps(e)) for p, customer, e in batch.entries],
                 )
             self._write_candidates(c, batch)
+            self._write_lists(c, batch)
             self._insert_tracking(c, Tracking(application_name, reached))
             return reached
 
@@ -158,6 +162,7 @@ class SQLiteReadStore(ViewTables, SQLiteTrackingRecorder):
             "invoice_id TEXT, next_eligible_on TEXT, last_dunning_on TEXT, dunnable BOOLEAN) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {self.candidates}_eligible ON {self.candidates} "
             "(next_eligible_on, last_dunning_on, key, dunnable) WHERE dunnable = TRUE",
+            *self.list_statements(self.lists, postgres=False),
         ]
 
 
@@ -176,6 +181,7 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
         self.docs = f'{schema}."{prefix}_documents"'
         self.entries = f'{schema}."{prefix}_entries"'
         self.candidates = f'{schema}."{prefix}_candidates"'
+        self.lists = f'{schema}."{prefix}_lists"'
         self.tracking = f'{schema}."{self.tracking_table_name}"'
         self.sql_create_statements += [
             SQL(statement)  # type: ignore[misc]
@@ -191,6 +197,7 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
                 "invoice_id text, next_eligible_on text, last_dunning_on text, dunnable boolean)",
                 f'CREATE INDEX IF NOT EXISTS "{prefix}_candidates_eligible" ON {self.candidates} '
                 "(next_eligible_on, last_dunning_on, key) WHERE dunnable = TRUE",
+                *self.list_statements(f"{prefix}_lists", postgres=True),
             )
         ]
 

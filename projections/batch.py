@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from projections.lists import ListPage, ListQuery
 
 Doc = dict[str, Any]
 Positioned = tuple[Any, int]
@@ -72,7 +75,20 @@ class ReadStore(Protocol):
         """In one snapshot, the first ``limit`` invoices (by key, after key ``after``) the
         candidates table lists as dunnable, eligible on ``eligible_on`` and last dunned on or
         before ``dunned_by`` (ISO days): their billing documents with every billing complaint of
-        their customers. Also the page's last key when more rows follow, else None."""
+        their customers and their customers' documents (contact data). Also the page's last key
+        when more rows follow, else None."""
+        ...
+
+    def read_list(self, application_name: str, query: ListQuery, limit: int) -> ListPage:
+        """In one snapshot, the first ``limit`` rows ``query`` asks of its list (in sort key
+        order), the documents they show (their list's view) with their customers' documents
+        (contact data) and, for billing's lists, their customers' billing complaints, and the
+        totals ``query.bands`` asks for."""
+        ...
+
+    def read_document(self, application_name: str, view: str, key: str, views: tuple[str, ...]) -> Snapshot:
+        """In one snapshot, the document ``key`` of ``view`` and every document of its customer
+        in ``view`` and ``views``; no document when ``key`` is unknown there."""
         ...
 
     def close(self) -> None:

@@ -1,16 +1,16 @@
-"""The department views folded together: each batch of events is folded into billing, support
-and journey and committed with one tracking position, so every department always reads the
+"""The department views folded together: each batch of events is folded into billing, support,
+journey and customers and committed with one tracking position, so every department always reads the
 same position of the stream."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from projections import billing, journey, support
+from projections import billing, customers, journey, support
 from projections.batch import Batch, Positioned
 
-MAPPERS = (billing.project, support.project, journey.project)
-VIEWS = (billing.VIEW, support.VIEW, journey.VIEW)
+MAPPERS = (billing.project, support.project, journey.project, customers.project)
+VIEWS = (billing.VIEW, support.VIEW, journey.VIEW, customers.VIEW)
 
 
 def fold(batch: Batch, events: Sequence[Positioned]) -> None:

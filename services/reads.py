@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import UnknownError
 from domain.holds import DunningPolicy
-from projections import read_models
+from projections import read_models, worklists
 from projections.batch import Doc, ReadStore, Snapshot
 from projections.candidates import dunned_by
 from services.clock import Clock
@@ -164,7 +164,8 @@ class Reads:
         self, min_position: int | None = None, *, limit: int = 100, cursor: str | None = None
     ) -> Doc:
         """One page of the invoices, of every customer, whose next dunning step the hold rule
-        allows today: found through the candidates table, confirmed by the rule. ``cursor`` is
+        allows today, each with its customer's contact data (``customer``, None when unknown):
+        found through the candidates table, confirmed by the rule. ``cursor`` is
         the previous page's ``next_cursor`` (None on the last page); InvalidCursorError when it
         is not one."""
         after = decode_cursor(cursor) if cursor else None
@@ -174,4 +175,5 @@ class Reads:
             self.stream_name, today.isoformat(), dunned_by(today, self.policy).isoformat(), after, limit
         )
         page = read_models.dunning_candidates(snapshot, today, self.policy)
-        return {**page, "next_cursor": encode_cursor(last) if last else None}
+        candidates = worklists.with_contacts(page["candidates"], snapshot)
+        return {**page, "candidates": candidates, "next_cursor": encode_cursor(last) if last else None}

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.api import problems
 from services.api.clock_header import ClockHeaderMiddleware
 from services.api.limits import BodyLimitMiddleware
-from services.api.routes import billing, complaints, events, health, invoices, reads, sales, support
+from services.api.routes import billing, complaints, events, health, invoices, lists, reads, sales, support
 from services.bootstrap import Journey, bootstrap
 from services.settings import Settings, get_settings
 
@@ -40,6 +40,6 @@ def create_app(settings: Settings | None = None, journey: Journey | None = None)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ClockHeaderMiddleware)  # outermost: also marks the body limit's 413
     problems.install(app)
-    for module in (events, invoices, complaints, billing, support, sales, reads, health):
+    for module in (events, invoices, complaints, billing, support, sales, reads, lists, health):
         app.include_router(module.router)
     return app

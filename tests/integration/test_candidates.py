@@ -93,7 +93,8 @@ def project_invoices(journey: Journey, count: int, seed: int = 7, page: int = 50
 
 def what_the_rule_finds(journey: Journey) -> list[dict]:
     everything = journey.store.read(journey.service.app.name, None, ("billing",), ("invoice", "complaint"))
-    return read_models.dunning_candidates(everything, journey.clock.now().date(), POLICY)["candidates"]
+    found = read_models.dunning_candidates(everything, journey.clock.now().date(), POLICY)["candidates"]
+    return [{**c, "customer": None} for c in found]  # these histories register no customer
 
 
 def pages(reads: Reads, limit: int) -> Iterator[dict]:

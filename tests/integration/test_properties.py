@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from domain import commands as c
 from domain.errors import DomainError, DunningRefusedError
 from domain.invoice import Invoice
-from projections import read_models
+from projections import read_models, worklists
 from projections.views import fold
 from services.clock import FixedClock
 from services.journey import Accepted, RejectedError
@@ -395,9 +395,11 @@ def all_candidates(reads: Reads) -> list[dict]:
 def check_candidates_are_what_the_rule_finds(journey, today: date) -> None:
     """(b) The dunning candidates found through the candidates table are exactly those the hold
     rule finds among every billing document: the table never leaves one out."""
-    everything = journey.store.read(journey.service.app.name, None, ("billing",), ("invoice", "complaint"))
+    everything = journey.store.read(
+        journey.service.app.name, None, ("billing", "customers"), ("invoice", "complaint", "customer")
+    )
     expected = read_models.dunning_candidates(everything, today, journey.service.policy)["candidates"]
-    assert all_candidates(journey.reads) == expected
+    assert all_candidates(journey.reads) == worklists.with_contacts(expected, everything)
 
 
 def check_billing_matches_the_model(billing: dict, model: dict[str, InvoiceFacts], oracle: HoldOracle, today: date) -> None:

@@ -1,0 +1,184 @@
+"""The list rows: what finding and listing needs of each document, in one table of the read store.
+
+A row is derived from one view document after the fold, by ``list_rows`` alone, and names the
+list it belongs to, a ``sort_key`` (unique within its list: pages follow it, so a cursor stays
+valid whatever is inserted meanwhile) and a few filter columns:
+
+- ``customers`` (customers view): sorted by the customer id (case-folded, then as written);
+  ``search`` holds the case-folded name and email, ``tag`` the phone's digits.
+- ``open-complaints`` (support view; not resolved): sorted by the time filed, oldest first
+  (then by complaint id); ``tag`` is the product group, ``day`` the day filed (UTC).
+- ``in-collection`` (billing view): invoices handed to collection with a balance;
+- ``receivables`` (billing view): open invoices with a balance, not handed to collection;
+  both sorted by due date, oldest first (then by invoice id), with ``day`` the due date and
+  ``amount`` the balance in ten-thousandths of the currency (exact for every ISO 4217
+  exponent, summed by the database).
+
+Rows hold no time-dependent fact: a read turns today into ranges of ``sort_key`` and ``day``
+(``complaints_query``, ``receivables_query``) and ages, buckets and the hold rule at read time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from projections import billing, customers, support
+from projections.batch import Doc, Snapshot
+from projections.encoding import account_of
+
+CUSTOMERS = "customers"
+OPEN_COMPLAINTS = "open-complaints"
+IN_COLLECTION = "in-collection"
+RECEIVABLES = "receivables"
+
+#: The view each list is derived from; a page shows that view's documents of its rows.
+SOURCES = {
+    CUSTOMERS: customers.VIEW,
+    OPEN_COMPLAINTS: support.VIEW,
+    IN_COLLECTION: billing.VIEW,
+    RECEIVABLES: billing.VIEW,
+}
+#: The lists each view feeds (a changed document rewrites its rows in exactly these).
+FED_BY = {view: tuple(name for name, source in SOURCES.items() if source == view) for view in set(SOURCES.values())}
+
+#: Receivables buckets by days past due (not yet due counts as 0), and each one's last day.
+BUCKETS = ("0-30", "31-60", "61-90", "90+")
+_BUCKET_ENDS = (30, 60, 90)
+#: Amounts in the table are integers of ten-thousandths (4 is the largest ISO 4217 exponent).
+AMOUNT_EXPONENT = 4
+
+_PHONE_QUERY = re.compile(r"\+?[0-9 ()/.-]+")
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One document in one list; ``key`` is the document's aggregate id (hex)."""
+
+    list: str
+    key: str
+    sort_key: str
+    customer_id: str
+    tag: str | None = None
+    day: str | None = None
+    currency: str | None = None
+    amount: int | None = None
+    search: str | None = None
+
+
+def digits(text: str | None) -> str:
+    """The digits of a phone number: spaces and punctuation do not matter when searching."""
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def _utc(at: str) -> str:
+    """A recorded time as a fixed-width UTC string, so strings sort as the times do."""
+    return datetime.fromisoformat(at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def list_rows(view: str, key: str, doc: Doc) -> list[ListRow]:
+    """The rows of one view document in every list (none for most documents)."""
+    kind, customer_id = doc["kind"], doc["customer_id"]
+    if view == customers.VIEW and kind == "customer":
+        search = f"{doc['name'].casefold()}\x1f{doc['email'].casefold()}"
+        return [ListRow(CUSTOMERS, key, f"{customer_id.casefold()}\x1f{customer_id}", customer_id,
+                        tag=digits(doc["phone"]) or None, search=search)]
+    if view == support.VIEW and kind == "complaint" and doc["status"] != "resolved":
+        filed = _utc(doc["history"][0]["at"])
+        return [ListRow(OPEN_COMPLAINTS, key, f"{filed}|{doc['complaint_id']}", customer_id,
+                        tag=doc["product_group"], day=filed[:10])]
+    if view == billing.VIEW and kind == "invoice":
+        balance = account_of(doc).balance
+        if balance <= 0:
+            return []
+        name = IN_COLLECTION if doc["handed_to_collection"] else RECEIVABLES
+        amount = int(balance.scaleb(AMOUNT_EXPONENT).to_integral_value())
+        return [ListRow(name, key, f"{doc['due_date']}|{doc['invoice_id']}", customer_id, day=doc["due_date"],
+                        currency=doc["currency"], amount=amount)]
+    return []
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a page of a list asks: rows of ``list`` in ``sort_key`` order after ``after``, within
+    [``sort_from``, ``sort_before``), of ``tag``, and, when ``text`` is given, whose ``search``
+    contains it or whose ``sort_key`` starts with it or (``digits``) whose ``tag`` contains those.
+    ``bands`` asks for totals of ``amount`` per currency and band of ``day`` (band i: ``day`` at
+    or after ``bands[i]`` and before the bands in front of it; the last band: every earlier day)."""
+
+    list: str
+    after: str | None = None
+    sort_from: str | None = None
+    sort_before: str | None = None
+    tag: str | None = None
+    text: str | None = None
+    digits: str | None = None
+    bands: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Total:
+    """The sum of ``amount`` (ten-thousandths) of ``count`` rows of one band in one currency."""
+
+    band: int
+    currency: str
+    amount: int
+    count: int
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A page of a list in one snapshot: its rows, the documents they show (with the contact
+    data and, for billing's lists, the complaints of their customers), the totals asked for,
+    and the last row's sort key when more rows follow (else None)."""
+
+    snapshot: Snapshot
+    rows: list[ListRow]
+    last: str | None
+    totals: list[Total] = field(default_factory=list)
+
+
+def customer_search(q: str | None) -> ListQuery:
+    """Customers whose name or email contains ``q``, whose id starts with it (case-insensitive)
+    or, when ``q`` is a phone number (3 digits or more), whose phone contains its digits."""
+    text = (q or "").strip().casefold()
+    if not text:
+        return ListQuery(CUSTOMERS)
+    wanted = digits(text) if _PHONE_QUERY.fullmatch(text) else ""
+    return ListQuery(CUSTOMERS, text=text, digits=wanted if len(wanted) >= 3 else None)
+
+
+def complaints_query(product_group: str | None, min_age_days: int | None, today: date) -> ListQuery:
+    """Open complaints of ``product_group`` filed at least ``min_age_days`` days before today."""
+    before = None if not min_age_days else (today - timedelta(days=min_age_days - 1)).isoformat()
+    return ListQuery(OPEN_COMPLAINTS, tag=product_group, sort_before=before)
+
+
+def bucket_of(due_date: str, today: date) -> tuple[int, str]:
+    """Days past due (0 while not yet due) and the receivables bucket they fall in."""
+    days = max((today - date.fromisoformat(due_date)).days, 0)
+    return days, next((b for b, end in zip(BUCKETS, _BUCKET_ENDS, strict=False) if days <= end), BUCKETS[-1])
+
+
+def bucket_bands(today: date) -> tuple[str, ...]:
+    """The first due date of each bucket but the last (the bands of ``ListQuery.bands``)."""
+    return tuple((today - timedelta(days=end)).isoformat() for end in _BUCKET_ENDS)
+
+
+def receivables_query(bucket: str | None, today: date) -> ListQuery:
+    """Open receivables (of ``bucket`` when given), with the totals of every bucket."""
+    bands = bucket_bands(today)
+    if bucket is None:
+        return ListQuery(RECEIVABLES, bands=bands)
+    i = BUCKETS.index(bucket)
+    since = bands[i] if i < len(bands) else None
+    # Due dates lead the sort key: bucket i is [its first due date, the previous bucket's first).
+    until = bands[i - 1] if i else None
+    return ListQuery(RECEIVABLES, sort_from=since, sort_before=until, bands=bands)
+
+
+def amount_of(total: int) -> Decimal:
+    """A table amount (ten-thousandths) as a Decimal of the currency."""
+    return Decimal(total).scaleb(-AMOUNT_EXPONENT)

@@ -1,0 +1,106 @@
+"""Find and list: customers by name, email, phone or id; one invoice, complaint or order by its
+id; the departments' worklists. Every answer is one snapshot and names its position; lists are
+paged by an opaque cursor over an immutable sort key (``projections.lists``).
+
+Waiting for ``min_position`` is the caller's (``Reads.caught_up`` or ``Reads.wait_for``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from domain.errors import UnknownError
+from domain.values import aggregate_id
+from projections import billing, customers, lists, support, worklists
+from projections.batch import Doc
+from projections.lists import ListPage, ListQuery
+from services.reads import InvalidCursorError, Reads
+
+
+def encode_cursor(name: str, sort_key: str) -> str:
+    """An opaque cursor: the list's name and the last sort key of a page."""
+    return base64.urlsafe_b64encode(f"{name}\n{sort_key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(name: str, cursor: str) -> str:
+    """The sort key a cursor of list ``name`` continues after; InvalidCursorError for any
+    other string (including a cursor of another list)."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError):
+        text = ""
+    owner, newline, sort_key = text.partition("\n")
+    if owner != name or not newline or not sort_key:
+        raise InvalidCursorError(f"the cursor is not one a page of {name} answered")
+    return sort_key
+
+
+class Lists:
+    """Finding and listing over the read store the journey's reads use."""
+
+    def __init__(self, reads: Reads) -> None:
+        self.reads = reads
+
+    def _today(self) -> date:
+        return self.reads.clock.now().date()
+
+    def _page(self, query: ListQuery, limit: int, cursor: str | None) -> tuple[ListPage, str | None]:
+        after = decode_cursor(query.list, cursor) if cursor else None
+        page = self.reads.store.read_list(self.reads.stream_name, replace(query, after=after), limit)
+        return page, encode_cursor(query.list, page.last) if page.last else None
+
+    def customers(self, q: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
+        """Customers in id order; with ``q``, those whose name or email contains it, whose id
+        starts with it (case-insensitive) or whose phone contains its digits."""
+        return worklists.customers_page(*self._page(lists.customer_search(q), limit, cursor))
+
+    def open_complaints(
+        self, product_group: str | None = None, min_age_days: int | None = None, *, limit: int = 100,
+        cursor: str | None = None,
+    ) -> Doc:
+        """Support's worklist: complaints not resolved, oldest first, of ``product_group`` and
+        filed at least ``min_age_days`` days ago when given."""
+        today = self._today()
+        page, next_cursor = self._page(lists.complaints_query(product_group, min_age_days, today), limit, cursor)
+        return worklists.complaints_page(page, next_cursor, today)
+
+    def in_collection(self, *, limit: int = 100, cursor: str | None = None) -> Doc:
+        """Billing's worklist: invoices handed to collection and not settled, oldest due first."""
+        page, next_cursor = self._page(ListQuery(lists.IN_COLLECTION), limit, cursor)
+        return worklists.collection_page(page, next_cursor, self._today(), self.reads.policy)
+
+    def receivables(self, bucket: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
+        """Billing's aged receivables: open invoices with a balance, oldest due first (of
+        ``bucket`` when given), with the totals per bucket and currency."""
+        today = self._today()
+        page, next_cursor = self._page(lists.receivables_query(bucket, today), limit, cursor)
+        return worklists.receivables_page(page, next_cursor, today, self.reads.policy)
+
+    def _one(self, kind: str, natural_id: str, view: str, views: tuple[str, ...], shape: Callable[..., Doc | None]) -> Doc:
+        key = aggregate_id(kind, natural_id).hex
+        snapshot = self.reads.store.read_document(self.reads.stream_name, view, key, views)
+        found = shape(snapshot, key)
+        if found is None:
+            raise UnknownError(kind, natural_id)
+        return found
+
+    def invoice(self, invoice_id: str) -> Doc:
+        """One invoice as billing sees it, with the customer's contact data."""
+        today, policy = self._today(), self.reads.policy
+        return self._one("invoice", invoice_id, billing.VIEW, (customers.VIEW,),
+                         lambda s, k: worklists.invoice_detail(s, k, today, policy))
+
+    def complaint(self, complaint_id: str) -> Doc:
+        """One complaint with its history and the customer's contact data."""
+        today = self._today()
+        return self._one("complaint", complaint_id, support.VIEW, (customers.VIEW,),
+                         lambda s, k: worklists.complaint_detail(s, k, today))
+
+    def order(self, order_id: str) -> Doc:
+        """One order with its invoices, its complaints and the customer's contact data."""
+        today, policy = self._today(), self.reads.policy
+        return self._one("order", order_id, support.VIEW, (billing.VIEW, customers.VIEW),
+                         lambda s, k: worklists.order_detail(s, k, today, policy))
