@@ -2,7 +2,7 @@
 
 A row is derived from billing's documents after the fold, through the hold rule itself, and
 only pre-filters: a read still confirms each invoice it finds with the rule
-(``read_models.billing_invoice``). A row never excludes an invoice the rule would allow:
+(``read_models.invoice_view``). A row never excludes an invoice the rule would allow:
 
 - ``next_eligible_on``: the first day the due date and every deferral allow a step;
 - ``last_dunning_on``: the day of the last step (the minimum interval is policy, so it is

@@ -13,6 +13,7 @@ from decimal import Decimal
 from domain.currencies import format_amount
 from domain.holds import Deferral, DunningPolicy, InvoiceStanding, deferral_active
 from domain.invoice_facts import InvoiceStatus, invoice_facts
+from projections import customers
 from projections.batch import Doc, Snapshot
 from projections.encoding import account_of, jsonable
 
@@ -82,12 +83,6 @@ def invoice_view(invoice: Doc, open_complaints: list[str], today: date, policy: 
     }
 
 
-def billing_invoice(invoice: Doc, open_complaints: list[str], today: date, policy: DunningPolicy) -> Doc:
-    """An invoice as billing is shown it: ``invoice_view`` (kept under its old name for the
-    candidates and the worklists)."""
-    return invoice_view(invoice, open_complaints, today, policy)
-
-
 def per_currency(invoices: Iterable[Doc], key: str) -> dict[str, str]:
     """The sum of ``key`` (an amount) over ``invoices`` per currency, leaving out zero sums."""
     sums: dict[str, Decimal] = defaultdict(Decimal)
@@ -132,9 +127,11 @@ def _shared(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
     """The facts billing and support both show about a customer, derived once."""
     complaints = open_complaints_by_order(snapshot)
     docs, invoices = _invoices(snapshot, complaints, today, policy)
+    profile = snapshot.of(customers.VIEW)
     return {
         "position": snapshot.position,
         "as_of": today.isoformat(),
+        "customer": customers.contact(profile[0]) if profile else None,
         "open_complaints": sorted(c for cs in complaints.values() for c in cs),
         "promises": promises(docs, today),
         "customer_credit": per_currency(invoices, "credit"),
@@ -143,8 +140,8 @@ def _shared(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
 
 
 def billing_view(snapshot: Snapshot, today: date, policy: DunningPolicy) -> Doc:
-    """Billing's view of one customer: invoices, open balance, overdue, dunning, holds, and the
-    complaints and promises that hold its invoices."""
+    """Billing's view of one customer: its contact data, invoices, open balance, overdue,
+    dunning, holds, and the complaints and promises that hold its invoices."""
     shared = _shared(snapshot, today, policy)
     invoices = shared["invoices"]
     return {

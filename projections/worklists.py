@@ -1,12 +1,11 @@
 """What finding and listing answers, shaped from a ListPage or a Snapshot (no I/O).
 
-Invoices are rendered by ``read_models.billing_invoice``, the one place that says what billing
+Invoices are rendered by ``read_models.invoice_view``, the one place that says what billing
 sees of an invoice; time-dependent facts (ages, days past due, buckets, holds) are computed here
 with the clock's today, never stored."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from domain.holds import DunningPolicy
 from projections import billing, customers, support
 from projections.batch import Doc, Snapshot
 from projections.lists import BUCKETS, ListPage, amount_of, bucket_of
-from projections.read_models import billing_invoice
+from projections.read_models import invoice_view, open_complaints_by_order
 
 
 def contacts(snapshot: Snapshot) -> dict[str, Doc]:
@@ -29,16 +28,8 @@ def with_contacts(items: list[Doc], snapshot: Snapshot) -> list[Doc]:
     return [{**item, "customer": known.get(item["customer_id"])} for item in items]
 
 
-def _open_complaints_by_order(snapshot: Snapshot) -> dict[str, list[str]]:
-    by_order: dict[str, list[str]] = defaultdict(list)
-    for complaint in snapshot.of(billing.VIEW, "complaint"):
-        if complaint["open"]:
-            by_order[complaint["order_id"]].append(complaint["complaint_id"])
-    return by_order
-
-
 def _invoice(doc: Doc, by_order: dict[str, list[str]], today: date, policy: DunningPolicy) -> Doc:
-    return {"customer_id": doc["customer_id"], **billing_invoice(doc, by_order.get(doc["order_id"], []), today, policy)}
+    return invoice_view(doc, by_order.get(doc["order_id"], []), today, policy)
 
 
 def _docs(snapshot: Snapshot, view: str) -> dict[str, Doc]:
@@ -73,7 +64,7 @@ def complaints_page(page: ListPage, cursor: str | None, today: date) -> Doc:
 
 def collection_page(page: ListPage, cursor: str | None, today: date, policy: DunningPolicy) -> Doc:
     """A page of the invoices handed to collection that are not settled, oldest due first."""
-    docs, by_order = _docs(page.snapshot, billing.VIEW), _open_complaints_by_order(page.snapshot)
+    docs, by_order = _docs(page.snapshot, billing.VIEW), open_complaints_by_order(page.snapshot)
     items = with_contacts([_invoice(docs[r.key], by_order, today, policy) for r in page.rows], page.snapshot)
     return _paged(page, items, "invoices", cursor, as_of=today.isoformat())
 
@@ -81,7 +72,7 @@ def collection_page(page: ListPage, cursor: str | None, today: date, policy: Dun
 def receivables_page(page: ListPage, cursor: str | None, today: date, policy: DunningPolicy) -> Doc:
     """A page of open receivables, oldest due first, each with its days past due and bucket,
     and the totals of every bucket per currency (of all receivables, not only this page's)."""
-    docs, by_order = _docs(page.snapshot, billing.VIEW), _open_complaints_by_order(page.snapshot)
+    docs, by_order = _docs(page.snapshot, billing.VIEW), open_complaints_by_order(page.snapshot)
     items = []
     for row in page.rows:
         days, bucket = bucket_of(docs[row.key]["due_date"], today)
@@ -103,7 +94,7 @@ def invoice_detail(snapshot: Snapshot, key: str, today: date, policy: DunningPol
     doc = _one(snapshot, billing.VIEW, key)
     if doc is None:
         return None
-    invoice = _invoice(doc, _open_complaints_by_order(snapshot), today, policy)
+    invoice = _invoice(doc, open_complaints_by_order(snapshot), today, policy)
     return {"position": snapshot.position, "as_of": today.isoformat(), "invoice": invoice,
             "customer": contacts(snapshot).get(doc["customer_id"])}
 
@@ -124,7 +115,7 @@ def order_detail(snapshot: Snapshot, key: str, today: date, policy: DunningPolic
     doc = _one(snapshot, support.VIEW, key)
     if doc is None:
         return None
-    by_order = _open_complaints_by_order(snapshot)
+    by_order = open_complaints_by_order(snapshot)
     invoices = [
         _invoice(d, by_order, today, policy)
         for d in snapshot.of(billing.VIEW, "invoice") if d["order_id"] == doc["order_id"]

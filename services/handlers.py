@@ -71,11 +71,24 @@ def answer_of(command: object, events: Events) -> dict[str, Any]:
     if isinstance(command, c.WriteOffInvoice):
         return {"amount": jsonable_money(events[0].amount)}  # type: ignore[attr-defined]
     if isinstance(command, c.OffsetCredit):
-        return {"offsets": [
-            {"from_invoice": e.from_invoice, "to_invoice": e.invoice_id, **jsonable_money(e.amount)}  # type: ignore[attr-defined]
-            for e in events if type(e).__name__ == "CreditApplied"
-        ]}
+        return {"offsets": offsets_made(events)}
     return {}
+
+
+def offsets_made(events: Events) -> list[dict[str, str]]:
+    """Each credit offset of a write: the invoice whose credit paid, the invoice it paid, how
+    much (a ``CreditApplied`` names where the credit came from, the ``CreditTransferred`` of
+    that invoice where it went)."""
+    named: list[Any] = list(events)
+    went = {
+        (e.originator_id, Invoice.create_id(e.to_invoice)): e.to_invoice
+        for e in named if type(e).__qualname__ == "Invoice.CreditTransferred"
+    }
+    return [
+        {"from_invoice": e.from_invoice, "to_invoice": went[(Invoice.create_id(e.from_invoice), e.originator_id)],
+         **jsonable_money(e.amount)}
+        for e in named if type(e).__qualname__ == "Invoice.CreditApplied"
+    ]
 
 
 def jsonable_money(money: Money) -> dict[str, str]:

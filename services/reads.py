@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import UnknownError
 from domain.holds import DunningPolicy
-from projections import read_models, worklists
+from projections import customers, read_models, worklists
 from projections.batch import Doc, ReadStore, Snapshot
 from projections.candidates import dunned_by
 from services.clock import Clock
@@ -142,17 +142,17 @@ class Reads:
 
     def billing(self, customer_id: str, min_position: int | None = None) -> Doc:
         """Billing's view of the customer, as of the clock's today."""
-        snapshot = self._customer(customer_id, ("billing",), min_position)
+        snapshot = self._customer(customer_id, ("billing", customers.VIEW), min_position)
         return read_models.billing_view(snapshot, self._today(), self.policy)
 
     def support(self, customer_id: str, min_position: int | None = None) -> Doc:
         """Support's view of the customer, as of the clock's today."""
-        snapshot = self._customer(customer_id, ("support", "billing"), min_position)
+        snapshot = self._customer(customer_id, ("support", "billing", customers.VIEW), min_position)
         return read_models.support_view(snapshot, self._today(), self.policy)
 
     def views(self, customer_id: str, min_position: int | None = None) -> Doc:
         """Billing and support of one customer from one snapshot: the same position, always."""
-        snapshot = self._customer(customer_id, ("billing", "support"), min_position)
+        snapshot = self._customer(customer_id, ("billing", "support", customers.VIEW), min_position)
         today = self._today()
         return {
             "position": snapshot.position,

@@ -1,14 +1,16 @@
 """Response bodies of finding and listing (services/api/routes/lists.py).
 
-Invoices are rendered by the one invoice vocabulary (``read_models.billing_invoice``): their
-model names the fields every department relies on and passes the rest through unchanged."""
+Invoices are rendered by the one invoice vocabulary (``read_models.invoice_view``) and have its
+one model (``view_schemas.InvoiceView``)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from services.api.view_schemas import ContactOut, InvoiceView
 
 Bucket = Literal["0-30", "31-60", "61-90", "90+"]
 
@@ -21,26 +23,7 @@ class Paged(Positioned):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
 
 
-class ContactOut(BaseModel):
-    customer_id: str
-    name: str
-    email: str
-    phone: str | None
-    address: str | None = Field(description="the postal address, lines separated by \\n")
-
-
-class InvoiceOut(BaseModel):
-    """An invoice as billing sees it (the shared invoice vocabulary; further fields as shown)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    invoice_id: str
-    customer_id: str
-    order_id: str
-    currency: str
-    due_date: date
-    status: str
-    balance: str
+InvoiceOut = InvoiceView
 
 
 class ComplaintOut(BaseModel):

@@ -37,8 +37,8 @@ def test_an_overpayment_is_accepted_and_shown_as_the_customers_credit(client: Te
     views = client.get("/customers/c1/views", params={"min_position": paid.json()["position"]}).json()
 
     [billed], [supported] = views["billing"]["invoices"], views["support"]["invoices"]
-    assert (billed["status"], billed["balance"], billed["credit"], billed["credited"]) == ("paid", "0.00", "30.00", "0")
-    assert (supported["status"], supported["outstanding"], supported["credit"]) == ("paid", "0.00", "30.00")
+    assert (billed["status"], billed["balance"], billed["credit"], billed["credited"]) == ("settled", "0.00", "30.00", "0.00")
+    assert supported == billed
     assert views["billing"]["customer_credit"] == views["support"]["customer_credit"] == {"EUR": "30.00"}
     assert views["billing"]["open_balance"] == {}
     # The journey shows when the payment happened (the clock's now) and when it was recorded.

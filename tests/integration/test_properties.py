@@ -357,7 +357,7 @@ def _ids(items: list[dict], key: str = "invoice_id") -> Counter[str]:
 
 
 #: The facts billing and support both show; each must be equal in both, at every position.
-SHARED = {"position", "as_of", "open_complaints", "promises", "customer_credit", "invoices"}
+SHARED = {"position", "as_of", "customer", "open_complaints", "promises", "customer_credit", "invoices"}
 
 
 def check_departments_agree(views: dict, head: int) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from domain.holds import DunningPolicy
 from projections.candidates import candidate_row, candidate_rows, dunned_by
-from projections.read_models import billing_invoice
+from projections.read_models import invoice_view
 
 BASE = date(2026, 3, 1)
 days = st.integers(-40, 40).map(lambda n: BASE + timedelta(days=n))
@@ -52,7 +52,7 @@ def found(row: Any, today: date, policy: DunningPolicy) -> bool:
        interval=st.sampled_from([0, 7, 14]))
 def test_a_row_is_found_on_exactly_the_days_the_rule_allows_a_step(invoice, complaints, today, interval):
     policy = DunningPolicy(min_interval=timedelta(days=interval))
-    shown = billing_invoice(invoice, complaints, today, policy)
+    shown = invoice_view(invoice, complaints, today, policy)
 
     row = candidate_row("k1", invoice, complaints)
 

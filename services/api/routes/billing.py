@@ -8,7 +8,9 @@ from fastapi import APIRouter, Response
 from domain import commands as c
 from domain.values import Money
 from services.api.deps import IdempotencyDep, JourneyDep, PathId, PrincipalDep
+from services.api.openapi import COMMAND, problem_responses
 from services.api.routes.commands import carry_out
+from services.api.routes.invoices import ON_INVOICE
 from services.api.schemas import (
     CreditNoteCreate,
     CreditOffsetCreate,
@@ -25,7 +27,8 @@ router = APIRouter(tags=["billing"])
 
 
 @router.post("/invoices/{invoice_id}/payments", status_code=201, response_model=PositionOut,
-             summary="Record a payment billing received")
+             summary="Record a payment billing received",
+             responses=problem_responses(*ON_INVOICE, "currency-mismatch", "too-many-decimals"))
 async def record_payment(
     invoice_id: PathId, body: PaymentCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
@@ -35,7 +38,8 @@ async def record_payment(
 
 
 @router.post("/invoices/{invoice_id}/credit-notes", status_code=201, response_model=PositionOut,
-             summary="Issue a credit note: the amount is no longer owed (what was paid beyond becomes credit)")
+             summary="Issue a credit note: the amount is no longer owed (what was paid beyond becomes credit)",
+             responses=problem_responses(*ON_INVOICE, "currency-mismatch", "too-many-decimals"))
 async def issue_credit_note(
     invoice_id: PathId, body: CreditNoteCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
@@ -45,7 +49,8 @@ async def issue_credit_note(
 
 
 @router.post("/invoices/{invoice_id}/write-offs", status_code=201, response_model=WriteOffOut,
-             summary="Write off what is still owed; the invoice is settled")
+             summary="Write off what is still owed; the invoice is settled",
+             responses=problem_responses(*ON_INVOICE))
 async def write_off(
     invoice_id: PathId, body: WriteOffCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,
@@ -55,7 +60,8 @@ async def write_off(
 
 
 @router.post("/customers/{customer_id}/credit-offsets", status_code=201, response_model=CreditOffsetOut,
-             summary="Offset the customer's credit against its open invoices, earliest due first")
+             summary="Offset the customer's credit against its open invoices, earliest due first",
+             responses=problem_responses(*COMMAND, "unknown-customer", "nothing-to-offset"))
 async def offset_credit(
     customer_id: PathId, body: CreditOffsetCreate, journey: JourneyDep, by: PrincipalDep,
     idempotency: IdempotencyDep, response: Response,

@@ -22,6 +22,7 @@ from services.api.list_schemas import (
     OrderDetailOut,
     ReceivablesOut,
 )
+from services.api.openapi import READ, problem_responses
 from services.bootstrap import Journey
 from services.lists import Lists, decode_cursor
 
@@ -38,7 +39,12 @@ Cursor = Annotated[str | None, Query(max_length=2000, description="next_cursor o
 
 
 def _unknown(kind: str) -> dict[int | str, dict[str, Any]]:
-    return {404: {"description": f"no {kind} of this id is known (problem+json `unknown-{kind}`)"}}
+    """A read of one document: what every read answers, and 404 when the id is unknown."""
+    return problem_responses(*READ, (404, f"unknown-{kind}"))
+
+
+#: What a paged list answers besides its page.
+PAGED = problem_responses(*READ, "invalid-cursor")
 
 
 async def _read(journey: Journey, response: Response, min_position: int | None, read: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -53,7 +59,8 @@ def _check(name: str, cursor: str | None) -> None:
         decode_cursor(name, cursor)  # refuse a foreign cursor (422) before waiting for anything
 
 
-@router.get("/customers", summary="Customers by name, email, phone or id prefix, a page at a time", response_model=CustomersOut)
+@router.get("/customers", summary="Customers by name, email, phone or id prefix, a page at a time", response_model=CustomersOut,
+            responses=PAGED)
 async def find_customers(
     journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None,
     q: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$", description=(
@@ -83,7 +90,8 @@ async def order(order_id: PathId, journey: JourneyDep, lists: ListsDep, response
     return await _read(journey, response, min_position, lists.order, order_id)
 
 
-@router.get("/worklists/open-complaints", summary="Support: complaints not resolved, oldest first", response_model=OpenComplaintsOut)
+@router.get("/worklists/open-complaints", summary="Support: complaints not resolved, oldest first", response_model=OpenComplaintsOut,
+            responses=PAGED)
 async def open_complaints(
     journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None,
     product_group: Annotated[str | None, Query(min_length=1, max_length=200, pattern=ID_PATTERN)] = None,
@@ -96,7 +104,7 @@ async def open_complaints(
 
 
 @router.get("/worklists/in-collection", summary="Billing: invoices handed to collection and not settled, oldest due first",
-            response_model=CollectionOut)
+            response_model=CollectionOut, responses=PAGED)
 async def in_collection(
     journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None,
     limit: Limit = 100, cursor: Cursor = None,
@@ -106,7 +114,7 @@ async def in_collection(
 
 
 @router.get("/worklists/aged-receivables", summary="Billing: open invoices by days past due, with totals per bucket",
-            response_model=ReceivablesOut)
+            response_model=ReceivablesOut, responses=PAGED)
 async def aged_receivables(
     journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None,
     bucket: Annotated[Bucket | None, Query(description="days past due; 0-30 includes invoices not yet due")] = None,

@@ -13,22 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import JourneyDep, MinPosition, PathId
 from services.api.openapi import READ, problem_responses
-from services.api.schemas import PositionedOut
+from services.api.view_schemas import BillingView, CandidatesOut, JourneyOut, SupportView, ViewsOut
 from services.reads import decode_cursor
 
 router = APIRouter(tags=["departments"])
-
-def _settling(*problems: str) -> dict[str, Any]:
-    """Route arguments of a read whose view's shape is still being settled (the hook for its
-    model): the 200 is documented only as a view with its ``position``, and not checked at run
-    time. Once the shape is final, replace ``**_settling(...)`` by
-    ``response_model=<Its>Out, responses=problem_responses(*READ, ...)``."""
-    return {
-        "response_model": None,
-        "responses": {200: {"model": PositionedOut, "description": "the view at the position it reflects"},
-                      **problem_responses(*READ, *problems)},
-    }
-
 
 def _positioned(response: Response, body: dict[str, Any]) -> dict[str, Any]:
     response.headers["X-Journey-Position"] = str(body["position"])
@@ -36,35 +24,35 @@ def _positioned(response: Response, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/customers/{customer_id}/journey", summary="Every touchpoint of a customer, in stream order",
-            **_settling("unknown-customer"))
+            response_model=JourneyOut, responses=problem_responses(*READ, "unknown-customer"))
 async def journey_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
     return _positioned(response, await run_in_threadpool(journey.reads.journey, customer_id))
 
 
 @router.get("/customers/{customer_id}/billing", summary="Billing's view: invoices, balance, dunning, holds",
-            **_settling("unknown-customer"))
+            response_model=BillingView, responses=problem_responses(*READ, "unknown-customer"))
 async def billing_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
     return _positioned(response, await run_in_threadpool(journey.reads.billing, customer_id))
 
 
 @router.get("/customers/{customer_id}/support", summary="Support's view: complaints, promises, requests",
-            **_settling("unknown-customer"))
+            response_model=SupportView, responses=problem_responses(*READ, "unknown-customer"))
 async def support_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
     return _positioned(response, await run_in_threadpool(journey.reads.support, customer_id))
 
 
 @router.get("/customers/{customer_id}/views", summary="Billing and support at one and the same position",
-            **_settling("unknown-customer"))
+            response_model=ViewsOut, responses=problem_responses(*READ, "unknown-customer"))
 async def views_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
     return _positioned(response, await run_in_threadpool(journey.reads.views, customer_id))
 
 
 @router.get("/dunning/candidates", summary="Overdue invoices that may be dunned now, a page at a time",
-            **_settling("invalid-cursor"))
+            response_model=CandidatesOut, responses=problem_responses(*READ, "invalid-cursor"))
 async def dunning_candidates(
     journey: JourneyDep,
     response: Response,

@@ -1,0 +1,175 @@
+"""Response bodies of the department views: billing, support, both at one position, the
+journey, the dunning candidates. An invoice has one model (``InvoiceView``), as it has one
+rendering (``projections.read_models.invoice_view``) wherever it is shown."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.holds import HoldKind
+from domain.invoice_facts import InvoiceStatus, NextStep
+
+MoneyText = str  # an amount written with the currency's exponent: "50.00" EUR, "500" JPY
+
+
+class ContactOut(BaseModel):
+    customer_id: str
+    name: str
+    email: str
+    phone: str | None
+    address: str | None = Field(description="the postal address, lines separated by \\n")
+
+
+class ActorOut(BaseModel):
+    """Who acted: a department and a user, or an integrator's source and CloudEvent id."""
+
+    department: str
+    user: str | None
+    source: str | None
+    event_id: str | None
+
+
+class HoldOut(BaseModel):
+    kind: HoldKind
+    cause: str = Field(description="what holds, in words")
+    until: date | None = Field(description="the last day a payment deferral holds")
+    ref: str | None = Field(description="the complaint's id or the promise's number; null for a request or a dispute")
+
+
+class RefusalOut(BaseModel):
+    code: str
+    detail: str
+
+
+class InvoiceView(BaseModel):
+    """One invoice as every department is shown it: the same words and values in every view."""
+
+    invoice_id: str
+    order_id: str
+    customer_id: str
+    currency: str
+    amount: MoneyText
+    paid: MoneyText
+    credited: MoneyText
+    written_off: MoneyText
+    balance: MoneyText = Field(description="what is still owed; never negative")
+    credit: MoneyText = Field(description="what the customer has in excess on this invoice")
+    due_date: date
+    status: InvoiceStatus
+    dunning_level: int = Field(description="0 before the first letter; 3 is the final notice")
+    last_dunning_on: date | None
+    handed_to_collection: bool
+    holds: list[HoldOut] = Field(description="every hold active today, with its cause")
+    next_step: NextStep | None = Field(description="the step the hold rule allows today; null when none")
+    may_dun: bool
+    may_hand_to_collection: bool
+    dunning_refusals: list[RefusalOut] = Field(description="why the next dunning level is refused today")
+    position: int = Field(description="the position of the invoice's last change")
+
+
+class PromiseOut(BaseModel):
+    """A payment deferral: who made it, until when, and whether it still holds."""
+
+    invoice_id: str
+    number: int = Field(description="the promise's number on its invoice, in the order granted")
+    kind: Literal["payment-deferral"]
+    until: date
+    reason: str
+    made_at: str | None
+    made_by: ActorOut | None
+    granted_by: str
+    revoked_at: str | None
+    revoked_because: str | None
+    shortened_from: date | None
+    active: bool = Field(description="holds dunning today")
+
+
+class CustomerView(BaseModel):
+    """The facts billing and support both show about a customer, equal in both."""
+
+    position: int = Field(description="the stream position the view reflects (also X-Journey-Position)")
+    as_of: date = Field(description="the day time-dependent facts (status, holds) are computed for")
+    customer: ContactOut | None
+    open_complaints: list[str]
+    promises: list[PromiseOut]
+    customer_credit: dict[str, MoneyText] = Field(description="per currency; absent when zero")
+    invoices: list[InvoiceView]
+
+
+class BillingView(CustomerView):
+    open_balance: dict[str, MoneyText] = Field(description="what is owed, per currency")
+    overdue: list[str]
+    in_collection: list[str]
+
+
+class ComplaintDoc(BaseModel):
+    kind: Literal["complaint"]
+    customer_id: str
+    complaint_id: str
+    order_id: str
+    product_group: str
+    text: str
+    status: Literal["open", "answered", "resolved"]
+    history: list[dict[str, Any]] = Field(description="filed, answered, resolved: each with who acted")
+    position: int
+
+
+class OrderDoc(BaseModel):
+    kind: Literal["order"]
+    customer_id: str
+    order_id: str
+    status: str
+    product_groups: list[str]
+    position: int
+
+
+class DetailedRequestOut(BaseModel):
+    invoice_id: str
+    requested_at: str
+    note: str | None
+    requested_by: ActorOut | None = None
+    answered_at: str | None
+
+
+class SupportView(CustomerView):
+    complaints_by_product_group: dict[str, list[ComplaintDoc]]
+    open_detailed_invoice_requests: list[DetailedRequestOut]
+    orders: list[OrderDoc]
+
+
+class ViewsOut(BaseModel):
+    position: int
+    billing: BillingView
+    support: SupportView
+
+
+class TouchpointOut(BaseModel):
+    position: int
+    type: str = Field(examples=["Invoice.PaymentReceived"])
+    aggregate: str
+    department: str
+    actor: ActorOut
+    at: str = Field(description="when it happened (business time)")
+    recorded_at: str = Field(description="when the journey recorded it")
+    subject: dict[str, str] = Field(default_factory=dict, description="the ids it concerns")
+    summary: str | None = Field(None, examples=["payment 50.00 EUR on INV-1001"])
+    data: dict[str, Any]
+
+
+class JourneyOut(BaseModel):
+    position: int
+    touchpoints: list[TouchpointOut]
+
+
+class CandidateOut(InvoiceView):
+    customer: ContactOut | None
+
+
+class CandidatesOut(BaseModel):
+    position: int
+    as_of: date
+    candidates: list[CandidateOut]
+    next_cursor: str | None
