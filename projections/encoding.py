@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.accounts import InvoiceAccount
+from domain.currencies import format_amount
 from domain.values import Money
 
 _ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "at", "by"}
@@ -21,8 +22,8 @@ _SCALARS = (str, int, float, bool, type(None))
 def jsonable(value: Any) -> Any:  # noqa: PLR0911 -- one return per kind of value
     if isinstance(value, _SCALARS):  # most values: checked first, returned as they are
         return value
-    if isinstance(value, Money):
-        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, Money):  # written with the currency's exponent, as everywhere
+        return {"amount": format_amount(value.amount, value.currency), "currency": value.currency}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):

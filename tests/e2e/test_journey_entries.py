@@ -58,7 +58,7 @@ def test_two_dunning_steps_on_two_invoices_are_told_apart_and_a_payment_names_it
     [payment] = [t for t in touchpoints if t["type"] == "Invoice.PaymentReceived"]
     assert payment["summary"] == "payment 20.00 EUR on INV-1002"
     assert payment["subject"]["invoice_id"] == "INV-1002"
-    assert payment["data"] == {"amount": {"amount": "20", "currency": "EUR"}}
+    assert payment["data"] == {"amount": {"amount": "20.00", "currency": "EUR"}}
     assert payment["actor"]["source"] == "shop"
 
     # 5. every touchpoint has a subject naming the customer and a one-line summary

@@ -87,7 +87,7 @@ def test_a_payment_names_its_invoice_and_its_amount_with_the_currencys_exponent(
     entry = last_entry(stream)
 
     assert entry["summary"] == "payment 50.00 EUR on INV-1001"
-    assert entry["data"] == {"amount": {"amount": "50", "currency": "EUR"}}  # the summary never replaces it
+    assert entry["data"] == {"amount": {"amount": "50.00", "currency": "EUR"}}  # the summary never replaces it
     assert (entry["department"], entry["actor"]["source"]) == ("integrator", "shop")
 
 
