@@ -33,10 +33,22 @@ class InvoiceAccount:
     transferred: Decimal = Decimal(0)
 
     @property
+    def _owed_before_write_off(self) -> Decimal:
+        return self.amount - self.paid - self.applied - self.credited + self.transferred
+
+    @property
+    def effective_write_off(self) -> Decimal:
+        """What the write-off still gives up: never more than is owed without it, so a payment
+        after a write-off recovers the debt (it does not become the customer's credit) and a
+        correction to a lower amount shrinks the write-off."""
+        owed = self._owed_before_write_off
+        return min(self.written_off, owed) if owed > 0 else _zero_like(self.written_off)
+
+    @property
     def net(self) -> Decimal:
         """What is owed less what came in; negative when the customer has paid more than is
         owed. The hold rule reads this (``InvoiceStanding.balance``): settled at zero or less."""
-        return self.amount - self.paid - self.applied - self.credited - self.written_off + self.transferred
+        return self._owed_before_write_off - self.effective_write_off
 
     @property
     def balance(self) -> Decimal:
@@ -55,7 +67,7 @@ class InvoiceAccount:
     def creditable(self) -> Decimal:
         """What credit notes may still take off: the amount less what was already credited or
         written off."""
-        left = self.amount - self.credited - self.written_off
+        left = self.amount - self.credited - self.effective_write_off
         return left if left > 0 else _zero_like(left)
 
     @property
@@ -69,6 +81,6 @@ class InvoiceAccount:
         ``settled`` (payments and offset credit cover it)."""
         if not self.settled:
             return None
-        if self.written_off > 0:
+        if self.effective_write_off > 0:
             return WRITTEN_OFF
         return CREDITED if self.credited > 0 and self.paid + self.applied < self.amount else SETTLED

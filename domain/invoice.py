@@ -97,7 +97,7 @@ class Invoice(Aggregate):
 
     @property
     def balance(self) -> Money:
-        """What is still owed (amount - paid - credited); never negative."""
+        """What is still owed (``InvoiceAccount.balance``); never negative."""
         return self._money(self.account.balance)
 
     @property
@@ -107,7 +107,7 @@ class Invoice(Aggregate):
 
     @property
     def creditable(self) -> Money:
-        """What credit notes may still take off: the amount minus what was already credited."""
+        """What credit notes may still take off: the amount less what was credited or written off."""
         return self._money(self.account.creditable)
 
     def standing(self, open_complaints: list[str]) -> InvoiceStanding:
@@ -258,7 +258,7 @@ class Invoice(Aggregate):
         return self._money(min(returned.amount, self.account.creditable))
 
     def check_creditable(self, amount: Money) -> None:
-        """A credit note never takes off more than the amount minus what was already credited."""
+        """A credit note never takes off more than the amount less what was credited or written off."""
         if amount.amount > self.account.creditable:
             raise DomainError(
                 f"invoice {self.invoice_id} can be credited at most {self.creditable}, not {amount}",
@@ -356,10 +356,15 @@ class Invoice(Aggregate):
 def credit_offsets(invoices: Iterable[Invoice]) -> list[tuple[Invoice, Invoice, Money]]:
     """How a customer's credit pays the customer's open invoices: per currency, the credit of
     each invoice in the order given pays the open invoices by earliest due date first (then by
-    id), as far as it goes. ``(source, target, amount)`` triples; empty when nothing offsets."""
+    id), as far as it goes; an invoice under an open dispute is left alone (the customer
+    contests what it says is owed). ``(source, target, amount)`` triples; empty when nothing
+    offsets."""
     given = list(invoices)
     offsets: list[tuple[Invoice, Invoice, Money]] = []
-    owing = sorted((i for i in given if i.account.balance > 0), key=lambda i: (i.due_date, i.invoice_id))
+    owing = sorted(
+        (i for i in given if i.account.balance > 0 and i.open_dispute is None),
+        key=lambda i: (i.due_date, i.invoice_id),
+    )
     owed = {i.invoice_id: i.account.balance for i in owing}
     for source in given:
         credit = source.account.credit

@@ -67,6 +67,8 @@ def invoice_view(invoice: Doc, open_complaints: list[str], today: date, policy: 
         "paid": money(invoice["paid"]),
         "credited": money(invoice["credited"]),
         "written_off": money(invoice.get("written_off", "0")),
+        "offset_in": money(invoice.get("applied", "0")),
+        "offset_out": money(invoice.get("transferred", "0")),
         "balance": money(facts.balance),
         "credit": money(facts.credit),
         "due_date": facts.due_date.isoformat(),

@@ -13,7 +13,8 @@ def readiness(journey: Journey) -> tuple[bool, dict[str, Any]]:
     """Whether the process should get traffic, with what that depends on: the stream's head,
     the views' position and lag, the in-process projector's state, and what is wrong if
     anything. Not ready while the store is unreachable, the projector backs off after an error,
-    or the views lag more than ``ready_max_lag`` positions."""
+    the views lag more than ``ready_max_lag`` positions, or they are ahead of the stream (a read
+    store kept beside a replaced event store)."""
     state = None if journey.thread is None else journey.thread.state  # one look: it changes
     projector: dict[str, Any] = (
         {"mode": "external"} if state is None else {"mode": "in-process", **jsonable(asdict(state))}
@@ -26,7 +27,10 @@ def readiness(journey: Journey) -> tuple[bool, dict[str, Any]]:
         body["error"] = f"the store is unreachable: {error!r}"
         return False, body
     body["lag"] = lag = body["head"] - body["position"]
-    if state is not None and state.status == "backing-off":
+    if lag < 0:
+        body["error"] = (f"the views reflect position {body['position']}, beyond the stream's head {body['head']}: "
+                         "they were projected from another store; rebuild them from this one")
+    elif state is not None and state.status == "backing-off":
         body["error"] = f"the projector is failing: {state.last_error}"
     elif lag > journey.settings.ready_max_lag:
         body["error"] = f"the views lag {lag} positions behind the stream (at most {journey.settings.ready_max_lag})"

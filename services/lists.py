@@ -6,8 +6,6 @@ Waiting for ``min_position`` is the caller's (``Reads.caught_up`` or ``Reads.wai
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -17,25 +15,8 @@ from domain.values import aggregate_id
 from projections import billing, customers, lists, support, worklists
 from projections.batch import Doc
 from projections.lists import ListPage, ListQuery
-from services.reads import InvalidCursorError, Reads
-
-
-def encode_cursor(name: str, sort_key: str) -> str:
-    """An opaque cursor: the list's name and the last sort key of a page."""
-    return base64.urlsafe_b64encode(f"{name}\n{sort_key}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(name: str, cursor: str) -> str:
-    """The sort key a cursor of list ``name`` continues after; InvalidCursorError for any
-    other string (including a cursor of another list)."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, ValueError):
-        text = ""
-    owner, newline, sort_key = text.partition("\n")
-    if owner != name or not newline or not sort_key:
-        raise InvalidCursorError(f"the cursor is not one a page of {name} answered")
-    return sort_key
+from services.cursors import decode_cursor, encode_cursor
+from services.reads import Reads
 
 
 class Lists:

@@ -6,8 +6,6 @@ in the thread pool); ``wait_for`` is its blocking twin for workers and the CLI.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable
 from datetime import date
@@ -20,6 +18,7 @@ from projections import customers, read_models, worklists
 from projections.batch import Doc, ReadStore, Snapshot
 from projections.candidates import dunned_by
 from services.clock import Clock
+from services.cursors import InvalidCursorError, decode_cursor, encode_cursor
 from services.progress import ViewsProgress
 
 _KEY = re.compile(r"[0-9a-f]{32}")
@@ -43,21 +42,15 @@ class BeyondHeadError(Exception):
         super().__init__(f"the stream ends at position {head}; {wanted} was not written yet")
 
 
-class InvalidCursorError(ValueError):
-    """A page cursor that no page of candidates answered."""
+#: The name candidate cursors carry (services.cursors).
+CANDIDATES = "dunning-candidates"
 
 
-def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(bytes.fromhex(key)).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).hex()
-    except (binascii.Error, ValueError):
-        raise InvalidCursorError("the cursor is not one a page of candidates answered") from None
+def decode_candidates_cursor(cursor: str) -> str:
+    """The invoice key a candidates cursor continues after; InvalidCursorError otherwise."""
+    key = decode_cursor(CANDIDATES, cursor)
     if not _KEY.fullmatch(key):
-        raise InvalidCursorError("the cursor is not one a page of candidates answered")
+        raise InvalidCursorError(f"the cursor is not one a page of {CANDIDATES} answered")
     return key
 
 
@@ -168,7 +161,7 @@ class Reads:
         found through the candidates table, confirmed by the rule. ``cursor`` is
         the previous page's ``next_cursor`` (None on the last page); InvalidCursorError when it
         is not one."""
-        after = decode_cursor(cursor) if cursor else None
+        after = decode_candidates_cursor(cursor) if cursor else None
         self.wait_for(min_position)
         today = self._today()
         snapshot, last = self.store.read_candidates(
@@ -176,4 +169,4 @@ class Reads:
         )
         page = read_models.dunning_candidates(snapshot, today, self.policy)
         candidates = worklists.with_contacts(page["candidates"], snapshot)
-        return {**page, "candidates": candidates, "next_cursor": encode_cursor(last) if last else None}
+        return {**page, "candidates": candidates, "next_cursor": encode_cursor(CANDIDATES, last) if last else None}

@@ -28,8 +28,9 @@ from domain.errors import (
 from projections.encoding import jsonable
 from services.api import openapi, validation
 from services.api.limits import BodyTooLargeError
+from services.cursors import InvalidCursorError
 from services.journey import ConflictError, ContentionError, IdempotencyKeyReusedError, RejectedError
-from services.reads import BeyondHeadError, InvalidCursorError, NotCaughtUpError
+from services.reads import BeyondHeadError, NotCaughtUpError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)

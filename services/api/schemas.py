@@ -142,15 +142,6 @@ class OrderCreatedOut(PositionOut):
     order_id: str
 
 
-class PositionedOut(BaseModel):
-    """A department read: the view and the stream position it reflects. Only ``position`` is
-    promised for now; each read gets its own full model once its shape is settled."""
-
-    model_config = ConfigDict(extra="allow")
-
-    position: int = Field(description="the stream position the answer reflects (also in X-Journey-Position)")
-
-
 class LiveOut(BaseModel):
     status: Literal["live"]
 

@@ -39,7 +39,7 @@ class HoldOut(BaseModel):
     ref: str | None = Field(description="the complaint's id or the promise's number; null for a request or a dispute")
 
 
-class RefusalOut(BaseModel):
+class DunningRefusalOut(BaseModel):
     code: str
     detail: str
 
@@ -54,7 +54,9 @@ class InvoiceView(BaseModel):
     amount: MoneyText
     paid: MoneyText
     credited: MoneyText
-    written_off: MoneyText
+    written_off: MoneyText = Field(description="what billing wrote off (as recorded)")
+    offset_in: MoneyText = Field(description="the customer's credit from other invoices that paid this one")
+    offset_out: MoneyText = Field(description="this invoice's credit that paid other invoices")
     balance: MoneyText = Field(description="what is still owed; never negative")
     credit: MoneyText = Field(description="what the customer has in excess on this invoice")
     due_date: date
@@ -66,7 +68,7 @@ class InvoiceView(BaseModel):
     next_step: NextStep | None = Field(description="the step the hold rule allows today; null when none")
     may_dun: bool
     may_hand_to_collection: bool
-    dunning_refusals: list[RefusalOut] = Field(description="why the next dunning level is refused today")
+    dunning_refusals: list[DunningRefusalOut] = Field(description="why the next dunning level is refused today")
     position: int = Field(description="the position of the invoice's last change")
 
 

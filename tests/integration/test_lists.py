@@ -16,8 +16,9 @@ from domain.values import Money
 from projections.lists import ListRow, complaints_query, receivables_query
 from services.bootstrap import Journey, open_read_store
 from services.clock import FixedClock
+from services.cursors import InvalidCursorError
 from services.lists import Lists
-from services.reads import InvalidCursorError, Reads
+from services.reads import Reads
 from tests.integration.helpers import BILLING, SALES, SUPPORT, eur, lines, open_journey
 
 TODAY = date(2026, 3, 20)

@@ -12,7 +12,7 @@ also one between two events of the same write), and we check:
     position. The oracle is a small reference model in this file, fed the raw stream (recorder
     notifications mapped to domain events, in pages); it does not use domain.holds;
 (b) for every customer, billing and support agree on each fact they share, at one position, and
-    billing's holds and balances equal the reference model's; the dunning candidates found
+    billing's status, holds and balances equal the reference model's; the dunning candidates found
     through the candidates table are exactly those the hold rule finds in all of billing;
 and at the end of every example:
 (c) every view rebuilt from scratch equals the live one. The rebuild is real: a new, empty read
@@ -77,11 +77,12 @@ STEP = st.tuples(st.sampled_from(KINDS), st.integers(0, 3), st.integers(0, 7), s
 # (a) The reference model: holds recomputed from raw events, independently of domain.holds.
 
 @dataclass
-class InvoiceFacts:
+class ModelInvoice:
     customer_id: str
     invoice_id: str
     order_id: str
     amount: Decimal
+    due_date: date
     paid: Decimal = Decimal(0)
     credited: Decimal = Decimal(0)
     written_off: Decimal = Decimal(0)
@@ -91,11 +92,27 @@ class InvoiceFacts:
     deferred_until: dict[int, date] = field(default_factory=dict)  # promise number -> last day
     promises: int = 0
     disputed: bool = False
+    handed_over: bool = False
+
+    @property
+    def written_off_still(self) -> Decimal:
+        """A write-off gives up only what is owed without it: a later payment recovers it."""
+        before = self.amount - self.paid - self.credited - self.offset_in + self.offset_out
+        return min(self.written_off, before) if before > 0 else Decimal(0)
 
     @property
     def owed(self) -> Decimal:
         """Negative when the customer paid more than is owed."""
-        return self.amount - self.paid - self.credited - self.written_off - self.offset_in + self.offset_out
+        return self.amount - self.paid - self.credited - self.offset_in + self.offset_out - self.written_off_still
+
+    def status(self, today: date) -> str:
+        if self.owed <= 0:
+            if self.written_off_still > 0:
+                return "written-off"
+            return "credited" if self.credited > 0 and self.paid + self.offset_in < self.amount else "settled"
+        if self.handed_over:
+            return "in-collection"
+        return "overdue" if today > self.due_date else "due-today" if today == self.due_date else "open"
 
 
 class HoldOracle:
@@ -104,7 +121,7 @@ class HoldOracle:
     ``at.date() <= until``, an open dispute, or an open complaint on the invoiced order."""
 
     def __init__(self) -> None:
-        self.invoices: dict[UUID, InvoiceFacts] = {}
+        self.invoices: dict[UUID, ModelInvoice] = {}
         self.complaints: dict[UUID, tuple[str, str]] = {}  # id -> (order_id, complaint_id)
         self.open_complaints: set[UUID] = set()
         self.customers: set[str] = set()
@@ -119,8 +136,8 @@ class HoldOracle:
             case "Customer.Registered":
                 self.customers.add(event.customer_id)
             case "Invoice.Issued":
-                self.invoices[oid] = InvoiceFacts(
-                    event.customer_id, event.invoice_id, event.order_id, event.amount.amount
+                self.invoices[oid] = ModelInvoice(
+                    event.customer_id, event.invoice_id, event.order_id, event.amount.amount, event.due_date
                 )
             case "Invoice.DetailedInvoiceRequested":
                 invoice.detailed_requests += 1
@@ -128,6 +145,8 @@ class HoldOracle:
                 invoice.detailed_requests = 0
                 if event.amount is not None:
                     invoice.amount = event.amount.amount
+                if event.due_date is not None:
+                    invoice.due_date = event.due_date
             case "Invoice.PaymentReceived":
                 invoice.paid += event.amount.amount
             case "Invoice.CreditNoteIssued":
@@ -155,6 +174,7 @@ class HoldOracle:
             case "Complaint.Resolved":
                 self.open_complaints.discard(oid)
             case "Invoice.DunningLevelReached" | "Invoice.HandedToCollection":
+                invoice.handed_over = invoice.handed_over or name == "Invoice.HandedToCollection"
                 self.decisions += 1
                 holds = self.holds(invoice, event.at.date())
                 if holds:
@@ -164,7 +184,7 @@ class HoldOracle:
                     )
         self.position = position
 
-    def holds(self, invoice: InvoiceFacts, today: date) -> Counter[str]:
+    def holds(self, invoice: ModelInvoice, today: date) -> Counter[str]:
         return Counter(
             ["detailed-invoice-requested"] * invoice.detailed_requests
             + ["payment-deferral" for until in invoice.deferred_until.values() if today <= until]
@@ -176,7 +196,7 @@ class HoldOracle:
             ]
         )
 
-    def invoices_of(self, customer_id: str) -> dict[str, InvoiceFacts]:
+    def invoices_of(self, customer_id: str) -> dict[str, ModelInvoice]:
         return {i.invoice_id: i for i in self.invoices.values() if i.customer_id == customer_id}
 
 
@@ -402,14 +422,15 @@ def check_candidates_are_what_the_rule_finds(journey, today: date) -> None:
     assert all_candidates(journey.reads) == worklists.with_contacts(expected, everything)
 
 
-def check_billing_matches_the_model(billing: dict, model: dict[str, InvoiceFacts], oracle: HoldOracle, today: date) -> None:
-    """(b) Billing's holds and balances equal the reference model's."""
+def check_billing_matches_the_model(billing: dict, model: dict[str, ModelInvoice], oracle: HoldOracle, today: date) -> None:
+    """(b) Billing's status, holds and balances equal the reference model's."""
     invoices = {i["invoice_id"]: i for i in billing["invoices"]}
     assert sorted(invoices) == sorted(model)
     for invoice_id, facts in model.items():
         shown = invoices[invoice_id]
         owed = facts.owed  # an overpayment is the customer's credit, not a negative balance
         assert (Decimal(shown["balance"]), Decimal(shown["credit"])) == (max(owed, 0), max(-owed, 0))
+        assert shown["status"] == facts.status(today), invoice_id
         assert Counter(h["kind"] for h in shown["holds"]) == oracle.holds(facts, today), invoice_id
 
 

@@ -143,3 +143,35 @@ def test_an_unknown_or_ended_promise_cannot_be_changed():
         invoice.revoke_deferral(number=2, reason="x", at=AT, by=SUE)
     with pytest.raises(InvalidTransitionError, match="ended on 2026-03-05"):
         invoice.revoke_deferral(number=1, reason="x", at=on(date(2026, 3, 6)), by=SUE)
+
+
+def test_a_payment_after_a_write_off_recovers_the_debt_and_is_no_credit():
+    invoice = issue_invoice()
+    invoice.write_off(reason="gone quiet", at=AT, by=BOB)
+
+    invoice.receive_payment(amount=eur("100.00"), at=AT, by=SHOP)
+
+    assert (invoice.balance, invoice.customer_credit) == (eur("0.00"), eur("0.00"))
+    assert facts_on(invoice, DUE).status is InvoiceStatus.SETTLED
+    invoice.receive_payment(amount=eur("30.00"), at=AT, by=SHOP)
+    assert invoice.customer_credit == eur("30.00")  # only what exceeds the amount
+
+
+def test_a_lower_corrected_amount_after_a_write_off_shrinks_it_and_gives_no_credit():
+    invoice = issue_invoice()
+    invoice.write_off(reason="gone quiet", at=AT, by=BOB)
+
+    invoice.issue_corrected_invoice(amount=eur("80.00"), due_date=None, note=None, at=AT, by=BOB)
+
+    assert (invoice.balance, invoice.customer_credit) == (eur("0.00"), eur("0.00"))
+    assert (invoice.account.effective_write_off, facts_on(invoice, DUE).status) == (Decimal("80.00"), "written-off")
+    assert credit_offsets([invoice, issue_invoice("I-2")]) == []
+
+
+def test_credit_never_pays_an_invoice_the_customer_disputes():
+    overpaid = issue_invoice("I-1")
+    overpaid.receive_payment(amount=eur("150.00"), at=AT, by=SHOP)
+    disputed = issue_invoice("I-2", amount=eur("30.00"))
+    disputed.open_dispute_about(reason="never ordered", at=AT, by=SHOP)
+
+    assert credit_offsets([overpaid, disputed]) == []

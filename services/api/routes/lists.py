@@ -24,7 +24,8 @@ from services.api.list_schemas import (
 )
 from services.api.openapi import READ, problem_responses
 from services.bootstrap import Journey
-from services.lists import Lists, decode_cursor
+from services.cursors import decode_cursor
+from services.lists import Lists
 
 router = APIRouter(tags=["find and list"])
 

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from services.api.deps import JourneyDep, MinPosition, PathId
 from services.api.openapi import READ, problem_responses
 from services.api.view_schemas import BillingView, CandidatesOut, JourneyOut, SupportView, ViewsOut
-from services.reads import decode_cursor
+from services.reads import decode_candidates_cursor
 
 router = APIRouter(tags=["departments"])
 
@@ -61,7 +61,7 @@ async def dunning_candidates(
     cursor: Annotated[str | None, Query(max_length=100, description="next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
     if cursor:
-        decode_cursor(cursor)  # refuse a foreign cursor (422) before waiting for anything
+        decode_candidates_cursor(cursor)  # refuse a foreign cursor (422) before waiting for anything
     await journey.reads.caught_up(min_position)
     page = await run_in_threadpool(journey.reads.dunning_candidates, limit=limit, cursor=cursor)
     return _positioned(response, page)
