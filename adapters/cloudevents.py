@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
+from adapters.hints import hint
 from adapters.schemas import EVENT_TYPES, Id
 from domain.commands import Command
 from domain.dates import check_event_time
@@ -70,10 +71,19 @@ class Envelope(BaseModel):
 
 
 def _field_errors(error: ValidationError, prefix: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """The errors' locations in the request, with a hint each on how to fix it (named relative
+    to the envelope or its data)."""
     return [
-        {"location": [*prefix, *e["loc"]], "message": e["msg"], "type": e["type"]}
-        for e in error.errors(include_url=False, include_input=False)
+        {"location": [*prefix, *e["loc"]], "message": e["msg"], "type": e["type"],
+         "hint": hint({**e, "loc": ("body", *e["loc"])}, "application/json")}
+        for e in error.errors(include_url=False)
     ]
+
+
+def _invalid(what: str, errors: list[dict[str, Any]]) -> str:
+    """``what`` is invalid, and how to fix it (the first hints)."""
+    hints = list(dict.fromkeys(e["hint"] for e in errors))
+    return f"{what}: {'; '.join(hints[:3])}" if hints else what
 
 
 def _load_json(body: bytes) -> Any:
@@ -95,8 +105,9 @@ def to_submission(raw: Any, index: int | None = None) -> Submission:
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as error:
+        errors = _field_errors(error, where)
         raise CloudEventError(
-            422, "invalid-cloudevent", "the CloudEvent envelope is invalid", _field_errors(error, where), index
+            422, "invalid-cloudevent", _invalid("the CloudEvent envelope is invalid", errors), errors, index
         ) from None
     schema = EVENT_TYPES.get(envelope.type)
     if schema is None:
@@ -109,9 +120,10 @@ def to_submission(raw: Any, index: int | None = None) -> Submission:
     try:
         data = schema.model_validate(envelope.data)
     except ValidationError as error:
+        errors = _field_errors(error, (*where, "data"))
         raise CloudEventError(
-            422, "invalid-event-data", f"the data of a {envelope.type} event is invalid",
-            _field_errors(error, (*where, "data")), index,
+            422, "invalid-event-data", _invalid(f"the data of a {envelope.type} event is invalid", errors),
+            errors, index,
         ) from None
     canonical = {
         "type": envelope.type,

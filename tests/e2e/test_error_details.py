@@ -78,3 +78,17 @@ def test_malformed_json_says_what_the_parser_saw(client: TestClient) -> None:
 def test_a_query_parameter_out_of_range_names_the_parameter(client: TestClient) -> None:
     problem = refused(client.get("/dunning/candidates", params={"limit": "lots"}), 422, "invalid-request")
     assert problem["detail"] == "limit must be a whole number"
+
+
+def test_a_cloudevent_with_bad_data_is_told_how_to_fix_each_field(client: TestClient) -> None:
+    event = {"specversion": "1.0", "id": "p1", "source": "shop", "type": "payment.received", "subject": "c1",
+             "data": {"invoice_id": "I1", "amount": "906,50", "currency": "EUR", "paid_on": "01.04.2026"}}
+
+    answer = client.post("/events", json=event, headers={"Content-Type": "application/cloudevents+json"})
+
+    problem = refused(answer, 422, "invalid-event-data")
+    assert problem["detail"].startswith("the data of a payment.received event is invalid: ")
+    assert "amount: write amounts with a decimal point, not a comma" in problem["detail"]
+    assert "paid_on is not a field of this request; remove it" in problem["detail"]
+    assert [e["location"] for e in problem["errors"]] == [["data", "amount"], ["data", "paid_on"]]
+    assert all("input" not in e for e in problem["errors"])  # what was sent is not echoed back
