@@ -22,8 +22,9 @@ when the touchpoint happened and defaults to the time of receipt. A `time` more 
 `JOURNEY_MAX_EVENT_AGE_DAYS` (3650) days before the service clock or more than
 `JOURNEY_MAX_CLOCK_SKEW_SECONDS` (300) after it is refused: 422 `time-out-of-range`, naming the
 allowed range and the event's `index`. (`source`, `id`) is the idempotency key. The stored
-domain event it becomes is named in the last column; department commands (deferrals, dunning,
-collection, complaint answers) record their own events, listed at the end.
+domain event it becomes is named in the last column; department commands (billing's payments,
+credit notes, write-offs and offsets, support's complaints, requests and promises, sales' orders,
+dunning and collection) go through the same handlers and record the events listed at the end.
 """
 
 STORED_AS = {
@@ -56,6 +57,16 @@ DEPARTMENT_EVENTS = [
     ("POST /invoices/{id}/collection", "Invoice.HandedToCollection", ""),
     ("POST /complaints/{id}/answers", "Complaint.Answered", "text"),
     ("POST /complaints/{id}/resolution", "Complaint.Resolved", "note"),
+    ("POST /invoices/{id}/payments", "Invoice.PaymentReceived", "amount (at most the currency's minor units), currency"),
+    ("POST /invoices/{id}/credit-notes", "Invoice.CreditNoteIssued", "amount, currency, reason"),
+    ("POST /invoices/{id}/write-offs", "Invoice.WrittenOff", "amount (the whole balance), reason"),
+    ("POST /customers/{id}/credit-offsets", "Invoice.CreditTransferred (+ Invoice.CreditApplied)",
+     "per offset: amount, to_invoice / from_invoice"),
+    ("POST /invoices/{id}/deferrals/{number}/revocation", "Invoice.DeferralRevoked", "number, reason"),
+    ("POST /invoices/{id}/deferrals/{number}/shortening", "Invoice.DeferralShortened", "number, until, reason"),
+    ("POST /invoices/{id}/detailed-invoice-requests", "Invoice.DetailedInvoiceRequested", "note?"),
+    ("POST /complaints", "Complaint.Filed", "complaint_id (made up when not given), order_id, product_group, text"),
+    ("POST /orders", "Order.Placed", "order_id (made up when not given), lines, currency"),
 ]
 
 
