@@ -13,7 +13,8 @@ also one between two events of the same write), and we check:
     notifications mapped to domain events, in pages); it does not use domain.holds;
 (b) for every customer, billing and support agree on each fact they share, at one position, and
     billing's status, holds and balances equal the reference model's; the dunning candidates found
-    through the candidates table are exactly those the hold rule finds in all of billing;
+    through the candidates table are exactly those the hold rule finds in all of billing; the
+    invoice page and billing's worklists show each invoice exactly as billing's view does;
 and at the end of every example:
 (c) every view rebuilt from scratch equals the live one. The rebuild is real: a new, empty read
     store of the same kind (its own SQLite file; its own tables in the same PostgreSQL database)
@@ -45,6 +46,7 @@ from projections import read_models, worklists
 from projections.views import fold
 from services.clock import FixedClock
 from services.journey import Accepted, RejectedError
+from services.lists import Lists
 from services.projector import Projector
 from services.reads import Reads
 from tests.integration.helpers import (
@@ -365,6 +367,7 @@ class Run:
                     continue  # not registered at this position
                 views = self.journey.reads.views(customer.customer_id)
                 check_departments_agree(views, position)
+                check_pages_show_invoices_as_billing_does(Lists(self.journey.reads), views["billing"], position)
                 check_billing_matches_the_model(
                     views["billing"], self.oracle.invoices_of(customer.customer_id), self.oracle, self.today()
                 )
@@ -400,6 +403,23 @@ def check_departments_agree(views: dict, head: int) -> None:
     ) == _ids(support["open_detailed_invoice_requests"])
     # Open complaints.
     assert sorted(billing["open_complaints"]) == sorted(support["open_complaints"])
+
+
+def check_pages_show_invoices_as_billing_does(lists: Lists, billing: dict, position: int) -> None:
+    """(b) The invoice page and billing's worklists show each invoice exactly as billing does
+    (one rendering, ``read_models.invoice_view``): one invoice per customer at each position
+    (round robin), and every receivable or collected invoice of the customer."""
+    invoices = {i["invoice_id"]: i for i in billing["invoices"]}
+    if not invoices:
+        return
+    picked = sorted(invoices)[position % len(invoices)]
+    assert lists.invoice(picked)["invoice"] == invoices[picked]
+    customer = billing["customer"]["customer_id"]
+    for page in (lists.receivables(limit=1000), lists.in_collection(limit=1000)):
+        for shown in page["invoices"]:
+            if shown["customer_id"] == customer:
+                extra = {"customer", "days_past_due", "bucket"}
+                assert {k: v for k, v in shown.items() if k not in extra} == invoices[shown["invoice_id"]]
 
 
 def all_candidates(reads: Reads) -> list[dict]:
