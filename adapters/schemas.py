@@ -255,3 +255,30 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "complaint.answered": ComplaintAnswered,
     "complaint.resolved": ComplaintResolved,
 }
+
+_LINE = {"sku": "BOSCH-GSR18", "product_group": "power-tools", "quantity": 1, "unit_price": "189.00"}
+
+#: One example ``data`` per type (the hardware shop's story): shown in the OpenAPI and checked
+#: against its schema by the tests.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "customer.registered": {"name": "Max Mustermann", "email": "max@example.org", "birthday": "1980-05-17",
+                            "phone": "+49 30 1234567", "address": "Hauptstr. 1\n10115 Berlin\nGermany"},
+    "customer.contact_changed": {"phone": "+49 30 7654321"},
+    "order.placed": {"order_id": "O-1001", "currency": "EUR", "lines": [
+        _LINE, {"sku": "BIT-SET-32", "product_group": "accessories", "quantity": 1, "unit_price": "24.90"}]},
+    "order.shipped": {"order_id": "O-1001"},
+    "order.delivered": {"order_id": "O-1001"},
+    "order.cancelled": {"order_id": "O-1002", "reason": "ordered twice"},
+    "order.returned": {"order_id": "O-1001", "lines": [_LINE]},
+    "invoice.issued": {"invoice_id": "INV-1001", "order_id": "O-1001", "amount": "213.90", "currency": "EUR",
+                       "due_date": "2026-03-16"},
+    "invoice.detailed_requested": {"invoice_id": "INV-1001", "note": "please itemise the drill set"},
+    "invoice.corrected": {"invoice_id": "INV-1001", "note": "itemised invoice sent"},
+    "invoice.dispute_opened": {"invoice_id": "INV-1001", "reason": "the bit set was never delivered"},
+    "invoice.dispute_resolved": {"invoice_id": "INV-1001", "resolution": "found in the parcel"},
+    "payment.received": {"invoice_id": "INV-1001", "amount": "213.90", "currency": "EUR"},
+    "complaint.filed": {"complaint_id": "CP-1", "order_id": "O-1001", "product_group": "power-tools",
+                        "text": "the drill smokes"},
+    "complaint.answered": {"complaint_id": "CP-1", "text": "a replacement is on its way"},
+    "complaint.resolved": {"complaint_id": "CP-1", "note": "replacement delivered"},
+}

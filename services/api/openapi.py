@@ -16,6 +16,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.api import cloudevent_docs
+
 MEDIA_TYPE = "application/problem+json"
 SCHEMA = "Problem"
 
@@ -180,7 +182,8 @@ def _status_and_code(answer: Answer) -> tuple[int, str | None]:
 
 
 def install(app: FastAPI) -> None:
-    """Register the Problem schema once as a component of ``app``'s OpenAPI document, and drop
+    """Register the Problem schema and the CloudEvent schemas (``cloudevent_docs``) once as
+    components of ``app``'s OpenAPI document, and drop
     FastAPI's own validation error shapes, which this API never answers."""
     generate = app.openapi
 
@@ -191,6 +194,7 @@ def install(app: FastAPI) -> None:
             problem = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(problem.pop("$defs", {}))
             schemas[SCHEMA] = problem
+            schemas.update(cloudevent_docs.components())
             for name in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(name, None)
         return app.openapi_schema  # type: ignore[return-value]  # set by generate()

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from adapters import cloudevents
 from adapters.schemas import EVENT_TYPES
+from services.api import cloudevent_docs
 from services.api.deps import JourneyDep
 from services.api.openapi import problem_responses
 from services.api.schemas import AcceptedOut, IngestOut
@@ -18,14 +19,7 @@ router = APIRouter(tags=["integrators"])
 #: Bodies up to this size are parsed on the event loop; larger ones in the thread pool.
 INLINE_PARSE_BYTES = 16 * 1024
 
-_BODY_DOC = {
-    "content": {
-        cloudevents.STRUCTURED: {"schema": {"type": "object", "description": "one CloudEvent"}},
-        cloudevents.BATCH: {"schema": {"type": "array", "items": {"type": "object"}}},
-        cloudevents.JSON: {"schema": {"type": "object", "description": "binary mode: the data; attributes in ce- headers"}},
-    },
-    "required": True,
-}
+_BODY_DOC = cloudevent_docs.request_body()
 
 
 @router.post(
