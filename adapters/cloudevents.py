@@ -1,4 +1,5 @@
-"""CloudEvents 1.0 over HTTP: structured, binary and batched modes, read into Submissions.
+"""CloudEvents 1.0 over HTTP: structured, binary and batched modes, read into Submissions (the
+Kafka binding in adapters/kafka_touchpoints.py reads with the same functions).
 
 Every error names what is wrong in a machine-readable way (``code`` and field-level ``errors``),
 and nothing here touches the store.
@@ -153,11 +154,16 @@ def read_batch(body: bytes) -> list[Submission]:
 
 def read_binary(headers: Mapping[str, str], body: bytes) -> Submission:
     """Binary mode: attributes in ``ce-`` headers, the body is the data."""
-    raw: dict[str, Any] = {
-        name[3:]: unquote(value) for name, value in headers.items() if name.lower().startswith("ce-")
-    }
-    raw = {k.lower(): v for k, v in raw.items()}
-    raw["data"] = _load_json(body)
+    return from_attributes(
+        {name[3:]: unquote(value) for name, value in headers.items() if name.lower().startswith("ce-")}, body
+    )
+
+
+def from_attributes(attributes: Mapping[str, str], data: bytes) -> Submission:
+    """Binary mode of any transport (HTTP ``ce-`` headers, Kafka ``ce_`` headers): the context
+    attributes, already read from their headers, and the data as the raw body."""
+    raw: dict[str, Any] = {k.lower(): v for k, v in attributes.items()}
+    raw["data"] = _load_json(data)
     return to_submission(raw)
 
 

@@ -1,4 +1,4 @@
-"""The ``journey`` command: serve the API, run the projector, load the demo."""
+"""The ``journey`` command: serve the API, run the projector, ingest from Kafka, load the demo."""
 
 from __future__ import annotations
 
@@ -55,6 +55,27 @@ def project(_: argparse.Namespace) -> None:
     journey.close()
 
 
+def ingest(_: argparse.Namespace) -> None:
+    """Store the touchpoints integrators publish to Kafka until stopped (SIGINT, SIGTERM). The
+    worker is supervised: an error is logged and the worker rejoins after a pause, never fatal."""
+    from services.bootstrap import bootstrap
+    from services.ingest import ingest_worker
+
+    settings = get_settings()
+    journey = bootstrap(settings)
+    worker, dead_letters = ingest_worker(settings, journey.service, journey.clock)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    logging.info("ingesting %s from %s into %s", settings.kafka_touchpoints_topic, settings.kafka_bootstrap,
+                 journey.location.redacted_url)
+    try:
+        worker.run(stop)
+    finally:
+        dead_letters.close()
+        journey.close()
+
+
 def demo(args: argparse.Namespace) -> None:
     """Load the demo data and catch the views up."""
     from eventsourcing.persistence import PersistenceError
@@ -96,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("--workers", type=int, default=1, help="API processes (uvicorn workers)")
     serve_parser.set_defaults(run=serve)
     commands.add_parser("project", help="run the projector as a separate worker").set_defaults(run=project)
+    commands.add_parser("ingest", help="store the touchpoints published to Kafka").set_defaults(run=ingest)
     demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")
     demo_parser.add_argument("--customers", type=int, default=300)
     demo_parser.add_argument("--seed", type=int, default=7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     )
     max_deferral_days: int = Field(90, ge=1, le=3650, description="the longest payment deferral")
     ready_max_lag: int = Field(10_000, ge=0, description="most positions the views may lag while ready")
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka brokers to start from, host:port[,host:port...]")
+    kafka_touchpoints_topic: str = Field("journey.touchpoints", description="topic `journey ingest` consumes")
+    kafka_dlq_topic: str = Field("journey.touchpoints.dlq", description="topic of touchpoints that cannot be stored")
+    kafka_group: str = Field("journey-ingest", description="consumer group of the `journey ingest` workers")
+    kafka_partitions: int = Field(6, ge=1, le=1000, description="partitions of a topic the workers create")
+    kafka_replication_factor: int = Field(1, ge=1, le=10, description="replicas of a topic the workers create")
+    kafka_batch_size: int = Field(500, ge=1, le=10_000, description="most messages `journey ingest` stores at once")
+    kafka_session_timeout_ms: int = Field(10_000, ge=1000, description="a silent group member is dropped after this")
+    kafka_heartbeat_interval_ms: int = Field(3000, ge=100, description="group heartbeat; well under the session timeout")
     clock: datetime | None = Field(
         None,
         description="FOR DEMOS AND TESTS ONLY, never in production: run on this fixed business "
@@ -49,6 +58,12 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return url
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> Settings:
+        if self.kafka_heartbeat_interval_ms >= self.kafka_session_timeout_ms:
+            raise ValueError("kafka_heartbeat_interval_ms must be below kafka_session_timeout_ms")
+        return self
 
     @field_validator("clock")
     @classmethod

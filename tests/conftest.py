@@ -1,9 +1,10 @@
-"""Shared fixtures: database URLs for SQLite and a real PostgreSQL server."""
+"""Shared fixtures: database URLs for SQLite and a real PostgreSQL server; a real Kafka broker."""
 
 import uuid
 
 import pytest
 
+from tests.support.kafka import kafka_broker
 from tests.support.postgres import create_database, drop_database, postgres_server
 
 
@@ -33,3 +34,11 @@ def sqlite_url(tmp_path):
 def database_url(request):
     """URL of an empty event store, once per backend; PostgreSQL starts only when needed."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap():
+    """``host:port`` of one Kafka-protocol broker shared by the whole test session (started by
+    the fixture when none is given); tests keep apart by topic and group names of their own."""
+    with kafka_broker() as bootstrap:
+        yield bootstrap

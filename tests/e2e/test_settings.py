@@ -91,3 +91,5 @@ def test_settings_refuse_what_they_cannot_mean() -> None:
         Settings(max_deferral_days=0)
     with pytest.raises(ValueError):
         Settings(max_clock_skew_seconds=-1)
+    with pytest.raises(ValueError, match="heartbeat"):
+        Settings(kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=2000)

@@ -1,0 +1,116 @@
+"""Kafka I/O for touchpoints: the consumer that reads them as a group member and commits only
+when told, the producer of dead letters, and topic creation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from adapters.kafka_binding import KafkaRecord, dead_letter_headers, next_offsets
+
+
+@dataclass(frozen=True)
+class KafkaOptions:
+    """How to reach the broker and how a group member keeps its membership."""
+
+    bootstrap: str
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    request_timeout_ms: int = 30_000
+
+
+class TouchpointConsumer:
+    """A member of consumer group ``group`` reading ``topic`` from the earliest uncommitted
+    offset. Offsets are committed only by ``commit``, never automatically."""
+
+    def __init__(self, options: KafkaOptions, topic: str, group: str, *, max_records: int = 500) -> None:
+        self.max_records = max_records
+        self._consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=options.bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_records,
+            session_timeout_ms=options.session_timeout_ms,
+            heartbeat_interval_ms=options.heartbeat_interval_ms,
+            request_timeout_ms=options.request_timeout_ms,
+        )
+
+    def poll(self, timeout: float) -> list[KafkaRecord]:
+        """Up to ``max_records`` messages, each partition's in offset order; [] after ``timeout``
+        seconds without any."""
+        batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=self.max_records)
+        return [
+            KafkaRecord(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+            for tp in sorted(batches, key=lambda tp: (tp.topic, tp.partition))
+            for m in batches[tp]
+        ]
+
+    def commit(self, records: Sequence[KafkaRecord]) -> None:
+        """Commit, synchronously, the offsets after ``records`` (call once they are durable)."""
+        offsets = {
+            TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+            for (topic, partition), offset in next_offsets(records).items()
+        }
+        if offsets:
+            self._consumer.commit(offsets)
+
+    def close(self) -> None:
+        """Leave the group without committing anything."""
+        self._consumer.close(autocommit=False)
+
+
+class DeadLetterProducer:
+    """Sends messages that cannot be stored to ``topic``: original key, value and headers, plus
+    headers naming the error and where the message was read. Idempotent, ``acks=all``."""
+
+    def __init__(self, options: KafkaOptions, topic: str) -> None:
+        self.options = options
+        self.topic = topic
+        self._producer: KafkaProducer | None = None  # connected on first use, again after a failure
+
+    def send(self, letters: Sequence[tuple[KafkaRecord, str, str]], timeout: float) -> None:
+        """Send every (record, code, detail) and wait until the broker has acknowledged all;
+        raises the first failure (then none of them may count as sent)."""
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.options.bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
+                request_timeout_ms=self.options.request_timeout_ms,
+            )
+        try:
+            futures = [
+                self._producer.send(self.topic, key=r.key, value=r.value, headers=dead_letter_headers(r, code, detail))
+                for r, code, detail in letters
+            ]
+            self._producer.flush(timeout)
+            for future in futures:
+                future.get(timeout)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            producer.close(timeout=5)
+
+
+def ensure_topics(options: KafkaOptions, partitions: Mapping[str, int], replication_factor: int = 1) -> None:
+    """Create each topic that does not exist yet with its number of partitions; an existing
+    topic is left as it is."""
+    admin = KafkaAdminClient(bootstrap_servers=options.bootstrap, request_timeout_ms=options.request_timeout_ms)
+    try:
+        missing = [name for name in partitions if name not in set(admin.list_topics())]
+        for name in missing:
+            try:
+                admin.create_topics([NewTopic(name, num_partitions=partitions[name], replication_factor=replication_factor)])
+            except TopicAlreadyExistsError:
+                pass  # created meanwhile by another worker
+    finally:
+        admin.close()

