@@ -130,7 +130,7 @@ def profile_message(topic: str, customer_id: str, profile: Mapping[str, Any] | N
 def read_relayed(record: KafkaRecord) -> Relayed | None:
     """The position headers of a ``journey.events`` message; None when it has none (a message
     the relay did not write)."""
-    headers = dict(record.headers)
+    headers = {name: value or b"" for name, value in record.headers}
     try:
         position = int(headers[POSITION])
         previous = int(headers.get(PREVIOUS, b"0"))

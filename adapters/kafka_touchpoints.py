@@ -101,15 +101,19 @@ class DeadLetterProducer:
             producer.close(timeout=5)
 
 
-def ensure_topics(options: KafkaOptions, partitions: Mapping[str, int], replication_factor: int = 1) -> None:
-    """Create each topic that does not exist yet with its number of partitions; an existing
-    topic is left as it is."""
+def ensure_topics(
+    options: KafkaOptions, partitions: Mapping[str, int], replication_factor: int = 1, *, compacted: bool = False
+) -> None:
+    """Create each topic that does not exist yet with its number of partitions (``compacted``:
+    keeping only the last message per key); an existing topic is left as it is."""
+    configs = {"cleanup.policy": "compact"} if compacted else {}
     admin = KafkaAdminClient(bootstrap_servers=options.bootstrap, request_timeout_ms=options.request_timeout_ms)
     try:
         missing = [name for name in partitions if name not in set(admin.list_topics())]
         for name in missing:
             try:
-                admin.create_topics([NewTopic(name, num_partitions=partitions[name], replication_factor=replication_factor)])
+                admin.create_topics([NewTopic(name, num_partitions=partitions[name], replication_factor=replication_factor,
+                                             topic_configs=configs)])
             except TopicAlreadyExistsError:
                 pass  # created meanwhile by another worker
     finally:

@@ -20,13 +20,14 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
 from adapters.candidates_table import CandidatesTable
+from adapters.kafka_tables import KafkaTables
 from adapters.lists_table import ListsTable
 from projections.batch import Batch, Doc, Fold, Positioned, Snapshot
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-class ViewTables(CandidatesTable, ListsTable):
+class ViewTables(CandidatesTable, ListsTable, KafkaTables):
     """The SQL both databases share; subclasses name the tables, the placeholder, and how the
     tracking row is locked. Rows are read by column name (sqlite3.Row and psycopg's DictRow)."""
 
@@ -65,36 +66,43 @@ class ViewTables(CandidatesTable, ListsTable):
             current = self._tracked(c, application_name)
             if reached <= current:
                 return current
-            events = [(e, p) for e, p in events if p > current]
-            keys = list({e.originator_id.hex for e, _ in events})
-            batch = Batch({})
-            for start in range(0, len(keys), 900):
-                chunk = keys[start : start + 900]
-                c.execute(
-                    f"SELECT view, key, body FROM {self.docs} WHERE key IN ({self._marks(len(chunk))})",  # noqa: S608
-                    chunk,
-                )
-                batch.docs.update({(r["view"], r["key"]): json.loads(r["body"]) for r in c.fetchall()})
-            fold(batch, events)
-            docs = [(v, k, d["customer_id"], d["kind"], _dumps(d)) for v, k, d in batch.dirty_docs()]
-            if docs:
-                c.executemany(
-                    f"INSERT INTO {self.docs} VALUES ({self._marks(5)}) ON CONFLICT (key, view) "  # noqa: S608
-                    "DO UPDATE SET customer_id = excluded.customer_id, kind = excluded.kind, body = excluded.body",
-                    docs,
-                )
-            if batch.entries:
-                c.executemany(
-                    f"INSERT INTO {self.entries} VALUES ({self._marks(3)})",  # noqa: S608
-                    [(p, customer, _dumps(e)) for p, customer, e in batch.entries],
-                )
-            self._write_candidates(c, batch)
-            self._write_lists(c, batch)
+            self._fold_into(c, [(e, p) for e, p in events if p > current], fold)
             self._insert_tracking(c, Tracking(application_name, reached))
             return reached
 
     def position(self, application_name: str) -> int:
+        if self.source_topic is not None:
+            with self.datastore.transaction(commit=False) as c:
+                return self._kafka_position(c)
         return self.max_tracking_id(application_name) or 0
+
+    def _fold_into(self, c: Any, events: Sequence[Positioned], fold: Fold) -> None:
+        """Load the documents ``events`` touch, fold them, and write the dirty documents, the
+        journey entries, the dunning candidates and the list rows, all in transaction ``c``."""
+        keys = list({e.originator_id.hex for e, _ in events})
+        batch = Batch({})
+        for start in range(0, len(keys), 900):
+            chunk = keys[start : start + 900]
+            c.execute(
+                f"SELECT view, key, body FROM {self.docs} WHERE key IN ({self._marks(len(chunk))})",  # noqa: S608
+                chunk,
+            )
+            batch.docs.update({(r["view"], r["key"]): json.loads(r["body"]) for r in c.fetchall()})
+        fold(batch, events)
+        docs = [(v, k, d["customer_id"], d["kind"], _dumps(d)) for v, k, d in batch.dirty_docs()]
+        if docs:
+            c.executemany(
+                f"INSERT INTO {self.docs} VALUES ({self._marks(5)}) ON CONFLICT (key, view) "  # noqa: S608
+                "DO UPDATE SET customer_id = excluded.customer_id, kind = excluded.kind, body = excluded.body",
+                docs,
+            )
+        if batch.entries:
+            c.executemany(
+                f"INSERT INTO {self.entries} VALUES ({self._marks(3)})",  # noqa: S608
+                [(p, customer, _dumps(e)) for p, customer, e in batch.entries],
+            )
+        self._write_candidates(c, batch)
+        self._write_lists(c, batch)
 
     def close(self) -> None:
         self.datastore.close()
@@ -103,6 +111,8 @@ class ViewTables(CandidatesTable, ListsTable):
         """Make every read of the transaction see one snapshot."""
 
     def _position_in(self, c: Any, application_name: str) -> int:
+        if self.source_topic is not None:
+            return self._kafka_position(c)
         c.execute(
             f"SELECT notification_id FROM {self.tracking} WHERE application_name = {self.mark}",  # noqa: S608
             (application_name,),
@@ -163,6 +173,7 @@ class SQLiteReadStore(ViewTables, SQLiteTrackingRecorder):
             f"CREATE INDEX IF NOT EXISTS {self.candidates}_eligible ON {self.candidates} "
             "(next_eligible_on, last_dunning_on, key, dunnable) WHERE dunnable = TRUE",
             *self.list_statements(self.lists, postgres=False),
+            *self.kafka_statements(postgres=False),
         ]
 
 
@@ -183,6 +194,8 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
         self.candidates = f'{schema}."{prefix}_candidates"'
         self.lists = f'{schema}."{prefix}_lists"'
         self.tracking = f'{schema}."{self.tracking_table_name}"'
+        self.relay = f'{schema}."{prefix}_relay"'
+        self.partitions = f'{schema}."{prefix}_partitions"'
         self.sql_create_statements += [
             SQL(statement)  # type: ignore[misc]
             for statement in (
@@ -198,6 +211,7 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
                 f'CREATE INDEX IF NOT EXISTS "{prefix}_candidates_eligible" ON {self.candidates} '
                 "(next_eligible_on, last_dunning_on, key) WHERE dunnable = TRUE",
                 *self.list_statements(f"{prefix}_lists", postgres=True),
+                *self.kafka_statements(postgres=True),
             )
         ]
 

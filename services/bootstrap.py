@@ -10,9 +10,8 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from adapters.event_store import StoreLocation, locate
-from adapters.read_store import PostgresReadStore, SQLiteReadStore
+from adapters.read_store import PostgresReadStore, SQLiteReadStore, ViewTables
 from domain.holds import DunningPolicy
-from projections.batch import ReadStore
 from services.clock import Clock, FixedClock, SystemClock
 from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
@@ -25,16 +24,20 @@ log = logging.getLogger(__name__)
 READ_STORE_NAME = "views"
 
 
-def open_read_store(location: StoreLocation, service: JourneyService) -> ReadStore:
+def open_read_store(location: StoreLocation, service: JourneyService, source_topic: str | None = None) -> ViewTables:
     """The read store. On PostgreSQL it shares the event store's connection pool (one pool per
-    process); on SQLite it has its own file, built by eventsourcing's factory."""
+    process); on SQLite it has its own file, built by eventsourcing's factory. With
+    ``source_topic`` the views are fed from that Kafka topic and reflect its partitions' positions."""
+    store: ViewTables
     if location.is_postgres:
         datastore = service.app.recorder.datastore  # type: ignore[attr-defined]
         store = PostgresReadStore(datastore, tracking_table_name=f"{READ_STORE_NAME}_tracking")
         store.create_table()
-        return store
-    factory = InfrastructureFactory.construct(Environment(READ_STORE_NAME, location.views_env))
-    return factory.tracking_recorder(SQLiteReadStore)  # type: ignore[return-value]
+    else:
+        factory = InfrastructureFactory.construct(Environment(READ_STORE_NAME, location.views_env))
+        store = factory.tracking_recorder(SQLiteReadStore)  # type: ignore[assignment]
+    store.source_topic = source_topic
+    return store
 
 
 @dataclass
@@ -45,14 +48,18 @@ class Journey:
     location: StoreLocation
     clock: Clock
     service: JourneyService
-    store: ReadStore
+    store: ViewTables
     projector: Projector
     reads: Reads
     thread: ProjectorThread | None = field(default=None)
 
     def start_projecting(self) -> None:
         """Run the projector in this process, woken by every write made here; reads waiting
-        for a position are then woken by it rather than by polling the store."""
+        for a position are then woken by it rather than by polling the store. With the views
+        fed from Kafka this does nothing: the Kafka-fed workers project."""
+        if self.settings.projector_source == "kafka":
+            log.info("the views are fed from %s by `journey project --source kafka`", self.settings.kafka_events_topic)
+            return
         if self.thread is None:
             self.reads.progress.watch = False
             self.thread = ProjectorThread(
@@ -85,7 +92,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
         location, clock, policy, lock_timeout=settings.writer_lock_timeout,
         write_timeout=settings.write_timeout, max_group=settings.max_group,
     )
-    store = open_read_store(location, service)
+    source = settings.kafka_events_topic if settings.projector_source == "kafka" else None
+    store = open_read_store(location, service, source)
     projector = Projector(service.app, store, settings.projector_batch_size)
     reads = Reads(
         store, service.app.name, clock, policy, settings.read_wait_seconds, service.head,

@@ -1,4 +1,4 @@
-"""The ``journey`` command: serve the API, run the projector, ingest from Kafka, load the demo."""
+"""The ``journey`` command: serve the API, run the projector, ingest from and relay to Kafka, load the demo."""
 
 from __future__ import annotations
 
@@ -39,15 +39,36 @@ def serve(args: argparse.Namespace) -> None:
             supervisor.close()
 
 
-def project(_: argparse.Namespace) -> None:
-    """Keep the read store caught up, as a worker separate from the API, until stopped. The
-    projector is supervised: an error is logged and retried after a pause, never fatal."""
-    from services.bootstrap import bootstrap
-
-    journey = bootstrap(get_settings())
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def project(args: argparse.Namespace) -> None:
+    """Keep the read store caught up, as a worker separate from the API, until stopped: from the
+    event store (``--source database``) or as a member of the Kafka consumer group reading the
+    relayed stream (``--source kafka``). Supervised: an error is logged and retried after a
+    pause, never fatal."""
+    from services.bootstrap import bootstrap
+
+    settings = get_settings()
+    if args.source is not None:
+        settings = settings.model_copy(update={"projector_source": args.source})
+    journey = bootstrap(settings)
+    stop = _stop_on_signals()
+    if settings.projector_source == "kafka":
+        from services.kafka_projector import kafka_projector_worker
+
+        worker = kafka_projector_worker(settings, journey.service.app, journey.store)
+        logging.info("projecting %s from %s into %s", settings.kafka_events_topic, settings.kafka_bootstrap,
+                     journey.location.redacted_url)
+        try:
+            worker.run(stop)
+        finally:
+            journey.close()
+        return
     journey.start_projecting()
     logging.info("projecting %s", journey.location.redacted_url)
     while not stop.wait(1.0):
@@ -64,15 +85,32 @@ def ingest(_: argparse.Namespace) -> None:
     settings = get_settings()
     journey = bootstrap(settings)
     worker, dead_letters = ingest_worker(settings, journey.service, journey.clock)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = _stop_on_signals()
     logging.info("ingesting %s from %s into %s", settings.kafka_touchpoints_topic, settings.kafka_bootstrap,
                  journey.location.redacted_url)
     try:
         worker.run(stop)
     finally:
         dead_letters.close()
+        journey.close()
+
+
+def relay(_: argparse.Namespace) -> None:
+    """Publish the shared stream to Kafka until stopped (SIGINT, SIGTERM): every event to the
+    events topic, profiles to the compacted customers topic. Supervised like the other workers."""
+    from services.bootstrap import bootstrap
+    from services.relay import relay_worker
+
+    settings = get_settings()
+    journey = bootstrap(settings)
+    worker, close = relay_worker(settings, journey.service.app, journey.store)
+    stop = _stop_on_signals()
+    logging.info("relaying %s to %s at %s", journey.location.redacted_url, settings.kafka_events_topic,
+                 settings.kafka_bootstrap)
+    try:
+        worker.run(stop)
+    finally:
+        close()
         journey.close()
 
 
@@ -116,8 +154,12 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument("--workers", type=int, default=1, help="API processes (uvicorn workers)")
     serve_parser.set_defaults(run=serve)
-    commands.add_parser("project", help="run the projector as a separate worker").set_defaults(run=project)
+    project_parser = commands.add_parser("project", help="run the projector as a separate worker")
+    project_parser.add_argument("--source", choices=("database", "kafka"), default=None,
+                                help="where the views are fed from (default: JOURNEY_PROJECTOR_SOURCE)")
+    project_parser.set_defaults(run=project)
     commands.add_parser("ingest", help="store the touchpoints published to Kafka").set_defaults(run=ingest)
+    commands.add_parser("relay", help="publish the stream to Kafka").set_defaults(run=relay)
     demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")
     demo_parser.add_argument("--customers", type=int, default=300)
     demo_parser.add_argument("--seed", type=int, default=7)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
     read_wait_seconds: float = Field(5.0, ge=0, description="longest wait for ?min_position")
     project_in_process: bool = Field(True, description="run the projector inside the API process")
+    projector_source: Literal["database", "kafka"] = Field(
+        "database", description="feed the views from the event store (default) or from the relayed Kafka topic"
+    )
     projector_batch_size: int = Field(1000, ge=1, le=10_000)
     projector_poll_seconds: float = Field(0.2, gt=0, description="how often the projector looks for new events anyway")
     db_pool_size: int = Field(2, ge=1, le=100, description="PostgreSQL connections kept open per process")
@@ -41,6 +45,10 @@ class Settings(BaseSettings):
     kafka_touchpoints_topic: str = Field("journey.touchpoints", description="topic `journey ingest` consumes")
     kafka_dlq_topic: str = Field("journey.touchpoints.dlq", description="topic of touchpoints that cannot be stored")
     kafka_group: str = Field("journey-ingest", description="consumer group of the `journey ingest` workers")
+    kafka_events_topic: str = Field("journey.events", description="topic `journey relay` publishes the stream to")
+    kafka_customers_topic: str = Field("journey.customers", description="compacted topic of customer profiles")
+    kafka_projector_group: str = Field("journey-views", description="consumer group of the Kafka-fed projectors")
+    kafka_relay_batch_size: int = Field(1000, ge=1, le=10_000, description="most events `journey relay` sends at once")
     kafka_partitions: int = Field(6, ge=1, le=1000, description="partitions of a topic the workers create")
     kafka_replication_factor: int = Field(1, ge=1, le=10, description="replicas of a topic the workers create")
     kafka_batch_size: int = Field(500, ge=1, le=10_000, description="most messages `journey ingest` stores at once")

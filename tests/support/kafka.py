@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
 
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
+from adapters.kafka_binding import KafkaRecord
 from tests.support.postgres import _docker_problem, _free_port
 
 ENV_VAR = "JOURNEY_TEST_KAFKA_BOOTSTRAP"
@@ -154,3 +155,31 @@ def committed_offsets(bootstrap: str, group: str, topic: str) -> int:
     finally:
         admin.close()
     return sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
+
+
+def read_topic(bootstrap: str, topic: str, quiet_seconds: float = 1.0, deadline_seconds: float = 30.0) -> list[KafkaRecord]:
+    """Every message of ``topic`` from its beginning (no group), read until nothing more came
+    for ``quiet_seconds``; in (partition, offset) order."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    try:
+        deadline = time.monotonic() + deadline_seconds
+        partitions = consumer.partitions_for_topic(topic)
+        while not partitions:
+            assert time.monotonic() < deadline, f"topic {topic} did not appear"
+            time.sleep(0.1)
+            partitions = consumer.partitions_for_topic(topic)
+        consumer.assign([TopicPartition(topic, p) for p in partitions])
+        consumer.seek_to_beginning()
+        records: list[KafkaRecord] = []
+        last_arrival = time.monotonic()
+        while time.monotonic() - last_arrival < quiet_seconds:
+            assert time.monotonic() < deadline, f"{topic} kept sending for {deadline_seconds} s"
+            batches = consumer.poll(timeout_ms=200)
+            for tp, messages in batches.items():
+                records += [KafkaRecord(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+                            for m in messages]
+            if batches:
+                last_arrival = time.monotonic()
+        return sorted(records, key=lambda r: (r.partition, r.offset))
+    finally:
+        consumer.close()

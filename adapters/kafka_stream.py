@@ -1,0 +1,79 @@
+"""The consumer of ``journey.events`` for views fed from Kafka: a consumer-group member that
+keeps no offsets in Kafka. When partitions are assigned to it, it seeks each to the offset the
+read store recorded with the view rows (``offsets()``), or to the beginning when none is."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+
+from adapters.kafka_binding import KafkaRecord
+from adapters.kafka_touchpoints import KafkaOptions
+
+log = logging.getLogger(__name__)
+
+
+class _SeekToStored(ConsumerRebalanceListener):
+    def __init__(self, owner: StreamConsumer) -> None:
+        self.owner = owner
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        """Nothing to commit: every applied offset is in the read store already."""
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.owner.assigned = sorted(tp.partition for tp in assigned)
+        stored = self.owner.offsets()
+        for tp in assigned:
+            if stored.get(tp.partition, 0) > 0:
+                self.owner.consumer.seek(tp, stored[tp.partition])
+            else:
+                self.owner.consumer.seek_to_beginning(tp)
+        log.info("assigned partitions %s of %s", self.owner.assigned, self.owner.topic)
+
+
+class StreamConsumer:
+    """A member of ``group`` reading ``topic``; never commits to Kafka. A stored offset beyond
+    the partition's end (the log was lost) falls back to the earliest offset."""
+
+    def __init__(
+        self, options: KafkaOptions, topic: str, group: str, offsets: Callable[[], dict[int, int]],
+        *, max_records: int = 1000,
+    ) -> None:
+        self.topic = topic
+        self.offsets = offsets
+        self.max_records = max_records
+        self.assigned: list[int] = []
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=options.bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_records,
+            session_timeout_ms=options.session_timeout_ms,
+            heartbeat_interval_ms=options.heartbeat_interval_ms,
+            request_timeout_ms=options.request_timeout_ms,
+        )
+        self.consumer.subscribe([topic], listener=_SeekToStored(self))
+
+    def partitions(self) -> int:
+        """How many partitions the topic has (0 while the broker does not know it)."""
+        return len(self.consumer.partitions_for_topic(self.topic) or ())
+
+    def poll(self, timeout: float) -> list[KafkaRecord]:
+        """Up to ``max_records`` messages, each partition's in offset order."""
+        batches = self.consumer.poll(timeout_ms=int(timeout * 1000), max_records=self.max_records)
+        return [
+            KafkaRecord(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+            for tp in sorted(batches, key=lambda tp: tp.partition)
+            for m in batches[tp]
+        ]
+
+    def rewind(self, partition: int) -> None:
+        """Read ``partition`` again from its first offset."""
+        self.consumer.seek_to_beginning(TopicPartition(self.topic, partition))
+
+    def close(self) -> None:
+        """Leave the group; nothing to commit."""
+        self.consumer.close(autocommit=False)

@@ -1,0 +1,141 @@
+"""`journey relay` against a real Kafka-protocol broker: every event of the stream once, in
+order per customer, keyed by customer id, without personal data; profiles on the compacted
+customers topic; after a crash before the position was recorded it re-sends only the last
+batch, recognisable by position; a partition that lost its log makes it start over."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from adapters.kafka_events import StreamProducer, partition_for, read_relayed
+from adapters.kafka_tables import RelayState
+from adapters.kafka_touchpoints import ensure_topics
+from domain.personal import PERSONAL_FIELDS
+from services.bootstrap import Journey
+from services.clock import FixedClock
+from services.ingest import kafka_options
+from services.relay import RELAY, Relay, Topics
+from tests.integration.helpers import START, eventful_history, open_journey
+from tests.support.kafka import read_topic
+
+pytestmark = pytest.mark.kafka
+
+#: Texts of eventful_history that are personal data: none may reach journey.events.
+PERSONAL_TEXTS = ("the hose leaks", "bob@example.com", "Customer c1", "+49 30 1234", "wrong colour",
+                  "waiting for salary", "changed mind", "the garden tools were never delivered")
+
+
+@dataclass
+class Relaying:
+    journey: Journey
+    topics: Topics
+    bootstrap: str
+
+    def relay(self, batch_size: int = 7) -> Relay:
+        options = kafka_options(self.journey.settings)
+        return Relay(self.journey.service.app, self.journey.store, StreamProducer(options), self.topics,
+                     batch_size=batch_size, idle_watermark_seconds=3600)
+
+
+@pytest.fixture
+def relaying(kafka_bootstrap, sqlite_url) -> Iterator[Relaying]:
+    suffix = uuid.uuid4().hex[:8]
+    topics = Topics(f"events-{suffix}", f"customers-{suffix}")
+    clock = FixedClock(START)
+    journey = open_journey(sqlite_url, clock, kafka_bootstrap=kafka_bootstrap)
+    options = kafka_options(journey.settings)
+    ensure_topics(options, {topics.events: 3})
+    ensure_topics(options, {topics.customers: 3}, compacted=True)
+    eventful_history(journey, clock)
+    yield Relaying(journey, topics, kafka_bootstrap)
+    journey.close()
+
+
+def stream_length(journey: Journey) -> int:
+    return len(journey.service.app.recorder.select_notifications(start=1, limit=100_000))
+
+
+def test_every_event_is_published_once_in_order_keyed_by_customer_and_without_personal_data(relaying):
+    relay = relaying.relay()
+    reached = relay.catch_up()
+    head = relaying.journey.service.head()
+    assert reached == head
+
+    records = read_topic(relaying.bootstrap, relaying.topics.events)
+    events = [(r, read_relayed(r)) for r in records]
+    published = [(r, rel) for r, rel in events if rel is not None and rel.kind == "event"]
+    positions = [rel.position for _, rel in published]
+    assert sorted(positions) == [n.id for n in relaying.journey.service.app.recorder.select_notifications(start=1, limit=100_000)]
+    assert len(set(positions)) == len(positions) == stream_length(relaying.journey)
+    assert len({rel.ce_id for _, rel in published}) == len(published)
+    by_customer: dict[bytes, list[int]] = {}
+    for record, rel in published:
+        assert record.partition == partition_for(record.key.decode(), 3)
+        headers = dict(record.headers)
+        assert headers["ce_subject"] == record.key
+        assert headers["ce_specversion"] == b"1.0"
+        by_customer.setdefault(record.key, []).append(rel.position)
+        data = json.loads(record.value)
+        assert not PERSONAL_FIELDS & data.keys()
+        assert "user" not in data["by"]
+        assert not [text for text in PERSONAL_TEXTS if text in record.value.decode()]
+    assert set(by_customer) == {b"c1", b"c2"}
+    assert all(p == sorted(p) for p in by_customer.values())
+    # Every partition got a watermark at the head.
+    watermarks = {r.partition: rel.position for r, rel in events if rel is not None and rel.kind == "watermark"}
+    assert watermarks == dict.fromkeys(range(3), head)
+
+
+def test_profiles_go_to_the_customers_topic_keyed_by_customer_as_they_change(relaying):
+    relaying.relay().catch_up()
+    profiles = [(r.key.decode(), json.loads(r.value)) for r in read_topic(relaying.bootstrap, relaying.topics.customers)]
+    latest = dict(profiles)
+    assert [key for key, _ in profiles].count("c1") == 2  # registered, then the phone changed
+    assert latest["c1"]["phone"] == "+49 30 1234"
+    assert latest["c1"]["email"] == "c1@example.com"
+    assert latest["c2"]["name"] == "Bob"
+
+
+def test_a_crash_before_the_position_is_recorded_resends_only_the_last_batch(relaying):
+    relay = relaying.relay(batch_size=10)
+    relay.round()
+    relay.round()
+    recorded = relay.position()
+    state = relaying.journey.store
+
+    def crash(name: str, reached: RelayState) -> None:
+        raise RuntimeError("killed before the position was recorded")
+
+    save, state.save_relay_state = state.save_relay_state, crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        relay.round()  # sent and acknowledged, but not recorded
+    state.save_relay_state = save  # type: ignore[method-assign]
+    assert relay.position() == recorded
+
+    relaying.relay(batch_size=10).catch_up()
+    published = [read_relayed(r) for r in read_topic(relaying.bootstrap, relaying.topics.events)]
+    counts = Counter(rel.position for rel in published if rel is not None and rel.kind == "event")
+    assert set(counts) == {n.id for n in relaying.journey.service.app.recorder.select_notifications(start=1, limit=100_000)}
+    doubled = sorted(p for p, n in counts.items() if n > 1)
+    assert doubled == list(range(recorded + 1, recorded + 11))  # exactly the unrecorded batch
+    assert max(counts.values()) == 2
+
+
+def test_a_partition_whose_offsets_went_back_makes_the_relay_start_over(relaying):
+    relay = relaying.relay(batch_size=100)
+    relay.catch_up()
+    head = relay.position()
+    store = relaying.journey.store
+    state = store.relay_state(RELAY)
+    # As if the broker had acknowledged far more than it holds now (it lost its log).
+    store.save_relay_state(RELAY, RelayState(state.position, state.previous, dict.fromkeys(range(3), 10_000)))
+    relay.idle_watermark_seconds = 0  # nothing new: the idle watermarks find the loss
+    relay.round()
+    assert relay.position() == 0
+    assert relay.catch_up() == head
