@@ -15,13 +15,13 @@ import pytest
 
 from adapters.kafka_binding import KafkaRecord
 from adapters.kafka_events import StreamProducer, read_relayed
+from adapters.kafka_tables import RelayState
+from adapters.kafka_touchpoints import ensure_topics
 from projections.views import fold
 from services.bootstrap import Journey
 from services.clock import FixedClock
 from services.ingest import kafka_options
 from services.kafka_projector import KafkaProjector, KafkaProjectorWorker, kafka_projector_worker
-from adapters.kafka_tables import RelayState
-from adapters.kafka_touchpoints import ensure_topics
 from services.relay import RELAY, Relay, Topics
 from tests.integration.helpers import START, dump, eventful_history, fresh_read_store, open_journey
 from tests.support.kafka import FAST_GROUP, publish, read_topic

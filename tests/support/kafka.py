@@ -175,7 +175,7 @@ def read_topic(bootstrap: str, topic: str, quiet_seconds: float = 1.0, deadline_
         while time.monotonic() - last_arrival < quiet_seconds:
             assert time.monotonic() < deadline, f"{topic} kept sending for {deadline_seconds} s"
             batches = consumer.poll(timeout_ms=200)
-            for tp, messages in batches.items():
+            for messages in batches.values():
                 records += [KafkaRecord(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
                             for m in messages]
             if batches:
