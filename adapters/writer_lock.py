@@ -23,6 +23,8 @@ from adapters.event_store import StoreLocation, conninfo
 
 #: The advisory lock key of the journey's writers (any fixed 64-bit number; "journey" in ASCII).
 ADVISORY_KEY = 0x6A6F75726E6579
+#: The advisory lock key held while a process creates the tables ("schema" in ASCII).
+SCHEMA_KEY = 0x736368656D61
 
 
 class LockTimeoutError(OperationalError):
@@ -78,9 +80,10 @@ class FileWriterLock:
 class AdvisoryWriterLock:
     """PostgreSQL: a session advisory lock on one dedicated connection, reopened when lost."""
 
-    def __init__(self, location: StoreLocation, timeout: float) -> None:
+    def __init__(self, location: StoreLocation, timeout: float, key: int = ADVISORY_KEY) -> None:
         self.conninfo = conninfo(location, "journey-writer-lock")
         self.timeout = timeout
+        self.key = key
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
@@ -93,7 +96,7 @@ class AdvisoryWriterLock:
     def held(self) -> Iterator[None]:
         try:
             conn = self._connection()
-            conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_KEY,))
+            conn.execute("SELECT pg_advisory_lock(%s)", (self.key,))
         except psycopg.errors.LockNotAvailable:
             raise LockTimeoutError(f"the writer lock was busy for {self.timeout} s") from None
         except psycopg.Error as error:
@@ -103,7 +106,7 @@ class AdvisoryWriterLock:
             yield
         finally:
             try:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_KEY,))
+                conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
             except psycopg.Error:
                 self._drop()  # a lost session releases its advisory locks by itself
 
@@ -122,3 +125,12 @@ def writer_lock(location: StoreLocation, timeout: float) -> WriterLock:
     if location.is_postgres:
         return AdvisoryWriterLock(location, timeout)
     return FileWriterLock(Path(location.env["SQLITE_DBNAME"] + ".writer.lock"), timeout)
+
+
+def schema_lock(location: StoreLocation, timeout: float) -> WriterLock:
+    """The lock a process holds while it creates the tables it needs: processes starting at the
+    same time on a new store (``CREATE TABLE IF NOT EXISTS`` is not safe against a concurrent
+    twin on PostgreSQL, nor eventsourcing's first tracking row on SQLite) then take turns."""
+    if location.is_postgres:
+        return AdvisoryWriterLock(location, timeout, SCHEMA_KEY)
+    return FileWriterLock(Path(location.env["SQLITE_DBNAME"] + ".schema.lock"), timeout)

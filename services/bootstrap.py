@@ -11,6 +11,7 @@ from eventsourcing.utils import Environment
 
 from adapters.event_store import StoreLocation, locate
 from adapters.read_store import PostgresReadStore, SQLiteReadStore, ViewTables
+from adapters.writer_lock import schema_lock
 from domain.holds import DunningPolicy
 from services.clock import Clock, FixedClock, SystemClock
 from services.journey import JourneyService
@@ -19,6 +20,9 @@ from services.reads import Reads
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: The longest wait for another process creating the tables.
+SCHEMA_LOCK_SECONDS = 60.0
 
 #: The read store's name: eventsourcing reads its settings as VIEWS_*, PostgreSQL tables are views_*.
 READ_STORE_NAME = "views"
@@ -97,12 +101,17 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
         min_interval=timedelta(days=settings.dunning_min_interval_days),
         max_deferral=timedelta(days=settings.max_deferral_days),
     )
-    service = JourneyService(
-        location, clock, policy, lock_timeout=settings.writer_lock_timeout,
-        write_timeout=settings.write_timeout, max_group=settings.max_group,
-    )
     source = settings.kafka_events_topic if settings.projector_source == "kafka" else None
-    store = open_read_store(location, service, source)
+    creating = schema_lock(location, SCHEMA_LOCK_SECONDS)
+    try:
+        with creating.held():  # processes started together on a new store create its tables in turn
+            service = JourneyService(
+                location, clock, policy, lock_timeout=settings.writer_lock_timeout,
+                write_timeout=settings.write_timeout, max_group=settings.max_group,
+            )
+            store = open_read_store(location, service, source)
+    finally:
+        creating.close()
     projector = Projector(service.app, store, settings.projector_batch_size)
     reads = Reads(
         store, service.app.name, clock, policy, settings.read_wait_seconds, service.head,
