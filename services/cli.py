@@ -114,6 +114,16 @@ def relay(_: argparse.Namespace) -> None:
         journey.close()
 
 
+def alive(args: argparse.Namespace) -> None:
+    """Exit 0 when the worker's heartbeat file is fresh, else 1 with the reason on stderr (a
+    container health check for workers without an HTTP port; see services/heartbeat.py)."""
+    from services.heartbeat import check
+
+    reason = check(args.path, args.max_age)
+    if reason is not None:
+        raise SystemExit(reason)
+
+
 def demo(args: argparse.Namespace) -> None:
     """Load the demo data and catch the views up."""
     from eventsourcing.persistence import PersistenceError
@@ -161,6 +171,10 @@ def main(argv: list[str] | None = None) -> None:
     project_parser.set_defaults(run=project)
     commands.add_parser("ingest", help="store the touchpoints published to Kafka").set_defaults(run=ingest)
     commands.add_parser("relay", help="publish the stream to Kafka").set_defaults(run=relay)
+    alive_parser = commands.add_parser("alive", help="exit 0 when a worker's heartbeat file is fresh, else 1")
+    alive_parser.add_argument("path", help="the worker's JOURNEY_HEARTBEAT_FILE")
+    alive_parser.add_argument("--max-age", type=float, default=30.0, help="seconds a beat stays fresh")
+    alive_parser.set_defaults(run=alive)
     demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")
     demo_parser.add_argument("--customers", type=int, default=300)
     demo_parser.add_argument("--seed", type=int, default=7)

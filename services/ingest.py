@@ -15,15 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from adapters.cloudevents import CloudEventError, Submission, check_times
 from adapters.kafka_binding import KafkaRecord, read_record
 from adapters.kafka_touchpoints import DeadLetterProducer, KafkaOptions, TouchpointConsumer, ensure_topics
 from services.clock import Clock
+from services.heartbeat import Heartbeat
 from services.journey import ConflictError, JourneyService, RejectedError
 from services.settings import Settings
+from services.supervisor import Supervised
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +130,11 @@ class IngestState:
 
 
 class IngestWorker:
-    """Runs ``TouchpointIngest`` rounds until stopped, supervised: an error closes the consumer
-    (nothing committed), the worker pauses, and a new consumer resumes at the committed offsets."""
+    """Runs ``TouchpointIngest`` rounds until stopped, supervised (``services.supervisor``): an
+    error closes the consumer (nothing committed), the worker pauses, and a new consumer resumes
+    at the committed offsets."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913
         self,
         ingest: TouchpointIngest,
         open_consumer: Callable[[], TouchpointConsumer],
@@ -139,63 +142,41 @@ class IngestWorker:
         poll_seconds: float = 1.0,
         min_pause: float = 0.1,
         max_pause: float = 5.0,
+        beat: Callable[[], None] = lambda: None,
     ) -> None:
         self.ingest = ingest
         self.open_consumer = open_consumer
         self.poll_seconds = poll_seconds
-        self.min_pause = min_pause
-        self.max_pause = max_pause
-        self._state = IngestState()
+        self._consumer: TouchpointConsumer | None = None
+        self._totals = Batch()
+        self.supervised = Supervised(
+            "ingesting", self._round, reset=self._drop, beat=beat, idle_seconds=0,
+            min_pause=min_pause, max_pause=max_pause,
+        )
 
     @property
     def state(self) -> IngestState:
-        return self._state
+        s = self.supervised.state
+        return IngestState(s.status, s.last_error, s.failures, s.last_success, self._totals)
 
     def run(self, stop: threading.Event) -> None:
         """Ingest until ``stop`` is set; never returns early on an error."""
-        consumer: TouchpointConsumer | None = None
-        pause = self.min_pause
-        while not stop.is_set():
-            try:
-                if consumer is None:
-                    consumer = self.open_consumer()
-                batch = self.ingest.round(consumer, self.poll_seconds)
-            except Exception as error:  # noqa: BLE001 -- anything: log, back off, resume
-                self._drop(consumer)
-                consumer = None
-                self._failed(error, pause)
-                stop.wait(pause)
-                pause = min(pause * 2, self.max_pause)
-                continue
-            pause = self.min_pause
-            self._succeeded(batch)
-        self._drop(consumer)
-        self._state = replace(self._state, status="stopped")
+        self.supervised.run(stop)
 
-    @staticmethod
-    def _drop(consumer: TouchpointConsumer | None) -> None:
-        if consumer is not None:
-            try:
-                consumer.close()
-            except Exception:  # noqa: BLE001 -- a broken consumer is dropped either way
-                log.warning("closing the Kafka consumer failed", exc_info=True)
-
-    def _failed(self, error: Exception, pause: float) -> None:
-        failures = self._state.failures + 1
-        self._state = replace(self._state, status="backing-off", last_error=repr(error), failures=failures)
-        if failures == 1:
-            log.exception("ingesting failed; retrying in %.1f s", pause)
-        else:
-            log.warning("ingesting failed %d times in a row (%r); retrying in %.1f s", failures, error, pause)
-
-    def _succeeded(self, batch: Batch) -> None:
-        if self._state.failures:
-            log.info("ingesting again after %d failed rounds", self._state.failures)
+    def _round(self) -> bool:
+        if self._consumer is None:
+            self._consumer = self.open_consumer()
+        batch = self.ingest.round(self._consumer, self.poll_seconds)
         if batch.read:
             log.info("ingested %d messages: %d stored, %d duplicates, %d dead-lettered",
                      batch.read, batch.stored, batch.duplicates, batch.dead_lettered)
-        self._state = replace(self._state, status="running", failures=0, last_success=datetime.now(UTC),
-                              totals=self._state.totals + batch)
+            self._totals += batch
+        return bool(batch.read)
+
+    def _drop(self) -> None:
+        if self._consumer is not None:
+            consumer, self._consumer = self._consumer, None
+            consumer.close()
 
 
 def kafka_options(settings: Settings) -> KafkaOptions:
@@ -229,4 +210,4 @@ def ingest_worker(settings: Settings, service: JourneyService, clock: Clock) -> 
         max_skew=timedelta(seconds=settings.max_clock_skew_seconds),
         send_timeout=settings.write_timeout,
     )
-    return IngestWorker(ingest, connect), dead_letters
+    return IngestWorker(ingest, connect, beat=Heartbeat(settings.heartbeat_file).beat), dead_letters

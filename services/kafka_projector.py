@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from adapters.kafka_binding import KafkaRecord
@@ -32,6 +32,7 @@ from adapters.kafka_stream import StreamConsumer
 from adapters.kafka_tables import Applied, KafkaTables
 from adapters.kafka_touchpoints import KafkaOptions, ensure_topics
 from projections.views import fold
+from services.heartbeat import Heartbeat
 from services.ingest import kafka_options
 from services.journey import JourneyApplication
 from services.settings import Settings
@@ -89,6 +90,7 @@ class KafkaProjectorWorker:
         replication_factor: int = 1,
         batch_size: int = 1000,
         poll_seconds: float = 0.5,
+        beat: Callable[[], None] = lambda: None,
     ) -> None:
         self.projector = projector
         self.options = options
@@ -98,7 +100,7 @@ class KafkaProjectorWorker:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.consumer: StreamConsumer | None = None
-        self.supervised = Supervised("projecting from Kafka", self.round, reset=self.close, idle_seconds=0)
+        self.supervised = Supervised("projecting from Kafka", self.round, reset=self.close, beat=beat, idle_seconds=0)
 
     def round(self) -> bool:
         consumer = self.consumer or self._connect()
@@ -146,5 +148,5 @@ def kafka_projector_worker(settings: Settings, app: JourneyApplication, store: K
     return KafkaProjectorWorker(
         projector, kafka_options(settings), settings.kafka_projector_group,
         partitions=settings.kafka_partitions, replication_factor=settings.kafka_replication_factor,
-        batch_size=settings.projector_batch_size,
+        batch_size=settings.projector_batch_size, beat=Heartbeat(settings.heartbeat_file).beat,
     )

@@ -36,6 +36,7 @@ from adapters.kafka_tables import KafkaTables, RelayState
 from adapters.kafka_touchpoints import ensure_topics
 from domain.customer import Customer
 from projections.encoding import event_type
+from services.heartbeat import Heartbeat
 from services.ingest import kafka_options
 from services.journey import JourneyApplication
 from services.settings import Settings
@@ -192,4 +193,5 @@ def relay_worker(settings: Settings, app: JourneyApplication, state: KafkaTables
         while relay:
             relay.pop().producer.close()
 
-    return Supervised("relaying the stream", round, reset=close), close
+    beat = Heartbeat(settings.heartbeat_file).beat
+    return Supervised("relaying the stream", round, reset=close, beat=beat), close

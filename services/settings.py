@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     )
     max_deferral_days: int = Field(90, ge=1, le=3650, description="the longest payment deferral")
     ready_max_lag: int = Field(10_000, ge=0, description="most positions the views may lag while ready")
+    heartbeat_file: str | None = Field(None, description="a worker records each completed round here (`journey alive`)")
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka brokers to start from, host:port[,host:port...]")
     kafka_touchpoints_topic: str = Field("journey.touchpoints", description="topic `journey ingest` consumes")
     kafka_dlq_topic: str = Field("journey.touchpoints.dlq", description="topic of touchpoints that cannot be stored")
