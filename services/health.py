@@ -19,6 +19,8 @@ def readiness(journey: Journey) -> tuple[bool, dict[str, Any]]:
     projector: dict[str, Any] = (
         {"mode": "external"} if state is None else {"mode": "in-process", **jsonable(asdict(state))}
     )
+    if journey.settings.projector_source == "kafka":
+        projector = {"mode": "kafka", "topic": journey.settings.kafka_events_topic}
     body: dict[str, Any] = {"head": None, "position": None, "lag": None, "projector": projector, "error": None}
     try:
         body["position"] = journey.reads.position()  # first: the head read after it is never lower

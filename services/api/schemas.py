@@ -147,10 +147,12 @@ class LiveOut(BaseModel):
 
 
 class ProjectorOut(BaseModel):
-    """The projector serving this process's views: in this process (with its state), or an
-    external worker (``{"mode": "external"}`` alone)."""
+    """The projector serving this process's views: in this process (with its state), an
+    external worker (``{"mode": "external"}`` alone), or the Kafka-fed workers (``{"mode":
+    "kafka", "topic": ...}``: the position is the lowest of the topic's partitions)."""
 
-    mode: Literal["in-process", "external"]
+    mode: Literal["in-process", "external", "kafka"]
+    topic: str | None = Field(None, description="the topic the Kafka-fed workers read (kafka only)")
     status: Literal["running", "backing-off", "stopped"] | None = Field(None, description="in-process only")
     last_error: str | None = None
     failures: int | None = Field(None, description="rounds failed in a row (in-process only)")

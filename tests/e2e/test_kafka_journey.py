@@ -76,6 +76,8 @@ def test_reads_see_their_writes_with_views_fed_from_kafka(database_url, kafka_bo
             assert {h["kind"] for h in billing_invoice["holds"]} == {"payment-deferral", "detailed-invoice-requested"}
             ready = httpx.get(f"{url}/health/ready", timeout=10)
             assert ready.status_code == 200, ready.text
+            projector = ready.json()["projector"]
+            assert (projector["mode"], projector["topic"]) == ("kafka", kafka["JOURNEY_KAFKA_EVENTS_TOPIC"])
     finally:
         outputs = []
         for worker in workers:
