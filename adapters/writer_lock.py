@@ -25,6 +25,8 @@ from adapters.event_store import StoreLocation, conninfo
 ADVISORY_KEY = 0x6A6F75726E6579
 #: The advisory lock key held while a process creates the tables ("schema" in ASCII).
 SCHEMA_KEY = 0x736368656D61
+#: The advisory lock key the publishing relay holds ("relay" in ASCII).
+RELAY_KEY = 0x72656C6179
 
 
 class LockTimeoutError(OperationalError):
@@ -134,3 +136,10 @@ def schema_lock(location: StoreLocation, timeout: float) -> WriterLock:
     if location.is_postgres:
         return AdvisoryWriterLock(location, timeout, SCHEMA_KEY)
     return FileWriterLock(Path(location.env["SQLITE_DBNAME"] + ".schema.lock"), timeout)
+
+
+def relay_lock(location: StoreLocation, timeout: float) -> WriterLock:
+    """The lease of the one relay that publishes: a second relay waits for it (a stand-by)."""
+    if location.is_postgres:
+        return AdvisoryWriterLock(location, timeout, RELAY_KEY)
+    return FileWriterLock(Path(location.env["SQLITE_DBNAME"] + ".relay.lock"), timeout)

@@ -97,7 +97,9 @@ def ingest(_: argparse.Namespace) -> None:
 
 def relay(_: argparse.Namespace) -> None:
     """Publish the shared stream to Kafka until stopped (SIGINT, SIGTERM): every event to the
-    events topic, profiles to the compacted customers topic. Supervised like the other workers."""
+    events topic, profiles to the compacted customers topic. Supervised like the other workers.
+    One relay publishes at a time; another started beside it stands by until the first stops."""
+    from adapters.writer_lock import LockTimeoutError, relay_lock
     from services.bootstrap import bootstrap
     from services.relay import relay_worker
 
@@ -105,12 +107,23 @@ def relay(_: argparse.Namespace) -> None:
     journey = bootstrap(settings)
     worker, close = relay_worker(settings, journey.service.app, journey.store)
     stop = _stop_on_signals()
-    logging.info("relaying %s to %s at %s", journey.location.redacted_url, settings.kafka_events_topic,
-                 settings.kafka_bootstrap)
+    lease = relay_lock(journey.location, timeout=5.0)
+    standing_by = False
     try:
-        worker.run(stop)
+        while not stop.is_set():
+            try:
+                with lease.held():
+                    logging.info("relaying %s to %s at %s", journey.location.redacted_url,
+                                 settings.kafka_events_topic, settings.kafka_bootstrap)
+                    worker.run(stop)
+            except LockTimeoutError:
+                if not standing_by:
+                    logging.info("another relay is publishing; standing by until it stops")
+                standing_by = True
+                worker.beat()  # a stand-by is healthy
     finally:
         close()
+        lease.close()
         journey.close()
 
 

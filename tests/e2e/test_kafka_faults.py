@@ -50,9 +50,9 @@ class Stream:
         variables = {k.removeprefix("JOURNEY_").lower(): v for k, v in self.env.items() if k.startswith("JOURNEY_")}
         return Settings(**variables)
 
-    def start(self, *command: str) -> subprocess.Popen[str]:
+    def start(self, *command: str, **env: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "services.cli", *command], env=self.env,
+            [sys.executable, "-m", "services.cli", *command], env={**self.env, **env},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
 
@@ -225,3 +225,27 @@ def test_a_broker_restarted_empty_gets_the_stream_again_and_the_views_end_up_cor
 def _positions(stream: Stream) -> list[int]:
     with stream.journey() as journey:
         return [n.id for n in journey.service.app.recorder.select_notifications(start=1, limit=100_000)]
+
+
+def test_a_second_relay_stands_by_and_takes_over_when_the_first_is_killed(kafka_bootstrap, tmp_path):
+    stream = make_stream(kafka_bootstrap, tmp_path, customers=60)
+    first = stream.start("relay")
+    wait_until(lambda: stream.relayed_position() > 0, "the first relay publishing", first)
+    standby_beat = tmp_path / "second.alive"
+    second = stream.start("relay", JOURNEY_HEARTBEAT_FILE=str(standby_beat))
+    try:
+        # The second beats only once it stood by (it cannot publish without the lease).
+        wait_until(standby_beat.exists, "the second relay standing by", first, second)
+        add_customers(stream, "meanwhile", 10)
+        wait_until(lambda: stream.relayed_position() == stream.head, "the head relayed", first, second)
+        assert published_positions(stream) == Counter(_positions(stream))  # each exactly once: one publisher
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        add_customers(stream, "later", 10)
+        wait_until(lambda: stream.relayed_position() == stream.head, "the stand-by relaying", second)
+    finally:
+        outputs = stop(second)
+    counts = published_positions(stream)
+    assert set(counts) == set(_positions(stream))
+    assert max(counts.values()) == 1
+    assert "standing by" in outputs[0]
