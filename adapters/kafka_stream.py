@@ -58,7 +58,9 @@ class StreamConsumer:
         self.consumer.subscribe([topic], listener=_SeekToStored(self))
 
     def partitions(self) -> int:
-        """How many partitions the topic has (0 while the broker does not know it)."""
+        """How many partitions the topic has, from fresh metadata (0 when the broker does not
+        know the topic)."""
+        self.consumer.topics()  # a metadata request: partitions_for_topic answers from its cache
         return len(self.consumer.partitions_for_topic(self.topic) or ())
 
     def poll(self, timeout: float) -> list[KafkaRecord]:

@@ -132,8 +132,13 @@ class KafkaTables:
         partition's position is a duplicate and skipped; one whose ``journey_previous`` lies
         beyond the position means events are missing before it: the partition stops there and
         is reported as a gap. ``load(positions)`` answers the events to fold by position."""
-        wanted = [r for r in (read_relayed(m) for m in records) if r is not None and r.kind == "event"]
-        events_by_position = load(sorted({r.position for r in wanted}))
+        applied = self.partition_positions(topic)  # only grows: what is at or below it is skipped
+        wanted = {
+            relayed.position
+            for message, relayed in ((m, read_relayed(m)) for m in records)
+            if relayed is not None and relayed.kind == "event" and relayed.position > applied.get(message.partition, 0)
+        }
+        events_by_position = load(sorted(wanted))
         by_partition: dict[int, list[KafkaRecord]] = {}
         for record in records:
             by_partition.setdefault(record.partition, []).append(record)
@@ -150,7 +155,10 @@ class KafkaTables:
                             gaps.append(partition)
                             break
                         if relayed.kind == "event":
-                            chosen.append((events_by_position[relayed.position], relayed.position))
+                            event = events_by_position.get(relayed.position)
+                            if event is None:  # applied meanwhile by another worker: read afresh
+                                raise LookupError(f"position {relayed.position} was not loaded")
+                            chosen.append((event, relayed.position))
                         position = relayed.position
                     else:
                         skipped += relayed is not None

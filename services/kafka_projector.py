@@ -133,8 +133,11 @@ class KafkaProjectorWorker:
         )
         try:
             count = consumer.partitions()
-            if count:
-                store.ensure_partitions(topic, count)
+            if not count:
+                raise LookupError(f"the broker does not know topic {topic} yet")
+            # Every partition has a row before anything is applied: the views' position is the
+            # lowest of all of them, never of the ones seen so far.
+            store.ensure_partitions(topic, count)
         except Exception:
             consumer.close()
             raise
