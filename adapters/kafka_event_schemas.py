@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_typ
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from adapters.kafka_events import ce_type
+from adapters.kafka_events import PROFILE_FIELDS, ce_type
 from domain.complaint import Complaint
 from domain.customer import Customer
 from domain.invoice import Invoice
@@ -33,8 +33,6 @@ from domain.values import Money, Principal
 AGGREGATES: tuple[type[Any], ...] = (Customer, Order, Invoice, Complaint)
 #: Nested classes of an aggregate that are not events of their own.
 _NOT_STORED = frozenset({"Event", "Created", "Snapshot"})
-#: The fields of a customer's profile on ``journey.customers``.
-PROFILE_FIELDS = ("customer_id", "name", "email", "birthday", "phone", "address")
 #: A decimal as ``jsonable`` writes it.
 _DECIMAL = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
 _FORBID = ConfigDict(extra="forbid")

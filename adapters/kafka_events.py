@@ -39,6 +39,8 @@ SOURCE = "/journey"
 WATERMARK = "journey.watermark"
 POSITION = "journey_position"
 PREVIOUS = "journey_previous"
+#: What a customer's profile on the customers topic holds.
+PROFILE_FIELDS = ("customer_id", "name", "email", "birthday", "phone", "address")
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "by"})
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 

@@ -25,6 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.kafka_events import (
+    PROFILE_FIELDS,
     Message,
     StreamProducer,
     event_message,
@@ -165,11 +166,10 @@ class Relay:
 
     def _profile(self, event: Any) -> dict[str, Any]:
         """The customer's profile as of ``event`` (a registration is one already)."""
-        fields = ("customer_id", "name", "email", "birthday", "phone", "address")
         if isinstance(event, Customer.Registered):
-            return {name: getattr(event, name) for name in fields}
+            return {name: getattr(event, name) for name in PROFILE_FIELDS}
         customer: Customer = self.app.repository.get(event.originator_id, version=event.originator_version)
-        return {name: getattr(customer, name) for name in fields}
+        return {name: getattr(customer, name) for name in PROFILE_FIELDS}
 
 
 def relay_worker(settings: Settings, app: JourneyApplication, state: KafkaTables) -> tuple[Supervised, Callable[[], None]]:
