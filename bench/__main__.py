@@ -1,10 +1,12 @@
 """``python -m bench`` (``make bench``): ingest and catch-up figures on SQLite and PostgreSQL,
 with ratios against the library's naive way and peak memory of every run, then the same
-touchpoints over HTTP against a real ``journey serve`` (bench/http_bench.py). Prints Markdown.
+touchpoints over HTTP against a real ``journey serve`` (bench/http_bench.py), then through Kafka
+with the three Kafka workers (bench/kafka_bench.py). Prints Markdown.
 
   python -m bench          everything
   python -m bench core     the in-process cases only
   python -m bench http     the HTTP cases only (sizes: see bench/http_bench.py)
+  python -m bench kafka    the Kafka cases only (sizes: see bench/kafka_bench.py)
 
 Sizes of the in-process cases come from the environment:
   BENCH_EVENTS        stored events of the catch-up stream N (default 20000); 4N is built too
@@ -30,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import http_bench, http_report, report
+from bench import http_bench, http_report, kafka_bench, kafka_report, report
 from bench.report import Row
 from bench.runner import Result, measure
 from bench.stores import Stores, postgres_stores, sqlite_stores
@@ -131,19 +133,25 @@ def _stop(signum: int, _frame: object) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     what = args[0] if args else "all"
-    if what not in ("all", "core", "http") or len(args) > 1:
-        raise SystemExit("usage: python -m bench [all|core|http]")
+    if what not in ("all", "core", "http", "kafka") or len(args) > 1:
+        raise SystemExit("usage: python -m bench [all|core|http|kafka]")
     labels = [s.strip() for s in os.environ.get("BENCH_STORES", "sqlite,postgres").split(",") if s.strip()]
     signal.signal(signal.SIGTERM, _stop)  # unwind: servers and clusters are stopped on the way out
     started = time.perf_counter()
-    if what != "http":
+    if what in ("all", "core"):
         for line in core(labels):  # printed before the HTTP cases start: kept if they fail
             print(line, flush=True)
-    if what != "core":
+    if what in ("all", "http"):
         described, libraries, results = http_bench.run(labels)
         print("\n".join(["# customer-journey benchmark", "", *report.machine(), ""]) if what == "http" else "")
         for line in http_report.section(described, http_bench.sizes(), libraries, results):
-            print(line)
+            print(line, flush=True)
+    if what in ("all", "kafka"):
+        broker, stores, raw, outcomes = kafka_bench.run(labels)
+        print("\n".join(["# customer-journey benchmark", "", *report.machine(), ""]) if what == "kafka" else "")
+        for line in kafka_report.section(broker, stores, kafka_bench.sizes(), kafka_bench.worker_settings(),
+                                         raw, outcomes):
+            print(line, flush=True)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 
 
