@@ -54,6 +54,7 @@ class StreamConsumer:
             session_timeout_ms=options.session_timeout_ms,
             heartbeat_interval_ms=options.heartbeat_interval_ms,
             request_timeout_ms=options.request_timeout_ms,
+            fetch_max_wait_ms=options.fetch_max_wait_ms,
         )
         self.consumer.subscribe([topic], listener=_SeekToStored(self))
 

@@ -22,6 +22,7 @@ class KafkaOptions:
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     request_timeout_ms: int = 30_000
+    fetch_max_wait_ms: int = 500
 
 
 class TouchpointConsumer:
@@ -40,6 +41,7 @@ class TouchpointConsumer:
             session_timeout_ms=options.session_timeout_ms,
             heartbeat_interval_ms=options.heartbeat_interval_ms,
             request_timeout_ms=options.request_timeout_ms,
+            fetch_max_wait_ms=options.fetch_max_wait_ms,
         )
 
     def poll(self, timeout: float) -> list[KafkaRecord]:

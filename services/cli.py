@@ -99,6 +99,7 @@ def relay(_: argparse.Namespace) -> None:
     """Publish the shared stream to Kafka until stopped (SIGINT, SIGTERM): every event to the
     events topic, profiles to the compacted customers topic. Supervised like the other workers.
     One relay publishes at a time; another started beside it stands by until the first stops."""
+    from adapters.notifications import Listener
     from adapters.writer_lock import LockTimeoutError, relay_lock
     from services.bootstrap import bootstrap
     from services.relay import relay_worker
@@ -109,6 +110,10 @@ def relay(_: argparse.Namespace) -> None:
     stop = _stop_on_signals()
     lease = relay_lock(journey.location, timeout=5.0)
     standing_by = False
+    listener = None
+    if journey.location.is_postgres:  # woken by every append, not only by its poll
+        channel = journey.service.app.recorder.channel_name  # type: ignore[attr-defined]
+        listener = Listener(journey.location, channel, worker.wake.set).start()
     try:
         while not stop.is_set():
             try:
@@ -122,6 +127,8 @@ def relay(_: argparse.Namespace) -> None:
                 standing_by = True
                 worker.beat()  # a stand-by is healthy
     finally:
+        if listener is not None:
+            listener.stop()
         close()
         lease.close()
         journey.close()

@@ -185,6 +185,7 @@ def kafka_options(settings: Settings) -> KafkaOptions:
         settings.kafka_bootstrap,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 

@@ -194,4 +194,5 @@ def relay_worker(settings: Settings, app: JourneyApplication, state: KafkaTables
             relay.pop().producer.close()
 
     beat = Heartbeat(settings.heartbeat_file).beat
-    return Supervised("relaying the stream", round, reset=close, beat=beat), close
+    return Supervised("relaying the stream", round, reset=close, beat=beat,
+                      idle_seconds=settings.kafka_relay_poll_seconds), close

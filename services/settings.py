@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     kafka_replication_factor: int = Field(1, ge=1, le=10, description="replicas of a topic the workers create")
     kafka_batch_size: int = Field(500, ge=1, le=10_000, description="most messages `journey ingest` stores at once")
     kafka_session_timeout_ms: int = Field(10_000, ge=1000, description="a silent group member is dropped after this")
+    kafka_fetch_max_wait_ms: int = Field(
+        50, ge=0, le=10_000, description="longest a consumer's fetch waits at the broker for data to arrive"
+    )
+    kafka_relay_poll_seconds: float = Field(
+        0.05, gt=0, le=60, description="how often an idle relay looks for new events (PostgreSQL also wakes it)"
+    )
     kafka_heartbeat_interval_ms: int = Field(3000, ge=100, description="group heartbeat; well under the session timeout")
     clock: datetime | None = Field(
         None,

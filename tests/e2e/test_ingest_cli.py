@@ -15,7 +15,7 @@ import pytest
 from services.bootstrap import bootstrap
 from services.settings import Settings
 from tests.e2e.test_cli import environment
-from tests.support.kafka import binary, committed_offsets, keyed, publish, registered, structured
+from tests.support.kafka import binary, committed_offsets, keyed, our_tracebacks, publish, registered, structured
 
 pytestmark = pytest.mark.kafka
 
@@ -48,7 +48,7 @@ def test_the_ingest_worker_stores_published_touchpoints_and_stops_on_sigterm(kaf
         worker.send_signal(signal.SIGTERM)
         output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
-    assert "Traceback" not in output
+    assert not our_tracebacks(output)
     journey = bootstrap(Settings(database_url=url))
     try:
         assert journey.service.head() == 2

@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.test_cli import environment
 from tests.e2e.test_processes import BATCH, customer, event
-from tests.support.kafka import binary, keyed, publish, structured
+from tests.support.kafka import binary, keyed, our_tracebacks, publish, structured
 from tests.support.server import served
 
 pytestmark = pytest.mark.kafka
@@ -84,7 +84,8 @@ def test_reads_see_their_writes_with_views_fed_from_kafka(database_url, kafka_bo
             worker.send_signal(signal.SIGTERM)
             outputs.append(worker.communicate(timeout=30)[0])
     assert [w.returncode for w in workers] == [0, 0, 0, 0], outputs
-    assert not [o for o in outputs if "Traceback" in o]
+    failures = [t for o in outputs for t in our_tracebacks(o)]
+    assert not failures, failures[0]
 
 
 def _in_days(days: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -223,3 +224,19 @@ def read_topic(bootstrap: str, topic: str, quiet_seconds: float = 1.0, deadline_
         return sorted(records, key=lambda r: (r.partition, r.offset))
     finally:
         consumer.close()
+
+
+_LOGGED_ERROR = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (?:WARNING|ERROR|CRITICAL) (\S+): ")
+
+
+def our_tracebacks(output: str) -> list[str]:
+    """The tracebacks in a worker's log that are not the Kafka client's own: kafka-python logs
+    some races of its shutdown (a socket closed under its reader) with a traceback, and goes on."""
+    lines = output.splitlines()
+    found = []
+    for number, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            logged_by = _LOGGED_ERROR.match(lines[number - 1]) if number else None
+            if not (logged_by and logged_by.group(1).startswith("kafka.")):
+                found.append("\n".join(lines[max(0, number - 2) : number + 30]))
+    return found

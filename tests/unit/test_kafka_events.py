@@ -121,3 +121,4 @@ def test_a_profile_or_its_tombstone_for_the_compacted_topic():
     profile = profile_message("customers", "c1", {"name": "Ann", "birthday": date(1980, 5, 1)}, 5, 1)
     assert (profile.key, json.loads(profile.value)) == (b"c1", {"name": "Ann", "birthday": "1980-05-01"})
     assert profile_message("customers", "c1", None, 6, 1).value is None
+
