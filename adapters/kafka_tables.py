@@ -14,7 +14,7 @@ all partitions; ``?min_position`` waits for that.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,12 +37,12 @@ class RelayState:
 
 @dataclass(frozen=True)
 class Applied:
-    """What one Kafka batch did to the views: events applied, duplicates skipped, and the
-    partitions where a gap was found (their worker must re-read them from the start)."""
+    """What one Kafka batch did to the views: events applied, duplicates skipped, and where a
+    gap was found, as (partition, offset): the worker re-reads those partitions from the start."""
 
     applied: int
     skipped: int
-    gaps: tuple[int, ...]
+    gaps: tuple[tuple[int, int], ...]
 
 
 class KafkaTables:
@@ -126,12 +126,17 @@ class KafkaTables:
         records: Sequence[KafkaRecord],
         load: Callable[[Sequence[int]], dict[int, Any]],
         fold: Fold,
+        passed_over: Mapping[int, int] | None = None,
     ) -> Applied:
         """Apply a batch of ``journey.events`` messages in one transaction with the partitions'
         offsets and positions. Per partition, in offset order: a message at or below the
         partition's position is a duplicate and skipped; one whose ``journey_previous`` lies
         beyond the position means events are missing before it: the partition stops there and
-        is reported as a gap. ``load(positions)`` answers the events to fold by position."""
+        is reported as a gap, unless the gap lies at or before the offset ``passed_over`` names
+        for the partition (it was read again from the start and the gap stayed: only the relay
+        publishing the stream again can fill it, so the message is passed over, its position not
+        taken). ``load(positions)`` answers the events to fold by position."""
+        passed_over = passed_over or {}
         applied = self.partition_positions(topic)  # only grows: what is at or below it is skipped
         wanted = {
             relayed.position
@@ -151,15 +156,13 @@ class KafkaTables:
                 for message in sorted(messages, key=lambda m: m.offset):
                     relayed = read_relayed(message)
                     if relayed is not None and relayed.position > position:
-                        if relayed.previous > position:
-                            gaps.append(partition)
+                        if relayed.previous > position and message.offset > passed_over.get(partition, -1):
+                            gaps.append((partition, message.offset))
                             break
-                        if relayed.kind == "event":
-                            event = events_by_position.get(relayed.position)
-                            if event is None:  # applied meanwhile by another worker: read afresh
-                                raise LookupError(f"position {relayed.position} was not loaded")
-                            chosen.append((event, relayed.position))
-                        position = relayed.position
+                        if relayed.previous <= position:
+                            if relayed.kind == "event":
+                                chosen.append((events_by_position[relayed.position], relayed.position))
+                            position = relayed.position
                     else:
                         skipped += relayed is not None
                     next_offset = message.offset + 1

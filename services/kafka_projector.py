@@ -11,9 +11,12 @@ a partition's position is skipped (the relay may re-send its last batch).
 exactly-once from Kafka and the events themselves (with their personal data) from the event
 store, the one source of truth; the views are then identical to the in-database projector's.
 
-A message whose ``journey_previous`` lies beyond its partition's position shows a gap (the
-partition lost its log and the relay publishes the stream again): the worker re-reads that
-partition from its start and skips what it has applied.
+A message whose ``journey_previous`` lies beyond its partition's position shows a gap: the
+partition lost its log (a broker restarted empty), so the relay publishes the stream again from
+position 0. The worker re-reads that partition from its start, skips what it has applied, and
+passes over the messages that still do not connect (what the relay wrote into the new log before
+it noticed the loss) without taking their positions: they arrive again, connected, when the relay
+starts over. A position never moves past an event that was not applied.
 
 What ``?min_position`` means here: the views reflect the lowest position of all partitions. The
 relay writes a watermark to every partition after every batch, so an idle partition advances too,
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from adapters.kafka_binding import KafkaRecord
@@ -52,8 +55,8 @@ class KafkaProjector:
         self.store = store
         self.topic = topic
 
-    def apply(self, records: Sequence[KafkaRecord]) -> Applied:
-        return self.store.apply_partitions(self.topic, records, self.load, fold)
+    def apply(self, records: Sequence[KafkaRecord], passed_over: Mapping[int, int] | None = None) -> Applied:
+        return self.store.apply_partitions(self.topic, records, self.load, fold, passed_over)
 
     def load(self, positions: Sequence[int]) -> dict[int, Any]:
         """The stored events at ``positions`` (ascending), read in ranges."""
@@ -100,6 +103,7 @@ class KafkaProjectorWorker:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.consumer: StreamConsumer | None = None
+        self._passed_over: dict[int, int] = {}
         self.supervised = Supervised("projecting from Kafka", self.round, reset=self.close, beat=beat, idle_seconds=0)
 
     def round(self) -> bool:
@@ -107,10 +111,13 @@ class KafkaProjectorWorker:
         records = consumer.poll(self.poll_seconds)
         if not records:
             return False
-        applied = self.projector.apply(records)
-        for partition in applied.gaps:
+        applied = self.projector.apply(records, self._passed_over)
+        for partition, offset in applied.gaps:
+            # Read again from the start; gaps up to what this batch held are then passed over:
+            # only the relay publishing the stream again can fill them.
+            self._passed_over[partition] = max(r.offset for r in records if r.partition == partition)
             log.warning("partition %d of %s misses events before offset %d; reading it again from its start",
-                        partition, self.projector.topic, min(r.offset for r in records if r.partition == partition))
+                        partition, self.projector.topic, offset)
             consumer.rewind(partition)
         if applied.gaps and not applied.applied:
             self.supervised.wake.wait(0.5)  # the relay is publishing the stream again: give it time
