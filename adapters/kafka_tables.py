@@ -25,6 +25,10 @@ from projections.batch import Fold, Positioned
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
+class PartitionCountError(Exception):
+    """The events topic's partition count is not the one it had: keys moved between partitions."""
+
+
 @dataclass(frozen=True)
 class RelayState:
     """The relay's durable state: the position published up to, and per partition the previous
@@ -33,6 +37,7 @@ class RelayState:
     position: int = 0
     previous: dict[int, int] | None = None
     offsets: dict[int, int] | None = None
+    partitions: int | None = None  # of the events topic it published to
 
 
 @dataclass(frozen=True)
@@ -79,22 +84,42 @@ class KafkaTables:
             row["position"],
             {int(p): v for p, v in state["previous"].items()},
             {int(p): v for p, v in state["offsets"].items()},
+            state.get("partitions"),
         )
 
-    def save_relay_state(self, name: str, state: RelayState) -> None:
-        body = _dumps({"previous": state.previous or {}, "offsets": state.offsets or {}})
+    def save_relay_state(self, name: str, state: RelayState, expected: int | None = None) -> bool:
+        """Record ``state``; with ``expected``, only if the recorded position is still that one
+        (compare and set: False when another relay recorded meanwhile)."""
+        body = _dumps({"previous": state.previous or {}, "offsets": state.offsets or {},
+                       "partitions": state.partitions})
         with self.datastore.transaction(commit=True) as c:
             c.execute(
-                f"INSERT INTO {self.relay} VALUES ({self._marks(3)}) ON CONFLICT (name) "  # noqa: S608
-                "DO UPDATE SET position = excluded.position, state = excluded.state",
-                (name, state.position, body),
+                f"INSERT INTO {self.relay} VALUES ({self._marks(3)}) ON CONFLICT (name) DO NOTHING",  # noqa: S608
+                (name, 0, _dumps({"previous": {}, "offsets": {}, "partitions": None})),
             )
+            c.execute(f"SELECT position FROM {self.relay} WHERE name = {self.mark}{self.lock_clause}", (name,))  # noqa: S608
+            if expected is not None and c.fetchone()["position"] != expected:
+                return False
+            c.execute(
+                f"UPDATE {self.relay} SET position = {self.mark}, state = {self.mark} WHERE name = {self.mark}",  # noqa: S608
+                (state.position, body, name),
+            )
+            return True
 
     # -- views fed from Kafka ----------------------------------------------------------------
 
     def ensure_partitions(self, topic: str, count: int) -> None:
         """Make sure every partition of ``topic`` has a row (at position 0 when new), so the
-        views' position counts partitions no worker has reached yet."""
+        views' position counts partitions no worker has reached yet. A topic with fewer
+        partitions than the views were fed from is refused: its customers' events moved to other
+        partitions, and the positions recorded per partition no longer say what was applied (the
+        relay refuses any change of the count before it publishes)."""
+        known = self.partition_positions(topic)
+        if known and max(known) >= count:
+            raise PartitionCountError(
+                f"{topic} has {count} partitions, the views were fed from {max(known) + 1}: rebuild the "
+                "views from a new topic (a new JOURNEY_KAFKA_EVENTS_TOPIC) instead"
+            )
         with self.datastore.transaction(commit=True) as c:
             c.executemany(
                 f"INSERT INTO {self.partitions} VALUES ({self._marks(4)}) "  # noqa: S608

@@ -103,12 +103,19 @@ class DeadLetterProducer:
             producer.close(timeout=5)
 
 
+#: A topic that keeps every message for ever (the relayed stream: a new consumer reads it whole).
+KEEP_ALL = {"retention.ms": "-1", "retention.bytes": "-1"}
+#: A topic that keeps the last message per key (the customers' profiles).
+COMPACTED = {"cleanup.policy": "compact"}
+
+
 def ensure_topics(
-    options: KafkaOptions, partitions: Mapping[str, int], replication_factor: int = 1, *, compacted: bool = False
+    options: KafkaOptions, partitions: Mapping[str, int], replication_factor: int = 1,
+    configs: Mapping[str, str] | None = None,
 ) -> None:
-    """Create each topic that does not exist yet with its number of partitions (``compacted``:
-    keeping only the last message per key); an existing topic is left as it is."""
-    configs = {"cleanup.policy": "compact"} if compacted else {}
+    """Create each topic that does not exist yet with its number of partitions and ``configs``
+    (e.g. ``KEEP_ALL``, ``COMPACTED``); an existing topic is left as it is."""
+    configs = dict(configs or {})
     admin = KafkaAdminClient(bootstrap_servers=options.bootstrap, request_timeout_ms=options.request_timeout_ms)
     try:
         missing = [name for name in partitions if name not in set(admin.list_topics())]

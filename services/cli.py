@@ -99,6 +99,8 @@ def relay(_: argparse.Namespace) -> None:
     """Publish the shared stream to Kafka until stopped (SIGINT, SIGTERM): every event to the
     events topic, profiles to the compacted customers topic. Supervised like the other workers.
     One relay publishes at a time; another started beside it stands by until the first stops."""
+    from eventsourcing.persistence import OperationalError
+
     from adapters.notifications import Listener
     from adapters.writer_lock import LockTimeoutError, relay_lock
     from services.bootstrap import bootstrap
@@ -126,6 +128,9 @@ def relay(_: argparse.Namespace) -> None:
                     logging.info("another relay is publishing; standing by until it stops")
                 standing_by = True
                 worker.beat()  # a stand-by is healthy
+            except OperationalError as error:  # the lease cannot be asked for now: ask again
+                logging.warning("the relay's lease is unreachable (%s); asking again in 1 s", error)
+                stop.wait(1.0)
     finally:
         if listener is not None:
             listener.stop()

@@ -33,8 +33,8 @@ from adapters.kafka_events import (
     profile_message,
     watermark_message,
 )
-from adapters.kafka_tables import KafkaTables, RelayState
-from adapters.kafka_touchpoints import ensure_topics
+from adapters.kafka_tables import KafkaTables, PartitionCountError, RelayState
+from adapters.kafka_touchpoints import COMPACTED, KEEP_ALL, ensure_topics
 from domain.customer import Customer
 from projections.encoding import event_type
 from services.heartbeat import Heartbeat
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 #: The relay's row in the relay table.
 RELAY = "journey-events"
+#: The events after which a customer's profile goes to the customers topic.
+PROFILE_EVENTS = frozenset({"Customer.Registered", "Customer.ContactDetailsChanged"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class Topics:
 
     events: str = "journey.events"
     customers: str = "journey.customers"
+
+
+class RelayConflictError(Exception):
+    """Another relay recorded its position during this one's round."""
 
 
 class CustomerIds:
@@ -121,6 +127,11 @@ class Relay:
         if not page and self.clock() - self._sent_at < self.idle_watermark_seconds:
             return 0
         partitions = self.producer.partitions(self.topics.events)
+        if state.partitions not in (None, partitions) and state.position:
+            raise PartitionCountError(
+                f"{self.topics.events} has {partitions} partitions, the relay published to {state.partitions}: "
+                "customers would move between partitions; publish to a new topic (JOURNEY_KAFKA_EVENTS_TOPIC)"
+            )
         previous = dict(state.previous or {})
         messages: list[Message] = []
         if page:
@@ -133,30 +144,37 @@ class Relay:
                 self.topics.events, event, notification.id, customer_id, partition, previous.get(partition, 0)
             ))
             previous[partition] = notification.id
-            if isinstance(event, Customer.Registered) or event_type(event) == "Customer.ContactDetailsChanged":
+            if event_type(event) in PROFILE_EVENTS:
                 messages.append(profile_message(
                     self.topics.customers, customer_id, self._profile(event), notification.id,
                     partition_for(customer_id, customer_partitions),
                 ))
         last = page[-1].id if page else state.position
         messages += [watermark_message(self.topics.events, last, p, previous.get(p, 0)) for p in range(partitions)]
-        self._publish(messages, RelayState(last, previous, state.offsets))
+        self._publish(messages, state, RelayState(last, previous, state.offsets, partitions))
         return len(page)
 
-    def _publish(self, messages: list[Message], reached: RelayState) -> None:
+    def _publish(self, messages: list[Message], start: RelayState, reached: RelayState) -> None:
         """Send ``messages``; once all are acknowledged record ``reached`` with the offsets,
-        or, when a partition's offsets went back, start over from position 0."""
+        or, when a partition's offsets went back, start over from position 0. The record is a
+        compare and set on the position the round started from: another relay recording
+        meanwhile (a lease lost) makes this round count for nothing."""
         acknowledged = self.producer.send_all(messages, self.send_timeout)
         self._sent_at = self.clock()
         offsets = dict(reached.offsets or {})
         events = {p: span for (topic, p), span in acknowledged.items() if topic == self.topics.events}
-        if any(low <= offsets.get(p, -1) for p, (low, _) in events.items()):
+        lost = any(low <= offsets.get(p, -1) for p, (low, _) in events.items())
+        if lost:
             log.warning("%s lost messages the broker had acknowledged; publishing the stream again from "
                         "position 0", self.topics.events)
-            self.state.save_relay_state(RELAY, RelayState(0, {}, {p: high for p, (_, high) in events.items()}))
-            return
+            reached = RelayState(0, {}, {}, reached.partitions)
         offsets.update({p: high for p, (_, high) in events.items()})
-        self.state.save_relay_state(RELAY, RelayState(reached.position, reached.previous, offsets))
+        recorded = RelayState(reached.position, reached.previous, offsets, reached.partitions)
+        if not self.state.save_relay_state(RELAY, recorded, expected=start.position):
+            raise RelayConflictError(
+                f"another relay recorded its position while this one published from {start.position}: "
+                "only one relay may publish (its lease was lost); reading the position again"
+            )
 
     def catch_up(self, stopping: Callable[[], bool] = lambda: False) -> int:
         """Publish until the stream is exhausted; returns the position reached."""
@@ -174,7 +192,8 @@ class Relay:
 
 def relay_worker(settings: Settings, app: JourneyApplication, state: KafkaTables) -> tuple[Supervised, Callable[[], None]]:
     """Wire ``journey relay`` (connects nothing yet): each time it (re)connects it creates the
-    events and customers topics if missing (the customers topic compacted). Returns the
+    events and customers topics if missing (the events topic keeping every message, the customers
+    topic compacted). Returns the
     supervised worker and the function that closes its producer."""
     options = kafka_options(settings)
     topics = Topics(settings.kafka_events_topic, settings.kafka_customers_topic)
@@ -182,9 +201,10 @@ def relay_worker(settings: Settings, app: JourneyApplication, state: KafkaTables
 
     def round() -> bool:  # noqa: A001 -- the worker's round
         if not relay:
-            ensure_topics(options, {topics.events: settings.kafka_partitions}, settings.kafka_replication_factor)
+            ensure_topics(options, {topics.events: settings.kafka_partitions}, settings.kafka_replication_factor,
+                          KEEP_ALL)
             ensure_topics(options, {topics.customers: settings.kafka_partitions}, settings.kafka_replication_factor,
-                          compacted=True)
+                          COMPACTED)
             relay.append(Relay(app, state, StreamProducer(options), topics, batch_size=settings.kafka_relay_batch_size,
                                send_timeout=settings.write_timeout))
         return relay[0].round() > 0

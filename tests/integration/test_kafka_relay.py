@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import pytest
 
 from adapters.kafka_events import StreamProducer, partition_for, read_relayed
-from adapters.kafka_tables import RelayState
-from adapters.kafka_touchpoints import ensure_topics
+from adapters.kafka_tables import PartitionCountError, RelayState
+from adapters.kafka_touchpoints import COMPACTED, ensure_topics
 from domain.personal import PERSONAL_FIELDS
 from services.bootstrap import Journey
 from services.clock import FixedClock
 from services.ingest import kafka_options
-from services.relay import RELAY, Relay, Topics
+from services.relay import RELAY, Relay, RelayConflictError, Topics
 from tests.integration.helpers import START, eventful_history, open_journey
 from tests.support.kafka import read_topic
 
@@ -51,7 +51,7 @@ def relaying(kafka_bootstrap, sqlite_url) -> Iterator[Relaying]:
     journey = open_journey(sqlite_url, clock, kafka_bootstrap=kafka_bootstrap)
     options = kafka_options(journey.settings)
     ensure_topics(options, {topics.events: 3})
-    ensure_topics(options, {topics.customers: 3}, compacted=True)
+    ensure_topics(options, {topics.customers: 3}, configs=COMPACTED)
     eventful_history(journey, clock)
     yield Relaying(journey, topics, kafka_bootstrap)
     journey.close()
@@ -109,7 +109,7 @@ def test_a_crash_before_the_position_is_recorded_resends_only_the_last_batch(rel
     recorded = relay.position()
     state = relaying.journey.store
 
-    def crash(name: str, reached: RelayState) -> None:
+    def crash(name: str, reached: RelayState, expected: int | None = None) -> bool:
         raise RuntimeError("killed before the position was recorded")
 
     save, state.save_relay_state = state.save_relay_state, crash  # type: ignore[method-assign]
@@ -139,3 +139,37 @@ def test_a_partition_whose_offsets_went_back_makes_the_relay_start_over(relaying
     relay.round()
     assert relay.position() == 0
     assert relay.catch_up() == head
+
+
+def test_a_second_relay_recording_meanwhile_voids_a_round_instead_of_resetting_or_skipping(relaying):
+    first, second = relaying.relay(batch_size=10), relaying.relay(batch_size=10)
+    first.round()
+    start = first.position()
+    store = relaying.journey.store
+    save = store.save_relay_state
+
+    def second_relay_records_first(name: str, reached: RelayState, expected: int | None = None) -> bool:
+        store.save_relay_state = save  # type: ignore[method-assign]
+        second.round()  # it publishes and records the same page meanwhile (a lease lost)
+        return save(name, reached, expected)
+
+    store.save_relay_state = second_relay_records_first  # type: ignore[method-assign]
+    with pytest.raises(RelayConflictError):
+        first.round()
+    assert first.position() == start + 10  # the second's record stands; nothing reset, nothing skipped
+    assert first.catch_up() == relaying.journey.service.head()
+    counts = Counter(r.position for r in map(read_relayed, read_topic(relaying.bootstrap, relaying.topics.events))
+                     if r is not None and r.kind == "event")
+    assert set(counts) == set(range(1, relaying.journey.service.head() + 1))
+    assert max(counts.values()) == 2 and sorted(p for p, n in counts.items() if n == 2) == list(range(start + 1, start + 11))
+
+
+def test_the_relay_refuses_a_topic_whose_partition_count_changed(relaying):
+    relay = relaying.relay(batch_size=10)
+    relay.round()
+    state = relaying.journey.store.relay_state(RELAY)
+    assert state.partitions == 3
+    relaying.journey.store.save_relay_state(RELAY, RelayState(state.position, state.previous, state.offsets, 4))
+    with pytest.raises(PartitionCountError, match="3 partitions, the relay published to 4"):
+        relay.round()
+    assert relay.position() == state.position

@@ -16,7 +16,7 @@ from kafka.admin import KafkaAdminClient
 
 from adapters.kafka_binding import KafkaRecord
 from adapters.kafka_events import StreamProducer, read_relayed
-from adapters.kafka_tables import RelayState
+from adapters.kafka_tables import PartitionCountError, RelayState
 from adapters.kafka_touchpoints import ensure_topics
 from domain import commands as c
 from projections.views import fold
@@ -217,3 +217,12 @@ def _wait_for_topic_gone(fed: Fed) -> None:
 def _is_event(record: KafkaRecord) -> bool:
     relayed = read_relayed(record)
     return relayed is not None and relayed.kind == "event"
+
+
+def test_views_refuse_a_topic_whose_partition_count_changed(fed):
+    store = fed.journey.store
+    store.ensure_partitions(fed.topics.events, 3)
+    store.ensure_partitions(fed.topics.events, 3)  # again: nothing changes
+    with pytest.raises(PartitionCountError, match="has 2 partitions, the views were fed from 3"):
+        store.ensure_partitions(fed.topics.events, 2)
+    assert sorted(store.partition_positions(fed.topics.events)) == [0, 1, 2]
