@@ -32,7 +32,7 @@ from kafka.partitioner.default import murmur2
 
 from adapters.kafka_binding import KafkaRecord
 from adapters.kafka_touchpoints import KafkaOptions
-from domain.personal import PERSONAL_FIELDS
+from domain.personal import ENVELOPE_FIELDS, PERSONAL_FIELDS
 from projections.encoding import jsonable
 
 SOURCE = "/journey"
@@ -41,7 +41,7 @@ POSITION = "journey_position"
 PREVIOUS = "journey_previous"
 #: What a customer's profile on the customers topic holds.
 PROFILE_FIELDS = ("customer_id", "name", "email", "birthday", "phone", "address")
-_ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "by"})
+_ENVELOPE = ENVELOPE_FIELDS | {"by"}  # the acting department is written apart, without the user
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from adapters.cloudevents import CloudEventError, Submission, check_times
 from adapters.kafka_binding import KafkaRecord, read_record
@@ -25,7 +25,7 @@ from services.clock import Clock
 from services.heartbeat import Heartbeat
 from services.journey import ConflictError, JourneyService, RejectedError
 from services.settings import Settings
-from services.supervisor import Supervised
+from services.supervisor import Supervised, WorkerState
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ DeadLetter = tuple[KafkaRecord, str, str]
 
 
 @dataclass(frozen=True)
-class Batch:
+class IngestRound:
     """What one round did: messages read, touchpoints newly stored, touchpoints found stored
     already (a redelivery), messages sent to the dead-letter topic."""
 
@@ -43,8 +43,8 @@ class Batch:
     duplicates: int = 0
     dead_lettered: int = 0
 
-    def __add__(self, other: Batch) -> Batch:
-        return Batch(self.read + other.read, self.stored + other.stored,
+    def __add__(self, other: IngestRound) -> IngestRound:
+        return IngestRound(self.read + other.read, self.stored + other.stored,
                      self.duplicates + other.duplicates, self.dead_lettered + other.dead_lettered)
 
 
@@ -84,7 +84,7 @@ class TouchpointIngest:
             valid.append((record, submission))
         return valid, letters
 
-    def store(self, records: Sequence[KafkaRecord]) -> Batch:
+    def store(self, records: Sequence[KafkaRecord]) -> IngestRound:
         """Make ``records`` durable: valid touchpoints stored, the rest dead-lettered. The
         service refuses a whole call for one touchpoint that breaks a rule (or reuses an id with
         other content), naming it: that one is dead-lettered and the rest stored without it."""
@@ -105,28 +105,23 @@ class TouchpointIngest:
         if letters:
             self.dead_letters.send(sorted(letters, key=lambda d: (d[0].partition, d[0].offset)), self.send_timeout)
         duplicates = sum(a.duplicate for a in accepted)
-        return Batch(len(records), len(accepted) - duplicates, duplicates, len(letters))
+        return IngestRound(len(records), len(accepted) - duplicates, duplicates, len(letters))
 
-    def round(self, consumer: TouchpointConsumer, timeout: float) -> Batch:
+    def round(self, consumer: TouchpointConsumer, timeout: float) -> IngestRound:
         """Poll one batch, make it durable, then commit its offsets."""
         records = consumer.poll(timeout)
         if not records:
-            return Batch()
+            return IngestRound()
         batch = self.store(records)
         consumer.commit(records)
         return batch
 
 
 @dataclass(frozen=True)
-class IngestState:
-    """How the worker is doing: ``running``, ``backing-off`` after an error, or ``stopped``;
-    the last error, failed rounds in a row, and what it has done since it started."""
+class IngestState(WorkerState):
+    """How the worker is doing (``WorkerState``) and what it has done since it started."""
 
-    status: str = "running"
-    last_error: str | None = None
-    failures: int = 0
-    last_success: datetime | None = None
-    totals: Batch = Batch()
+    totals: IngestRound = IngestRound()
 
 
 class IngestWorker:
@@ -148,7 +143,7 @@ class IngestWorker:
         self.open_consumer = open_consumer
         self.poll_seconds = poll_seconds
         self._consumer: TouchpointConsumer | None = None
-        self._totals = Batch()
+        self._totals = IngestRound()
         self.supervised = Supervised(
             "ingesting", self._round, reset=self._drop, beat=beat, idle_seconds=0,
             min_pause=min_pause, max_pause=max_pause,

@@ -19,7 +19,7 @@ from adapters.kafka_binding import KafkaRecord
 from adapters.kafka_touchpoints import DeadLetterProducer, TouchpointConsumer
 from services.bootstrap import Journey
 from services.clock import FixedClock
-from services.ingest import Batch, IngestWorker, ingest_worker, kafka_options
+from services.ingest import IngestRound, IngestWorker, ingest_worker, kafka_options
 from tests.integration.helpers import open_journey
 from tests.support.kafka import FAST_GROUP, binary, committed_offsets, keyed, publish, registered, structured
 
@@ -68,9 +68,9 @@ def read_all(consumer: TouchpointConsumer, count: int) -> list[KafkaRecord]:
     return records
 
 
-def ingest_all(ing: Ingesting, consumer: TouchpointConsumer, count: int) -> Batch:
+def ingest_all(ing: Ingesting, consumer: TouchpointConsumer, count: int) -> IngestRound:
     """Run rounds (store, then commit) until ``count`` messages have been read."""
-    total = Batch()
+    total = IngestRound()
     deadline = time.monotonic() + DEADLINE_SECONDS
     while total.read < count:
         assert time.monotonic() < deadline, f"only {total.read} of {count} messages arrived"
@@ -105,7 +105,7 @@ def test_cloudevents_in_binary_and_structured_mode_are_stored_once_each(ingestin
     finally:
         consumer.close()
     # 2. Each is stored once, as the integrator's touchpoint, and the batch is committed.
-    assert batch == Batch(read=4, stored=4, duplicates=0, dead_lettered=0)
+    assert batch == IngestRound(read=4, stored=4, duplicates=0, dead_lettered=0)
     assert ing.journey.service.head() == 4
     assert committed(ing) == 4
     ing.journey.projector.catch_up()
@@ -118,13 +118,13 @@ def test_a_redelivery_from_offset_zero_stores_nothing_twice(ingesting: Ingesting
     publish(ing.bootstrap, ing.topic, [keyed(f"r-{i}", binary(registered(f"r-{i}", f"e-{i}"))) for i in range(5)])
     first = connect(ing)
     try:
-        assert ingest_all(ing, first, 5) == Batch(read=5, stored=5)
+        assert ingest_all(ing, first, 5) == IngestRound(read=5, stored=5)
     finally:
         first.close()
     # A consumer of another group reads the topic again from offset 0: all duplicates.
     again = connect(ing, group=f"{ing.group}-again")
     try:
-        assert ingest_all(ing, again, 5) == Batch(read=5, stored=0, duplicates=5)
+        assert ingest_all(ing, again, 5) == IngestRound(read=5, stored=0, duplicates=5)
     finally:
         again.close()
     assert ing.journey.service.head() == 5
@@ -180,7 +180,7 @@ def test_poison_messages_between_valid_ones_go_to_the_dead_letter_topic_and_the_
     finally:
         consumer.close()
     # 2. The four valid ones are stored, the seven others dead-lettered, all committed.
-    assert batch == Batch(read=11, stored=4, duplicates=0, dead_lettered=7)
+    assert batch == IngestRound(read=11, stored=4, duplicates=0, dead_lettered=7)
     assert ing.journey.service.head() == 4
     assert committed(ing) == 11
     # 3. Each dead letter keeps its key, value and headers and says why and where it was read.
@@ -210,14 +210,14 @@ def test_a_batch_stored_but_not_committed_is_read_again_and_stores_nothing_new(i
     first = connect(ing)
     try:
         records = read_all(first, 6)
-        assert ing.worker.ingest.store(records) == Batch(read=6, stored=6)
+        assert ing.worker.ingest.store(records) == IngestRound(read=6, stored=6)
     finally:
         first.close()
     assert committed(ing) == 0
     # 2. The group reads the same messages again: each is found stored; now they are committed.
     again = connect(ing)
     try:
-        assert ingest_all(ing, again, 6) == Batch(read=6, stored=0, duplicates=6)
+        assert ingest_all(ing, again, 6) == IngestRound(read=6, stored=0, duplicates=6)
     finally:
         again.close()
     assert ing.journey.service.head() == 6
@@ -252,7 +252,7 @@ def test_the_worker_backs_off_after_an_error_and_resumes_at_the_committed_offset
         thread.join(timeout=30)
     assert not thread.is_alive()
     state = worker.state
-    assert (state.status, state.failures, state.totals) == ("stopped", 0, Batch(read=3, stored=3))
+    assert (state.status, state.failures, state.totals) == ("stopped", 0, IngestRound(read=3, stored=3))
     assert "broker unreachable" in (state.last_error or "")
     assert len(attempts) == 2
     assert ing.journey.service.head() == 3
