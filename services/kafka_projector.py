@@ -33,7 +33,7 @@ from typing import Any
 from adapters.kafka_binding import KafkaRecord
 from adapters.kafka_stream import StreamConsumer
 from adapters.kafka_tables import Applied, KafkaTables
-from adapters.kafka_touchpoints import KafkaOptions, ensure_topics
+from adapters.kafka_touchpoints import KEEP_ALL, KafkaOptions, ensure_topics
 from projections.views import fold
 from services.heartbeat import Heartbeat
 from services.ingest import kafka_options
@@ -133,7 +133,7 @@ class KafkaProjectorWorker:
 
     def _connect(self) -> StreamConsumer:
         topic = self.projector.topic
-        ensure_topics(self.options, {topic: self.topic_partitions}, self.replication_factor)
+        ensure_topics(self.options, {topic: self.topic_partitions}, self.replication_factor, KEEP_ALL)
         store = self.projector.store
         consumer = StreamConsumer(
             self.options, topic, self.group, lambda: store.partition_offsets(topic), max_records=self.batch_size
