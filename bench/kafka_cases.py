@@ -27,7 +27,7 @@ from bench.http_server import cpu_seconds
 from bench.kafka_workers import Samples, Watcher, Workers, running, settings_of, wait_until
 from bench.touchpoints import cloud_events
 from services.bootstrap import bootstrap
-from services.ingest import kafka_options
+from services.settings import kafka_options
 from tests.support.kafka import binary, publish
 
 #: The producer integrators are asked to use (issue 7), here for the raw and the journey cases.

@@ -20,11 +20,11 @@ from datetime import timedelta
 
 from adapters.cloudevents import CloudEventError, Submission, check_times
 from adapters.kafka_binding import KafkaRecord, read_record
-from adapters.kafka_touchpoints import DeadLetterProducer, KafkaOptions, TouchpointConsumer, ensure_topics
+from adapters.kafka_touchpoints import DeadLetterProducer, TouchpointConsumer, ensure_topics
 from services.clock import Clock
 from services.heartbeat import Heartbeat
 from services.journey import ConflictError, JourneyService, RejectedError
-from services.settings import Settings
+from services.settings import Settings, kafka_options
 from services.supervisor import Supervised, WorkerState
 
 log = logging.getLogger(__name__)
@@ -172,16 +172,6 @@ class IngestWorker:
         if self._consumer is not None:
             consumer, self._consumer = self._consumer, None
             consumer.close()
-
-
-def kafka_options(settings: Settings) -> KafkaOptions:
-    """The broker address and group timeouts of ``settings``."""
-    return KafkaOptions(
-        settings.kafka_bootstrap,
-        session_timeout_ms=settings.kafka_session_timeout_ms,
-        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-    )
 
 
 def ingest_worker(settings: Settings, service: JourneyService, clock: Clock) -> tuple[IngestWorker, DeadLetterProducer]:

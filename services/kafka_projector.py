@@ -36,9 +36,8 @@ from adapters.kafka_tables import Applied, KafkaTables
 from adapters.kafka_touchpoints import KEEP_ALL, KafkaOptions, ensure_topics
 from projections.views import fold
 from services.heartbeat import Heartbeat
-from services.ingest import kafka_options
 from services.journey import JourneyApplication
-from services.settings import Settings
+from services.settings import Settings, kafka_options
 from services.supervisor import Supervised
 
 log = logging.getLogger(__name__)

@@ -38,9 +38,8 @@ from adapters.kafka_touchpoints import COMPACTED, KEEP_ALL, ensure_topics
 from domain.customer import Customer
 from projections.encoding import event_type
 from services.heartbeat import Heartbeat
-from services.ingest import kafka_options
 from services.journey import JourneyApplication
-from services.settings import Settings
+from services.settings import Settings, kafka_options
 from services.supervisor import Supervised
 
 log = logging.getLogger(__name__)

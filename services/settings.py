@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from adapters.kafka_touchpoints import KafkaOptions
 
 
 class Settings(BaseSettings):
@@ -86,6 +89,18 @@ class Settings(BaseSettings):
         if at is not None and at.tzinfo is None:
             raise ValueError("needs a timezone, e.g. 2026-03-10T09:00:00Z")
         return at
+
+
+def kafka_options(settings: Settings) -> KafkaOptions:
+    """The broker address, group timeouts and fetch wait every Kafka worker uses."""
+    from adapters.kafka_touchpoints import KafkaOptions  # the Kafka client only where Kafka is used
+
+    return KafkaOptions(
+        settings.kafka_bootstrap,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+    )
 
 
 @lru_cache

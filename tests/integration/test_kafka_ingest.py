@@ -19,7 +19,8 @@ from adapters.kafka_binding import KafkaRecord
 from adapters.kafka_touchpoints import DeadLetterProducer, TouchpointConsumer
 from services.bootstrap import Journey
 from services.clock import FixedClock
-from services.ingest import IngestRound, IngestWorker, ingest_worker, kafka_options
+from services.ingest import IngestRound, IngestWorker, ingest_worker
+from services.settings import kafka_options
 from tests.integration.helpers import open_journey
 from tests.support.kafka import FAST_GROUP, binary, committed_offsets, keyed, publish, registered, structured
 

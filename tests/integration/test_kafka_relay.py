@@ -19,8 +19,8 @@ from adapters.kafka_touchpoints import COMPACTED, ensure_topics
 from domain.personal import PERSONAL_FIELDS
 from services.bootstrap import Journey
 from services.clock import FixedClock
-from services.ingest import kafka_options
 from services.relay import RELAY, Relay, RelayConflictError, Topics
+from services.settings import kafka_options
 from tests.integration.helpers import START, eventful_history, open_journey
 from tests.support.kafka import read_topic
 

@@ -22,9 +22,9 @@ from domain import commands as c
 from projections.views import fold
 from services.bootstrap import Journey
 from services.clock import FixedClock
-from services.ingest import kafka_options
 from services.kafka_projector import KafkaProjector, KafkaProjectorWorker, kafka_projector_worker
 from services.relay import RELAY, Relay, Topics
+from services.settings import kafka_options
 from tests.integration.helpers import SALES, START, dump, eventful_history, fresh_read_store, open_journey
 from tests.support.kafka import FAST_GROUP, publish, read_topic
 
