@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import ConsumerRebalanceListener, TopicPartition
 
 from adapters.kafka_binding import KafkaRecord
-from adapters.kafka_touchpoints import KafkaOptions
+from adapters.kafka_touchpoints import KafkaOptions, group_member, poll_records
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +45,7 @@ class StreamConsumer:
         self.offsets = offsets
         self.max_records = max_records
         self.assigned: list[int] = []
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=options.bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=max_records,
-            session_timeout_ms=options.session_timeout_ms,
-            heartbeat_interval_ms=options.heartbeat_interval_ms,
-            request_timeout_ms=options.request_timeout_ms,
-            fetch_max_wait_ms=options.fetch_max_wait_ms,
-        )
+        self.consumer = group_member(options, group, max_records)
         self.consumer.subscribe([topic], listener=_SeekToStored(self))
 
     def partitions(self) -> int:
@@ -66,12 +56,7 @@ class StreamConsumer:
 
     def poll(self, timeout: float) -> list[KafkaRecord]:
         """Up to ``max_records`` messages, each partition's in offset order."""
-        batches = self.consumer.poll(timeout_ms=int(timeout * 1000), max_records=self.max_records)
-        return [
-            KafkaRecord(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
-            for tp in sorted(batches, key=lambda tp: tp.partition)
-            for m in batches[tp]
-        ]
+        return poll_records(self.consumer, timeout, self.max_records)
 
     def rewind(self, partition: int) -> None:
         """Read ``partition`` again from its first offset."""

@@ -25,34 +25,46 @@ class KafkaOptions:
     fetch_max_wait_ms: int = 500
 
 
+def group_member(options: KafkaOptions, group: str, max_records: int) -> KafkaConsumer:
+    """A consumer in ``group`` that never commits by itself and starts a partition without a
+    committed offset at its earliest message (subscribe it to its topics)."""
+    return KafkaConsumer(
+        bootstrap_servers=options.bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_records,
+        session_timeout_ms=options.session_timeout_ms,
+        heartbeat_interval_ms=options.heartbeat_interval_ms,
+        request_timeout_ms=options.request_timeout_ms,
+        fetch_max_wait_ms=options.fetch_max_wait_ms,
+    )
+
+
+def poll_records(consumer: KafkaConsumer, timeout: float, max_records: int) -> list[KafkaRecord]:
+    """Up to ``max_records`` messages, each partition's in offset order; [] after ``timeout``
+    seconds without any."""
+    batches = consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+    return [
+        KafkaRecord(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+        for tp in sorted(batches, key=lambda tp: (tp.topic, tp.partition))
+        for m in batches[tp]
+    ]
+
+
 class TouchpointConsumer:
     """A member of consumer group ``group`` reading ``topic`` from the earliest uncommitted
     offset. Offsets are committed only by ``commit``, never automatically."""
 
     def __init__(self, options: KafkaOptions, topic: str, group: str, *, max_records: int = 500) -> None:
         self.max_records = max_records
-        self._consumer = KafkaConsumer(
-            topic,
-            bootstrap_servers=options.bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=max_records,
-            session_timeout_ms=options.session_timeout_ms,
-            heartbeat_interval_ms=options.heartbeat_interval_ms,
-            request_timeout_ms=options.request_timeout_ms,
-            fetch_max_wait_ms=options.fetch_max_wait_ms,
-        )
+        self._consumer = group_member(options, group, max_records)
+        self._consumer.subscribe([topic])
 
     def poll(self, timeout: float) -> list[KafkaRecord]:
         """Up to ``max_records`` messages, each partition's in offset order; [] after ``timeout``
         seconds without any."""
-        batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=self.max_records)
-        return [
-            KafkaRecord(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
-            for tp in sorted(batches, key=lambda tp: (tp.topic, tp.partition))
-            for m in batches[tp]
-        ]
+        return poll_records(self._consumer, timeout, self.max_records)
 
     def commit(self, records: Sequence[KafkaRecord]) -> None:
         """Commit, synchronously, the offsets after ``records`` (call once they are durable)."""
