@@ -129,21 +129,19 @@ class KafkaTables:
 
     def partition_offsets(self, topic: str) -> dict[int, int]:
         """The next offset to read of every partition of ``topic`` with a row."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT partition, next_offset FROM {self.partitions} WHERE topic = {self.mark}",  # noqa: S608
-                (topic,),
-            )
-            return {r["partition"]: r["next_offset"] for r in c.fetchall()}
+        return self._per_partition(topic, "next_offset")
 
     def partition_positions(self, topic: str) -> dict[int, int]:
         """The position every partition of ``topic`` is applied up to."""
+        return self._per_partition(topic, "position")
+
+    def _per_partition(self, topic: str, column: str) -> dict[int, int]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT partition, position FROM {self.partitions} WHERE topic = {self.mark}",  # noqa: S608
+                f"SELECT partition, {column} AS value FROM {self.partitions} WHERE topic = {self.mark}",  # noqa: S608
                 (topic,),
             )
-            return {r["partition"]: r["position"] for r in c.fetchall()}
+            return {r["partition"]: r["value"] for r in c.fetchall()}
 
     def apply_partitions(
         self,

@@ -34,21 +34,16 @@ from pathlib import Path
 
 from bench import http_bench, http_report, kafka_bench, kafka_report, report
 from bench.report import Row
-from bench.runner import Result, measure
+from bench.runner import Result, env_int, measure
 from bench.stores import Stores, postgres_stores, sqlite_stores
 
-
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-EVENTS = _int("BENCH_EVENTS", 20_000)
-SCALE = _int("BENCH_SCALE", 4)
-BATCH = _int("BENCH_BATCH", 250)
-SINGLE = _int("BENCH_SINGLE", 2_000)
-NAIVE = _int("BENCH_NAIVE_EVENTS", 3_000)
-NAIVE_CATCH_UP = _int("BENCH_NAIVE_CATCH_UP", 5_000)
-SEED = _int("BENCH_SEED", 1)
+EVENTS = env_int("BENCH_EVENTS", 20_000)
+SCALE = env_int("BENCH_SCALE", 4)
+BATCH = env_int("BENCH_BATCH", 250)
+SINGLE = env_int("BENCH_SINGLE", 2_000)
+NAIVE = env_int("BENCH_NAIVE_EVENTS", 3_000)
+NAIVE_CATCH_UP = env_int("BENCH_NAIVE_CATCH_UP", 5_000)
+SEED = env_int("BENCH_SEED", 1)
 PROFILE_DIR = Path(os.environ["BENCH_PROFILE_DIR"]) if os.environ.get("BENCH_PROFILE_DIR") else None
 OPENERS: dict[str, Callable[[], contextlib.AbstractContextManager[Stores]]] = {
     "sqlite": sqlite_stores, "postgres": postgres_stores,

@@ -22,7 +22,6 @@ Sizes come from the environment (defaults keep a store's section within a few mi
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import tempfile
 import time
@@ -42,27 +41,22 @@ from bench.http_cases import (
     write_to_visible,
 )
 from bench.http_server import journey_server
-from bench.runner import Result, measure
+from bench.runner import Result, env_int, measure
 from bench.stores import Stores, sqlite_stores
 
-
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-TOUCHPOINTS = _int("BENCH_HTTP_TOUCHPOINTS", 20_000)
-BATCH = _int("BENCH_HTTP_BATCH", 250)
-BATCH_CLIENTS = _int("BENCH_HTTP_BATCH_CLIENTS", 1)
-CLIENTS = _int("BENCH_HTTP_CLIENTS", 16)
-SINGLE_SECONDS = _int("BENCH_HTTP_SINGLE_SECONDS", 10)
-RATE = _int("BENCH_HTTP_RATE", 200)
-LATENCY_CLIENTS = _int("BENCH_HTTP_LATENCY_CLIENTS", 32)
-LATENCY_SECONDS = _int("BENCH_HTTP_LATENCY_SECONDS", 10)
-BURST = _int("BENCH_HTTP_BURST", 50_000)
-BURST_CLIENTS = _int("BENCH_HTTP_BURST_CLIENTS", 2)
-CATCH_UP_LIMIT = _int("BENCH_HTTP_CATCH_UP_LIMIT", 120)
-LIBRARY_EVENTS = _int("BENCH_HTTP_LIBRARY_EVENTS", 20_000)
-SEED = _int("BENCH_SEED", 1)
+TOUCHPOINTS = env_int("BENCH_HTTP_TOUCHPOINTS", 20_000)
+BATCH = env_int("BENCH_HTTP_BATCH", 250)
+BATCH_CLIENTS = env_int("BENCH_HTTP_BATCH_CLIENTS", 1)
+CLIENTS = env_int("BENCH_HTTP_CLIENTS", 16)
+SINGLE_SECONDS = env_int("BENCH_HTTP_SINGLE_SECONDS", 10)
+RATE = env_int("BENCH_HTTP_RATE", 200)
+LATENCY_CLIENTS = env_int("BENCH_HTTP_LATENCY_CLIENTS", 32)
+LATENCY_SECONDS = env_int("BENCH_HTTP_LATENCY_SECONDS", 10)
+BURST = env_int("BENCH_HTTP_BURST", 50_000)
+BURST_CLIENTS = env_int("BENCH_HTTP_BURST_CLIENTS", 2)
+CATCH_UP_LIMIT = env_int("BENCH_HTTP_CATCH_UP_LIMIT", 120)
+LIBRARY_EVENTS = env_int("BENCH_HTTP_LIBRARY_EVENTS", 20_000)
+SEED = env_int("BENCH_SEED", 1)
 SINGLE_MOST = 4_000 * SINGLE_SECONDS  # bodies encoded up front: enough for 4,000 events/s
 POST_BOUND = 300.0  # seconds any posting case may take before it stops sending
 

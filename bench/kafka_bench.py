@@ -41,20 +41,16 @@ from bench.kafka_cases import (
     tansu_pid,
 )
 from bench.kafka_workers import settings_of, worker_env
+from bench.runner import env_int
 from bench.stores import Stores, sqlite_stores
 from tests.support.kafka import _tansu_binary, tansu_broker
 
-
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-EVENTS = _int("BENCH_KAFKA_EVENTS", 20_000)
-RATE = _int("BENCH_KAFKA_RATE", 1_000)
-SECONDS = _int("BENCH_KAFKA_SECONDS", 15)
-SAMPLE_MS = _int("BENCH_KAFKA_SAMPLE_MS", 10)
-CATCH_UP_LIMIT = _int("BENCH_KAFKA_CATCH_UP_LIMIT", 120)
-SEED = _int("BENCH_SEED", 1)
+EVENTS = env_int("BENCH_KAFKA_EVENTS", 20_000)
+RATE = env_int("BENCH_KAFKA_RATE", 1_000)
+SECONDS = env_int("BENCH_KAFKA_SECONDS", 15)
+SAMPLE_MS = env_int("BENCH_KAFKA_SAMPLE_MS", 10)
+CATCH_UP_LIMIT = env_int("BENCH_KAFKA_CATCH_UP_LIMIT", 120)
+SEED = env_int("BENCH_SEED", 1)
 PROFILE_DIR = Path(os.environ["BENCH_PROFILE_DIR"]) if os.environ.get("BENCH_PROFILE_DIR") else None
 
 OPENERS: dict[str, Callable[[], contextlib.AbstractContextManager[Stores]]] = {

@@ -69,3 +69,8 @@ def measure(case: str, store: str, kind: str, args: list[str], profile: Path | N
     if "head" in raw and raw["end"] != raw["head"]:
         raise RuntimeError(f"{case}: stopped at {raw['end']}, the stream's head is {raw['head']}")
     return result
+
+
+def env_int(name: str, default: int) -> int:
+    """A size of the bench from the environment variable ``name``, else ``default``."""
+    return int(os.environ.get(name, default))
