@@ -11,11 +11,15 @@ from eventsourcing.utils import Environment
 
 from adapters.event_store import StoreLocation, locate
 from adapters.read_store import PostgresReadStore, SQLiteReadStore, ViewTables
+from adapters.security_tables import SecurityTables, security_tables
 from adapters.writer_lock import schema_lock
 from domain.holds import DunningPolicy
+from services.access_log import AccessLog
 from services.clock import Clock, FixedClock, SystemClock
+from services.credentials import Credentials, TokenVerifying
 from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
+from services.rate_limits import RateLimits
 from services.reads import Reads
 from services.settings import Settings
 
@@ -44,6 +48,18 @@ def open_read_store(location: StoreLocation, service: JourneyService, source_top
     return store
 
 
+def open_security_tables(location: StoreLocation, service: JourneyService) -> SecurityTables:
+    """The API keys and the access log, in the event store's database (created when missing)."""
+    tables = security_tables(service.app.recorder.datastore, location.is_postgres)  # type: ignore[attr-defined]
+    tables.create_tables()
+    return tables
+
+
+def token_verifier(settings: Settings) -> TokenVerifying | None:
+    """The bearer-token verifier when an issuer is configured, else None (API keys only)."""
+    return None
+
+
 @dataclass
 class Journey:
     """Everything a process needs, wired once."""
@@ -55,6 +71,9 @@ class Journey:
     store: ViewTables
     projector: Projector
     reads: Reads
+    credentials: Credentials
+    access_log: AccessLog
+    rate_limits: RateLimits
     thread: ProjectorThread | None = field(default=None)
 
     def start_projecting(self) -> None:
@@ -110,6 +129,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
                 write_timeout=settings.write_timeout, max_group=settings.max_group,
             )
             store = open_read_store(location, service, source)
+            tables = open_security_tables(location, service)
     finally:
         creating.close()
     projector = Projector(service.app, store, settings.projector_batch_size)
@@ -126,4 +146,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
         store=store,
         projector=projector,
         reads=reads,
+        credentials=Credentials(tables, clock, token_verifier(settings), settings.key_cache_seconds),
+        access_log=AccessLog(tables, clock),
+        rate_limits=RateLimits(settings.rate_limit_per_second, settings.rate_limit_burst),
     )

@@ -105,9 +105,9 @@ class JourneyService:
             Execute(command, by, lambda: Context(self.clock.now(), by, self.policy), idempotency)
         )
 
-    def _ingest(self, submissions: Sequence[Submission]) -> Future[list[Accepted]]:
+    def _ingest(self, submissions: Sequence[Submission], user: str | None = None) -> Future[list[Accepted]]:
         def context(sub: Submission) -> Context:
-            by = Principal(Department.INTEGRATOR, source=sub.source, event_id=sub.event_id)
+            by = Principal(Department.INTEGRATOR, user=user, source=sub.source, event_id=sub.event_id)
             return Context(sub.time or self.clock.now(), by, self.policy)
 
         return self.writer.submit(Ingest(submissions, context))
@@ -130,9 +130,10 @@ class JourneyService:
         """``execute`` for the event loop: waits for the writer without holding a thread."""
         return await asyncio.wait_for(asyncio.wrap_future(self._command(command, by, idempotency)), self.write_timeout)
 
-    async def ingest_async(self, submissions: Sequence[Submission]) -> list[Accepted]:
-        """``ingest`` for the event loop: waits for the writer without holding a thread."""
-        return await asyncio.wait_for(asyncio.wrap_future(self._ingest(submissions)), self.write_timeout)
+    async def ingest_async(self, submissions: Sequence[Submission], user: str | None = None) -> list[Accepted]:
+        """``ingest`` for the event loop: waits for the writer without holding a thread. ``user``
+        names the credential that published them (recorded beside source and CloudEvent id)."""
+        return await asyncio.wait_for(asyncio.wrap_future(self._ingest(submissions, user)), self.write_timeout)
 
     def close(self) -> None:
         self.writer.close()

@@ -44,6 +44,23 @@ class Settings(BaseSettings):
     )
     max_deferral_days: int = Field(90, ge=1, le=3650, description="the longest payment deferral")
     ready_max_lag: int = Field(10_000, ge=0, description="most positions the views may lag while ready")
+    key_cache_seconds: float = Field(
+        5.0, ge=0, le=300, description="how long a process trusts an API key it looked up (and a revoked key keeps working)"
+    )
+    rate_limit_per_second: float = Field(
+        50.0, ge=0, description="requests a second each credential may make on average, per API process (0: no limit)"
+    )
+    rate_limit_burst: int = Field(100, ge=1, le=100_000, description="requests a credential may make at once")
+    request_body_seconds: float = Field(
+        30.0, gt=0, le=3600, description="longest a client may take to send a request body (else 408)"
+    )
+    jwt_issuer: str | None = Field(None, description="accept OAuth2 bearer tokens (JWT) of this issuer (iss)")
+    jwt_audience: str | None = Field(None, description="the audience (aud) tokens must be issued for")
+    jwt_jwks_url: str | None = Field(None, description="where the issuer publishes its keys (JWKS); or jwt_public_key")
+    jwt_public_key: str | None = Field(None, description="the issuer's public key (PEM), instead of jwt_jwks_url")
+    jwt_role_claim: str = Field("role", description="the claim naming the role (dotted path; a list: the first known role)")
+    jwt_sources_claim: str = Field("journey_sources", description="the claim listing an integrator's CloudEvent sources")
+    jwt_algorithms: str = Field("RS256,ES256", description="signature algorithms accepted (asymmetric only)")
     heartbeat_file: str | None = Field(None, description="a worker records each completed round here (`journey alive`)")
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka brokers to start from, host:port[,host:port...]")
     kafka_touchpoints_topic: str = Field("journey.touchpoints", description="topic `journey ingest` consumes")
@@ -81,6 +98,15 @@ class Settings(BaseSettings):
     def _heartbeat_within_session(self) -> Settings:
         if self.kafka_heartbeat_interval_ms >= self.kafka_session_timeout_ms:
             raise ValueError("kafka_heartbeat_interval_ms must be below kafka_session_timeout_ms")
+        return self
+
+    @model_validator(mode="after")
+    def _tokens_complete(self) -> Settings:
+        if self.jwt_issuer is not None:
+            if not self.jwt_audience:
+                raise ValueError("jwt_audience is required with jwt_issuer")
+            if (self.jwt_jwks_url is None) == (self.jwt_public_key is None):
+                raise ValueError("set exactly one of jwt_jwks_url and jwt_public_key with jwt_issuer")
         return self
 
     @field_validator("clock")

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.api import problems
+from services.api import auth, problems
 from services.api.clock_header import ClockHeaderMiddleware
 from services.api.limits import BodyLimitMiddleware
-from services.api.routes import billing, complaints, events, health, invoices, lists, reads, sales, support
+from services.api.routes import billing, complaints, events, health, invoices, lists, reads, sales, security, support
 from services.bootstrap import Journey, bootstrap
 from services.settings import Settings, get_settings
+
+log = logging.getLogger("uvicorn.error")
+
+#: Every router of the API, included without a prefix, in this order.
+ROUTERS = tuple(
+    module.router for module in (events, invoices, complaints, billing, support, sales, reads, lists, security, health)
+)
 
 
 def create_app(settings: Settings | None = None, journey: Journey | None = None) -> FastAPI:
@@ -25,6 +33,12 @@ def create_app(settings: Settings | None = None, journey: Journey | None = None)
         if settings.project_in_process:
             wired.start_projecting()
         app.state.journey = wired
+        if not any(key.active for key in wired.credentials.keys()):
+            log.warning(
+                "no API key exists yet: every request but /docs and /health is answered 401. Create the first "
+                "with `journey keys create --role admin` (or --role billing, support, ..., auditor; an "
+                "integrator key with --source SOURCE); it is printed once, on the last line."
+            )
         try:
             yield
         finally:
@@ -37,9 +51,10 @@ def create_app(settings: Settings | None = None, journey: Journey | None = None)
         summary="One shared, immutable history of every customer touchpoint.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_seconds=settings.request_body_seconds)
     app.add_middleware(ClockHeaderMiddleware)  # outermost: also marks the body limit's 413
     problems.install(app)
-    for module in (events, invoices, complaints, billing, support, sales, reads, lists, health):
-        app.include_router(module.router)
+    auth.install(app, ROUTERS)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the wired journey, the acting principal, the read position."""
+"""FastAPI dependencies: the wired journey, the Idempotency-Key, the read position."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Request
 
 from adapters.schemas import ID_PATTERN
-from domain.values import Department, Principal
-from services.api.problems import ProblemError
 from services.bootstrap import Journey
 from services.journey import IdempotencyKey
 
@@ -18,25 +16,6 @@ from services.journey import IdempotencyKey
 async def get_journey(request: Request) -> Journey:
     """The process's wired journey (async: no I/O, so no hop to the thread pool)."""
     return request.app.state.journey
-
-
-async def get_principal(
-    x_department: Annotated[str, Header(
-        description="the acting department (case-insensitive); without it the answer is 400 missing-department",
-        json_schema_extra={"enum": [d.value for d in Department]},
-    )],
-    x_user: Annotated[str | None, Header(max_length=200, pattern=ID_PATTERN, description="the acting user")] = None,
-) -> Principal:
-    """The acting department (X-Department, required: its absence is answered 400
-    ``missing-department`` by the validation handler) and user (X-User), recorded on every event."""
-    try:
-        department = Department(x_department.strip().lower())
-    except ValueError:
-        raise ProblemError(
-            400, "unknown-department",
-            f"X-Department must be one of {', '.join(d.value for d in Department)}",
-        ) from None
-    return Principal(department, user=x_user)
 
 
 async def get_idempotency_key(
@@ -51,8 +30,8 @@ async def get_idempotency_key(
     ] = None,
 ) -> IdempotencyKey | None:
     """The request's Idempotency-Key with a digest of what it asks: method, path and body (as
-    canonical JSON when it is JSON). Keys are scoped to the acting department and user, so they
-    are not part of the digest."""
+    canonical JSON when it is JSON). Keys are scoped to the caller (its department and name), so
+    they are not part of the digest."""
     if idempotency_key is None:
         return None
     body = await request.body()
@@ -67,7 +46,6 @@ async def get_idempotency_key(
 
 JourneyDep = Annotated[Journey, Depends(get_journey)]
 IdempotencyDep = Annotated[IdempotencyKey | None, Depends(get_idempotency_key)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 MinPosition = Annotated[
     int | None,
     Query(ge=0, description="wait (bounded) until the view reflects at least this position"),

@@ -64,23 +64,37 @@ class ProblemOut(BaseModel):
 
 #: Why each status is answered, in general.
 STATUSES: dict[int, str] = {
-    400: "The request cannot be read: malformed JSON or a missing or unknown header",
+    400: "The request cannot be read: malformed JSON",
+    401: "No valid credentials: send Authorization: Bearer <API key or token> (see WWW-Authenticate)",
+    403: "The caller's role lacks a permission this route needs, or the CloudEvent source is not bound to its key",
     404: "A resource named in the path does not exist",
+    408: "The body was not received in time",
     409: "The request conflicts with what is recorded",
     413: "The body exceeds the configured limit",
     415: "The body's media type is not one this route reads",
     422: "The request is well-formed but cannot be carried out",
+    429: "Too many requests from this credential: retry after Retry-After seconds",
     503: "Not now: retry after Retry-After seconds",
 }
 
 #: Every problem code a route may document: status, an example detail, example extra members.
 CODES: dict[str, tuple[int, str, dict[str, Any]]] = {
     "malformed-json": (400, "the body is not valid JSON: Expecting value at line 1 column 1", {}),
-    "missing-department": (400, "send the acting department in X-Department", {}),
-    "unknown-department": (400, "X-Department must be one of billing, support, sales, marketing, integrator, auditor", {}),
+    "missing-credentials": (401, "send Authorization: Bearer <API key or token>", {}),
+    "malformed-credentials": (401, "the Authorization header must read: Bearer <API key or token>", {}),
+    "invalid-credentials": (401, "the API key is not valid", {}),
+    "revoked-key": (401, "API key 3f2a9c0d1e4b5a67 was revoked", {}),
+    "invalid-token": (401, "the token's signature does not verify", {}),
+    "forbidden": (403, "role marketing lacks the permission dun", {
+        "missing_permissions": ["dun"], "role": "marketing"}),
+    "source-not-bound": (403, "this key may publish for the sources shop; not for payments", {
+        "index": 0, "source": "payments", "sources": ["shop"]}),
+    "rate-limited": (429, "integrator:shop sent more than 50 requests a second (burst 100); retry after Retry-After seconds", {}),
+    "token-keys-unavailable": (503, "the issuer's keys cannot be fetched; retry", {}),
     "unknown-customer": (404, "customer C-404 is unknown", {}),
     "unknown-invoice": (404, "invoice INV-404 is unknown", {}),
     "unknown-complaint": (404, "complaint CMP-404 is unknown", {}),
+    "unknown-key": (404, "API key 3f2a9c0d1e4b5a67 is unknown", {}),
     "unknown-deferral": (404, "no deferral 'INV-1001/3' is known", {}),
     "nothing-to-offset": (409, "customer c1 has no credit that an open invoice could take", {}),
     "promise-of-another-department": (409, "deferral 1 of invoice INV-1001 was granted by support; only support may change it", {}),
@@ -94,6 +108,7 @@ CODES: dict[str, tuple[int, str, dict[str, Any]]] = {
         "refusals": [{"code": "hold:payment-deferral", "detail": "hold: payment-deferral (promised on the phone)"}],
         "holds": [{"kind": "payment-deferral", "cause": "promised on the phone", "until": "2026-04-01"}],
     }),
+    "request-timeout": (408, "the body was not received within 30 s", {}),
     "payload-too-large": (413, "the body exceeds 262144 bytes", {}),
     "unsupported-media-type": (415, "send application/cloudevents+json, application/cloudevents-batch+json, "
                                     "or application/json with ce- headers (binary mode)", {}),
@@ -127,7 +142,7 @@ CODES: dict[str, tuple[int, str, dict[str, Any]]] = {
 }
 
 #: What every department command may answer, whatever its resource.
-COMMAND = ("missing-department", "unknown-department", "malformed-json", "payload-too-large", "invalid-request",
+COMMAND = ("malformed-json", "payload-too-large", "invalid-request",
            "domain-rule", "idempotency-key-reused", "write-contention", "write-timeout", "store-unavailable")
 #: What every read at a position may answer.
 READ = ("invalid-request", "beyond-head", "not-caught-up", "store-unavailable")

@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 class ProblemError(Exception):
     """Raised by the API itself (a missing header, an unknown resource in the path)."""
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
-        self.status, self.code, self.detail, self.extra = status, code, detail, extra
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        self.status, self.code, self.detail, self.headers, self.extra = status, code, detail, headers, extra
         super().__init__(detail)
 
 
@@ -74,7 +74,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     def _problem(_: Request, error: ProblemError) -> JSONResponse:
-        return problem(error.status, error.code, error.detail, **error.extra)
+        return problem(error.status, error.code, error.detail, headers=error.headers, **error.extra)
 
     @app.exception_handler(CloudEventError)
     def _cloudevent(_: Request, error: CloudEventError) -> JSONResponse:

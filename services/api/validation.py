@@ -13,8 +13,6 @@ from typing import Any
 
 from adapters.hints import hint
 
-#: The header of the acting department: without it a department command is a 400, not a 422.
-DEPARTMENT_HEADER = "x-department"
 _SHOWN_HINTS = 3
 
 
@@ -29,15 +27,12 @@ class Refusal:
 
 
 def explain(errors: Sequence[Mapping[str, Any]], content_type: str) -> Refusal:
-    """The answer to a request refused by validation: 400 ``missing-department`` when the
-    acting department is not named, 400 ``malformed-json`` for a body that is not JSON, else
+    """The answer to a request refused by validation: 400 ``malformed-json`` for a body that is not JSON, else
     422 ``invalid-request``; the detail joins the first hints."""
     described = [
         {"location": list(e["loc"]), "message": e["msg"], "type": e["type"], "hint": hint(e, content_type)}
         for e in errors
     ]
-    if any(e["type"] == "missing" and e["location"] == ["header", DEPARTMENT_HEADER] for e in described):
-        return Refusal(400, "missing-department", "send the acting department in X-Department", described)
     hints = list(dict.fromkeys(e["hint"] for e in described))
     detail = "; ".join(hints[:_SHOWN_HINTS]) + (f" (and {len(hints) - _SHOWN_HINTS} more)" if len(hints) > _SHOWN_HINTS else "")
     if any(e["type"] == "json_invalid" for e in described):

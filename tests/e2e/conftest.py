@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 
 from services.api.app import create_app
 from services.bootstrap import bootstrap
 from services.clock import FixedClock
 from services.settings import Settings
+from tests.support.auth import KeyedClient, keyed
 from tests.support.conformance import conforming
 
 
@@ -22,12 +22,14 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def client(database_url: str, clock: FixedClock) -> Iterator[TestClient]:
+def client(database_url: str, clock: FixedClock) -> Iterator[KeyedClient]:
     """The API, projecting in-process, on a fresh SQLite or PostgreSQL store. Every answer it
-    receives is checked against the app's own OpenAPI document (a broken promise fails the test)."""
-    settings = Settings(database_url=database_url, max_body_bytes=256 * 1024, read_wait_seconds=5)
+    receives is checked against the app's own OpenAPI document (a broken promise fails the test).
+    Each request presents a real API key of the role it acts as (tests/support/auth.py)."""
+    settings = Settings(database_url=database_url, max_body_bytes=256 * 1024, read_wait_seconds=5,
+                        rate_limit_per_second=1000, rate_limit_burst=1000)
     journey = bootstrap(settings, clock)
-    with conforming(TestClient(create_app(journey=journey))) as test_client:
+    with conforming(keyed(create_app(journey=journey), journey.credentials)) as test_client:
         yield test_client
     journey.close()
 

@@ -14,6 +14,7 @@ from services.api.app import create_app
 from services.bootstrap import bootstrap
 from services.settings import Settings
 from tests.e2e.conftest import cloudevent
+from tests.support.auth import keyed
 from tests.support.conformance import conforming
 
 CE = {"Content-Type": "application/cloudevents+json"}
@@ -91,11 +92,12 @@ def test_malformed_json_oversized_bodies_and_unknown_media_types_are_refused(cli
     assert head(client) == 0
 
 
-def test_department_commands_need_a_known_department_and_a_known_invoice(client: TestClient) -> None:
+def test_department_commands_need_a_key_of_a_role_allowed_and_a_known_invoice(client: TestClient) -> None:
     body = {"until": "2026-04-01", "reason": "promised"}
-    assert_problem(client.post("/invoices/I9/deferrals", json=body), 400, "missing-department")
-    assert_problem(client.post("/invoices/I9/deferrals", json=body, headers={"X-Department": "legal"}), 400,
-                   "unknown-department")
+    assert_problem(client.post("/invoices/I9/deferrals", json=body, headers={"Authorization": ""}), 401,
+                   "missing-credentials")
+    assert_problem(client.post("/invoices/I9/deferrals", json=body, headers={"X-Department": "sales"}), 403,
+                   "forbidden")
     assert_problem(client.post("/invoices/I9/deferrals", json=body, headers={"X-Department": "support"}), 404,
                    "unknown-invoice")
     invalid = assert_problem(client.post("/invoices/I9/deferrals", json={"until": "soon"},
@@ -117,7 +119,7 @@ def test_a_read_the_views_have_not_reached_answers_503_with_retry_after(database
     # Nobody projects: the views stay behind every write.
     journey = bootstrap(Settings(database_url=database_url, read_wait_seconds=0.2, project_in_process=False), clock)
     try:
-        with conforming(TestClient(create_app(journey=journey))) as client:
+        with conforming(keyed(create_app(journey=journey), journey.credentials)) as client:
             position = client.post("/events", json=CUSTOMER, headers=CE).json()["position"]
 
             late = client.get("/customers/c1/journey", params={"min_position": position})

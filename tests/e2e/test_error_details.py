@@ -60,13 +60,12 @@ def test_an_unknown_field_is_told_to_be_removed_and_every_hint_is_in_the_detail(
     assert problem["detail"] == "reason must not be empty; urgent is not a field of this request; remove it"
 
 
-def test_a_department_command_without_x_department_is_a_400_naming_the_header(client: TestClient) -> None:
-    problem = refused(client.post("/invoices/I9/deferrals", json={"until": "soon"}), 400, "missing-department")
-    assert problem["detail"] == "send the acting department in X-Department"
-    assert {"location": ["header", "x-department"], "message": "Field required", "type": "missing",
-            "hint": "send the X-Department header"} in problem["errors"]
-    refused(client.post("/invoices/I9/dunning", headers={"X-Department": "legal"}), 400, "unknown-department")
-    assert client.post("/invoices/I9/dunning", headers={"X-Department": " Billing "}).status_code == 404
+def test_a_department_command_without_credentials_is_a_401_saying_what_to_send(client: TestClient) -> None:
+    answer = client.post("/invoices/I9/deferrals", json={"until": "soon"}, headers={"Authorization": ""})
+    problem = refused(answer, 401, "missing-credentials")
+    assert problem["detail"] == "send Authorization: Bearer <API key or token>"
+    assert answer.headers["WWW-Authenticate"] == 'Bearer realm="customer-journey", error="invalid_request"'
+    assert client.post("/invoices/I9/dunning", headers=BILLING).status_code == 404
 
 
 def test_malformed_json_says_what_the_parser_saw(client: TestClient) -> None:

@@ -14,6 +14,7 @@ from services.clock import FixedClock
 from services.settings import Settings
 from tests.e2e.conftest import cloudevent
 from tests.integration.helpers import hide_table
+from tests.support.auth import keyed
 from tests.support.conformance import conforming
 
 CE = {"Content-Type": "application/cloudevents+json"}
@@ -41,7 +42,7 @@ def external(database_url: str, clock: FixedClock) -> Iterator[tuple[TestClient,
     """The API with nobody projecting (as beside a `journey project` worker that is down)."""
     settings = Settings(database_url=database_url, project_in_process=False, ready_max_lag=2)
     journey = bootstrap(settings, clock)
-    with conforming(TestClient(create_app(journey=journey))) as client:
+    with conforming(keyed(create_app(journey=journey), journey.credentials)) as client:
         yield client, journey
     journey.close()
 

@@ -111,7 +111,7 @@ def test_each_department_and_user_has_its_own_keys(customer: TestClient) -> None
     client = customer
     sam = client.post("/invoices/INV-1/disputes", json={"reason": "the fee"},
                       headers={**SUPPORT, "Idempotency-Key": "1"})
-    bea = client.post("/complaints/K-1/answers", json={"text": "we are on it"},
+    bea = client.post("/invoices/INV-1/detailed-invoice-requests", json={"note": "per line"},
                       headers={**BILLING, "Idempotency-Key": "1"})
 
     assert (sam.status_code, bea.status_code) == (201, 201)

@@ -15,6 +15,7 @@ from services.bootstrap import bootstrap
 from services.settings import Settings
 from tests.e2e.conftest import cloudevent
 from tests.e2e.test_api_errors import BATCH, CE, CUSTOMER, assert_problem, head
+from tests.support.auth import keyed
 from tests.support.conformance import conforming
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # parsing, not storage
@@ -58,7 +59,7 @@ def strict_client(database_url: str) -> Iterator[TestClient]:
     """The API with narrow bounds from settings: one day back, no time ahead; the real clock."""
     settings = Settings(database_url=database_url, max_event_age_days=1, max_clock_skew_seconds=0)
     journey = bootstrap(settings)
-    with conforming(TestClient(create_app(journey=journey))) as test_client:
+    with conforming(keyed(create_app(journey=journey), journey.credentials)) as test_client:
         yield test_client
     journey.close()
 

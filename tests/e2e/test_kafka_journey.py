@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.test_cli import environment
 from tests.e2e.test_processes import BATCH, customer, event
+from tests.support.auth import keys_for
 from tests.support.kafka import binary, keyed, our_tracebacks, publish, structured
 from tests.support.server import served
 
@@ -37,6 +38,7 @@ def test_reads_see_their_writes_with_views_fed_from_kafka(database_url, kafka_bo
         "JOURNEY_READ_WAIT_SECONDS": "30",
     }
     env = environment(database_url, **kafka)
+    keys = keys_for(database_url, "integrator", "billing", "support")
     workers = [
         subprocess.Popen([sys.executable, "-m", "services.cli", *command], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -45,10 +47,10 @@ def test_reads_see_their_writes_with_views_fed_from_kafka(database_url, kafka_bo
     try:
         with served(database_url, log=tmp_path / "api.log", **kafka) as (url, _):
             # 1. Over HTTP: the answer's position, asked for, is seen by billing and support.
-            written = httpx.post(f"{url}/events", json=customer("c1"), headers=BATCH, timeout=30)
+            written = httpx.post(f"{url}/events", json=customer("c1"), headers={**BATCH, **keys["integrator"]}, timeout=30)
             assert written.status_code == 202, written.text
             position = written.json()["position"]
-            billing = httpx.get(f"{url}/customers/c1/billing", params={"min_position": position}, timeout=40)
+            billing = httpx.get(f"{url}/customers/c1/billing", params={"min_position": position}, headers=keys["billing"], timeout=40)
             assert billing.status_code == 200, billing.text
             assert billing.json()["position"] >= position
             assert billing.json()["invoices"][0]["amount"] == "100.00"
@@ -58,17 +60,17 @@ def test_reads_see_their_writes_with_views_fed_from_kafka(database_url, kafka_bo
             publish(kafka_bootstrap, kafka["JOURNEY_KAFKA_TOUCHPOINTS_TOPIC"],
                     [keyed("c1", binary(payment)), keyed("c1", structured(request))])
             deadline = time.monotonic() + DEADLINE_SECONDS
-            while httpx.get(f"{url}/customers/c1/billing", timeout=10).json()["invoices"][0]["paid"] != "30.00":
+            while httpx.get(f"{url}/customers/c1/billing", headers=keys["billing"], timeout=10).json()["invoices"][0]["paid"] != "30.00":
                 exited = [w for w in workers if w.poll() is not None]
                 assert not exited, f"a worker exited: {exited[0].communicate()[0][-3000:]}"
                 assert time.monotonic() < deadline, "the Kafka touchpoint never reached the views"
                 time.sleep(0.2)
             # 3. A department command, then both departments at its position agree.
-            deferral = httpx.post(f"{url}/invoices/c1-i/deferrals", headers={"X-Department": "support"}, timeout=30,
+            deferral = httpx.post(f"{url}/invoices/c1-i/deferrals", headers=keys["support"], timeout=30,
                                   json={"until": _in_days(10), "reason": "waiting for the detailed invoice"})
             assert deferral.status_code in (200, 201), deferral.text
             at = deferral.json()["position"]
-            views = httpx.get(f"{url}/customers/c1/views", params={"min_position": at}, timeout=40).json()
+            views = httpx.get(f"{url}/customers/c1/views", params={"min_position": at}, headers=keys["billing"], timeout=40).json()
             assert views["position"] >= at
             billing_invoice, support_invoice = views["billing"]["invoices"][0], views["support"]["invoices"][0]
             assert billing_invoice == support_invoice

@@ -17,11 +17,27 @@ import pytest
 
 from services.projector import Projector
 from tests.integration.helpers import dump, fresh_read_store, open_journey, stream
+from tests.support.auth import keys_for
 from tests.support.server import served
 
 CE = {"Content-Type": "application/cloudevents+json"}
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 OVERDUE = (date.today() - timedelta(days=30)).isoformat()
+
+
+#: The Authorization headers of this test's keys, per role (set for every test by ``keys``).
+KEYS: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture(autouse=True)
+def keys(database_url):
+    KEYS.clear()
+    KEYS.update(keys_for(database_url, "integrator", "billing", "support", "auditor"))
+
+
+def acting(role: str, headers: dict | None = None) -> dict:
+    """``headers`` with the Authorization of this test's key of ``role``."""
+    return {**(headers or {}), **KEYS[role]}
 
 
 def event(type_: str, subject: str, data: dict, id_: str) -> dict:
@@ -62,47 +78,47 @@ def race(*calls):
 
 def test_the_same_cloudevent_sent_to_two_processes_at_once_is_stored_once(two_servers):
     a, b = two_servers
-    assert httpx.post(f"{a}/events", json=customer("c1"), headers=BATCH).status_code == 202
+    assert httpx.post(f"{a}/events", json=customer("c1"), headers=acting("integrator", BATCH)).status_code == 202
     for n in range(12):
         payment = event("payment.received", "c1", {"invoice_id": "c1-i", "amount": "1.00", "currency": "EUR"}, f"p-{n}")
 
-        answers = race(*(lambda url=url, payment=payment: httpx.post(f"{url}/events", json=payment, headers=CE, timeout=30)
+        answers = race(*(lambda url=url, payment=payment: httpx.post(f"{url}/events", json=payment, headers=acting("integrator", CE), timeout=30)
                          for url in (a, b)))
 
         assert [r.status_code for r in answers] == [202, 202]
         results = [r.json()["results"][0] for r in answers]
         assert results[0]["position"] == results[1]["position"]
         assert sorted(r["duplicate"] for r in results) == [False, True]
-    billing = httpx.get(f"{a}/customers/c1/billing", params={"min_position": results[0]["position"]}).json()
+    billing = httpx.get(f"{a}/customers/c1/billing", headers=acting("auditor"), params={"min_position": results[0]["position"]}).json()
     assert billing["invoices"][0]["paid"] == "12.00"
 
 
 def test_concurrent_payments_through_two_processes_are_all_stored(two_servers):
     a, b = two_servers
-    assert httpx.post(f"{a}/events", json=customer("c1"), headers=BATCH).status_code == 202
+    assert httpx.post(f"{a}/events", json=customer("c1"), headers=acting("integrator", BATCH)).status_code == 202
     payments = [
         event("payment.received", "c1", {"invoice_id": "c1-i", "amount": "0.50", "currency": "EUR"}, f"p-{n}")
         for n in range(30)
     ]
 
-    answers = race(*(lambda n=n, p=p: httpx.post(f"{(a, b)[n % 2]}/events", json=p, headers=CE, timeout=30)
+    answers = race(*(lambda n=n, p=p: httpx.post(f"{(a, b)[n % 2]}/events", json=p, headers=acting("integrator", CE), timeout=30)
                      for n, p in enumerate(payments)))
 
     assert Counter(r.status_code for r in answers) == {202: 30}
     last = max(r.json()["position"] for r in answers)
-    billing = httpx.get(f"{a}/customers/c1/billing", params={"min_position": last}).json()
+    billing = httpx.get(f"{a}/customers/c1/billing", headers=acting("auditor"), params={"min_position": last}).json()
     assert Decimal(billing["invoices"][0]["paid"]) == Decimal("15.00")
 
 
 HOLDS = {
-    "detailed-invoice-requested": lambda url, cid: httpx.post(f"{url}/events", headers=CE, timeout=30, json=event(
+    "detailed-invoice-requested": lambda url, cid: httpx.post(f"{url}/events", headers=acting("integrator", CE), timeout=30, json=event(
         "invoice.detailed_requested", cid, {"invoice_id": f"{cid}-i"}, f"{cid}-h")),
     "payment-deferral": lambda url, cid: httpx.post(
-        f"{url}/invoices/{cid}-i/deferrals", headers={"X-Department": "support"}, timeout=30,
+        f"{url}/invoices/{cid}-i/deferrals", headers=acting("support"), timeout=30,
         json={"until": (date.today() + timedelta(days=10)).isoformat(), "reason": "wait for the invoice"}),
     "dispute": lambda url, cid: httpx.post(
-        f"{url}/invoices/{cid}-i/disputes", headers={"X-Department": "support"}, json={"reason": "fee"}, timeout=30),
-    "complaint": lambda url, cid: httpx.post(f"{url}/events", headers=CE, timeout=30, json=event(
+        f"{url}/invoices/{cid}-i/disputes", headers=acting("support"), json={"reason": "fee"}, timeout=30),
+    "complaint": lambda url, cid: httpx.post(f"{url}/events", headers=acting("integrator", CE), timeout=30, json=event(
         "complaint.filed", cid, {"complaint_id": f"{cid}-k", "order_id": f"{cid}-o", "product_group": "tools",
                                  "text": "broken"}, f"{cid}-h")),
 }
@@ -111,12 +127,12 @@ HOLDS = {
 def test_dunning_in_one_process_never_steps_over_a_hold_placed_in_the_other(two_servers):
     a, b = two_servers
     races = [(hold, f"{hold[:4]}-{n}") for hold in sorted(HOLDS) for n in range(5)]
-    assert httpx.post(f"{a}/events", json=[e for _, c in races for e in customer(c)], headers=BATCH).status_code == 202
+    assert httpx.post(f"{a}/events", json=[e for _, c in races for e in customer(c)], headers=acting("integrator", BATCH)).status_code == 202
 
     for hold, cid in races:
         # 1. billing duns through one process while the hold arrives through the other
         dunned, held = race(
-            lambda cid=cid: httpx.post(f"{a}/invoices/{cid}-i/dunning", headers={"X-Department": "billing"}, timeout=30),
+            lambda cid=cid: httpx.post(f"{a}/invoices/{cid}-i/dunning", headers=acting("billing"), timeout=30),
             lambda cid=cid, hold=hold: HOLDS[hold](b, cid),
         )
 
@@ -143,7 +159,7 @@ def test_a_killed_server_leaves_every_batch_whole_or_absent_and_every_acknowledg
                         return
                     cid = f"w{worker}-{n}"
                     try:
-                        answer = client.post(f"{url}/events", json=customer(cid), headers=BATCH)
+                        answer = client.post(f"{url}/events", json=customer(cid), headers=acting("integrator", BATCH))
                     except httpx.HTTPError:
                         return  # the server is gone
                     if answer.status_code == 202:
@@ -178,13 +194,13 @@ def test_a_killed_server_leaves_every_batch_whole_or_absent_and_every_acknowledg
 
 def test_serve_with_two_workers_keeps_the_promises(database_url, tmp_path):
     with served(database_url, "--workers", "2", log=tmp_path / "workers.log") as (url, _):
-        assert httpx.post(f"{url}/events", json=customer("c1"), headers=BATCH).status_code == 202
+        assert httpx.post(f"{url}/events", json=customer("c1"), headers=acting("integrator", BATCH)).status_code == 202
         # 1. the same CloudEvent, sent twice at once, and other payments besides
         sends = []
         for n in range(8):
             payment = event("payment.received", "c1", {"invoice_id": "c1-i", "amount": "1.00", "currency": "EUR"}, f"p-{n}")
             sends += [payment, payment]
-        answers = race(*(lambda p=p: httpx.post(f"{url}/events", json=p, headers=CE, timeout=30) for p in sends))
+        answers = race(*(lambda p=p: httpx.post(f"{url}/events", json=p, headers=acting("integrator", CE), timeout=30) for p in sends))
 
         # 2. every send is answered; each event is stored once, both sends name its position
         assert Counter(r.status_code for r in answers) == {202: 16}
@@ -194,6 +210,6 @@ def test_serve_with_two_workers_keeps_the_promises(database_url, tmp_path):
             assert len({r["position"] for r in pair}) == 1 and sorted(r["duplicate"] for r in pair) == [False, True]
         # 3. the views (projected once, by the supervising process) reflect all of it
         last = max(r["position"] for r in results)
-        billing = httpx.get(f"{url}/customers/c1/billing", params={"min_position": last}).json()
+        billing = httpx.get(f"{url}/customers/c1/billing", headers=acting("auditor"), params={"min_position": last}).json()
         assert billing["invoices"][0]["paid"] == "8.00"
         assert httpx.get(f"{url}/health/ready").json()["projector"] == {"mode": "external"}

@@ -13,6 +13,7 @@ from services.bootstrap import bootstrap
 from services.clock import FixedClock
 from services.settings import Settings
 from tests.e2e.conftest import cloudevent
+from tests.support.auth import KeyRing
 
 CE = {"Content-Type": "application/cloudevents+json"}
 WAITING = 300
@@ -31,23 +32,25 @@ async def until(condition, bound: float = 60.0) -> None:  # noqa: ANN001
 
 def test_hundreds_of_waiting_reads_do_not_block_a_write(database_url: str, clock: FixedClock) -> None:
     # Nobody projects until the test says so: every read of a new position has to wait.
-    settings = Settings(database_url=database_url, project_in_process=False, read_wait_seconds=120)
+    settings = Settings(database_url=database_url, project_in_process=False, read_wait_seconds=120, rate_limit_burst=1000)
     journey = bootstrap(settings, clock)
     app = create_app(journey=journey)
+    keys = KeyRing(journey.credentials)
+    publish, read = {**CE, **keys.headers("integrator")}, keys.headers("support")
 
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=app)
         async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://api") as client:
             # 1. One customer is stored; the views do not reflect it yet.
-            first = (await client.post("/events", json=customer(1), headers=CE)).json()["position"]
+            first = (await client.post("/events", json=customer(1), headers=publish)).json()["position"]
             # 2. Hundreds of reads wait for it (the thread pool has 40 threads).
             reads = [
-                asyncio.create_task(client.get("/customers/c1/journey", params={"min_position": first}))
+                asyncio.create_task(client.get("/customers/c1/journey", params={"min_position": first}, headers=read))
                 for _ in range(WAITING)
             ]
             await until(lambda: journey.reads.progress.waiting == WAITING)
             # 3. A write is stored and answered while they all wait.
-            write = await asyncio.wait_for(client.post("/events", json=customer(2), headers=CE), 60)
+            write = await asyncio.wait_for(client.post("/events", json=customer(2), headers=publish), 60)
             assert write.status_code == 202, write.text
             assert journey.reads.progress.waiting == WAITING and not any(r.done() for r in reads)
             # 4. The views catch up: every waiting read is answered at that position or later.

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
 
 from domain import commands as c
-from services.api.deps import IdempotencyDep, JourneyDep, PathId, PrincipalDep
+from domain.access import Permission as P
+from services.api.auth import allow
+from services.api.deps import IdempotencyDep, JourneyDep, PathId
 from services.api.openapi import COMMAND, problem_responses
 from services.api.routes.commands import carry_out
 from services.api.schemas import ComplaintAnswer, ComplaintResolution, PositionOut
+from services.credentials import Caller
 
 router = APIRouter(prefix="/complaints/{complaint_id}", tags=["departments"])
 
@@ -21,7 +26,7 @@ ON_COMPLAINT = problem_responses(*COMMAND, "unknown-complaint", "invalid-transit
     responses=ON_COMPLAINT,
 )
 async def answer(
-    complaint_id: PathId, body: ComplaintAnswer, journey: JourneyDep, by: PrincipalDep,
+    complaint_id: PathId, body: ComplaintAnswer, journey: JourneyDep, by: Annotated[Caller, allow(P.HANDLE_COMPLAINTS)],
     idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = c.AnswerComplaint(None, complaint_id, body.text)
@@ -33,7 +38,7 @@ async def answer(
     responses=ON_COMPLAINT,
 )
 async def resolve(
-    complaint_id: PathId, body: ComplaintResolution, journey: JourneyDep, by: PrincipalDep,
+    complaint_id: PathId, body: ComplaintResolution, journey: JourneyDep, by: Annotated[Caller, allow(P.HANDLE_COMPLAINTS)],
     idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = c.ResolveComplaint(None, complaint_id, body.note)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
 
 from domain import commands as c
-from services.api.deps import IdempotencyDep, JourneyDep, PathId, PrincipalDep
+from domain.access import Permission as P
+from services.api.auth import allow
+from services.api.deps import IdempotencyDep, JourneyDep, PathId
 from services.api.openapi import COMMAND, problem_responses
 from services.api.routes.commands import carry_out
 from services.api.schemas import (
@@ -16,6 +20,7 @@ from services.api.schemas import (
     DunningStepOut,
     PositionOut,
 )
+from services.credentials import Caller
 
 router = APIRouter(prefix="/invoices/{invoice_id}", tags=["departments"])
 
@@ -28,7 +33,7 @@ ON_INVOICE = (*COMMAND, "unknown-invoice", "invalid-transition")
     responses=problem_responses(*ON_INVOICE),
 )
 async def grant_deferral(
-    invoice_id: PathId, body: DeferralCreate, journey: JourneyDep, by: PrincipalDep,
+    invoice_id: PathId, body: DeferralCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.GRANT_DEFERRALS)],
     idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = c.GrantDeferral(None, invoice_id, body.until, body.reason)
@@ -41,7 +46,7 @@ async def grant_deferral(
     responses=problem_responses(*ON_INVOICE, "currency-mismatch"),
 )
 async def issue_corrected_invoice(
-    invoice_id: PathId, body: CorrectedInvoiceCreate, journey: JourneyDep, by: PrincipalDep,
+    invoice_id: PathId, body: CorrectedInvoiceCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.CORRECT_INVOICES)],
     idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = body.correction(None, invoice_id)
@@ -53,7 +58,7 @@ async def issue_corrected_invoice(
     responses=problem_responses(*ON_INVOICE),
 )
 async def open_dispute(
-    invoice_id: PathId, body: DisputeCreate, journey: JourneyDep, by: PrincipalDep,
+    invoice_id: PathId, body: DisputeCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.HANDLE_DISPUTES)],
     idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = c.OpenDispute(None, invoice_id, body.reason)
@@ -65,7 +70,7 @@ async def open_dispute(
     responses=problem_responses(*ON_INVOICE),
 )
 async def resolve_dispute(
-    invoice_id: PathId, body: DisputeResolution, journey: JourneyDep, by: PrincipalDep,
+    invoice_id: PathId, body: DisputeResolution, journey: JourneyDep, by: Annotated[Caller, allow(P.HANDLE_DISPUTES)],
     idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = c.ResolveDispute(None, invoice_id, body.resolution)
@@ -78,7 +83,7 @@ async def resolve_dispute(
     responses=problem_responses(*ON_INVOICE, "dunning-refused"),
 )
 async def dun(
-    invoice_id: PathId, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
+    invoice_id: PathId, journey: JourneyDep, by: Annotated[Caller, allow(P.DUN)], idempotency: IdempotencyDep, response: Response,
 ) -> DunningStepOut:
     written = await carry_out(journey, c.DunInvoice(invoice_id), by, idempotency, response)
     return DunningStepOut(position=written.position, level=written.answer["level"])
@@ -90,7 +95,7 @@ async def dun(
     responses=problem_responses(*ON_INVOICE, "dunning-refused"),
 )
 async def hand_to_collection(
-    invoice_id: PathId, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
+    invoice_id: PathId, journey: JourneyDep, by: Annotated[Caller, allow(P.DUN)], idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     written = await carry_out(journey, c.HandToCollection(invoice_id), by, idempotency, response)
     return PositionOut(position=written.position)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from starlette.concurrency import run_in_threadpool
 
 from adapters.schemas import ID_PATTERN
+from domain.access import Permission as P
 from projections import lists as list_names
+from services.api.auth import allow
 from services.api.deps import JourneyDep, MinPosition, PathId
 from services.api.list_schemas import (
     Bucket,
@@ -23,7 +24,9 @@ from services.api.list_schemas import (
     ReceivablesOut,
 )
 from services.api.openapi import READ, problem_responses
+from services.api.routes.reads import read_logged
 from services.bootstrap import Journey
+from services.credentials import Caller
 from services.cursors import decode_cursor
 from services.lists import Lists
 
@@ -48,11 +51,12 @@ def _unknown(kind: str) -> dict[int | str, dict[str, Any]]:
 PAGED = problem_responses(*READ, "invalid-cursor")
 
 
-async def _read(journey: Journey, response: Response, min_position: int | None, read: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+async def _read(
+    journey: Journey, by: Caller, view: str, response: Response, min_position: int | None, read: Any,
+    *args: Any, **kwargs: Any,
+) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
-    body = await run_in_threadpool(read, *args, **kwargs)
-    response.headers["X-Journey-Position"] = str(body["position"])
-    return body
+    return await read_logged(journey, by, view, response, read, *args, **kwargs)
 
 
 def _check(name: str, cursor: str | None) -> None:
@@ -63,63 +67,70 @@ def _check(name: str, cursor: str | None) -> None:
 @router.get("/customers", summary="Customers by name, email, phone or id prefix, a page at a time", response_model=CustomersOut,
             responses=PAGED)
 async def find_customers(
-    journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None,
+    journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_CUSTOMERS)],
+    min_position: MinPosition = None,
     q: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$", description=(
         "case-insensitive: part of the name or email, the start of the customer id, or part of the "
         "phone number (spaces and punctuation ignored); all customers when absent"))] = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
     _check(list_names.CUSTOMERS, cursor)
-    return await _read(journey, response, min_position, lists.customers, q, limit=limit, cursor=cursor)
+    return await _read(journey, by, "customers", response, min_position, lists.customers, q, limit=limit, cursor=cursor)
 
 
 @router.get("/invoices/{invoice_id}", summary="One invoice as billing sees it, with the customer's contact data",
             response_model=InvoiceDetailOut, responses=_unknown("invoice"))
-async def invoice(invoice_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
-    return await _read(journey, response, min_position, lists.invoice, invoice_id)
+async def invoice(invoice_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_BILLING)],
+    min_position: MinPosition = None) -> dict[str, Any]:
+    return await _read(journey, by, "invoice", response, min_position, lists.invoice, invoice_id)
 
 
 @router.get("/complaints/{complaint_id}", summary="One complaint with its history and the customer's contact data",
             response_model=ComplaintDetailOut, responses=_unknown("complaint"))
-async def complaint(complaint_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
-    return await _read(journey, response, min_position, lists.complaint, complaint_id)
+async def complaint(complaint_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_SUPPORT)],
+    min_position: MinPosition = None) -> dict[str, Any]:
+    return await _read(journey, by, "complaint", response, min_position, lists.complaint, complaint_id)
 
 
 @router.get("/orders/{order_id}", summary="One order with its invoices, complaints and the customer's contact data",
             response_model=OrderDetailOut, responses=_unknown("order"))
-async def order(order_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
-    return await _read(journey, response, min_position, lists.order, order_id)
+async def order(order_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_ORDERS)],
+    min_position: MinPosition = None) -> dict[str, Any]:
+    return await _read(journey, by, "order", response, min_position, lists.order, order_id)
 
 
 @router.get("/worklists/open-complaints", summary="Support: complaints not resolved, oldest first", response_model=OpenComplaintsOut,
             responses=PAGED)
 async def open_complaints(
-    journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None,
+    journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_SUPPORT)],
+    min_position: MinPosition = None,
     product_group: Annotated[str | None, Query(min_length=1, max_length=200, pattern=ID_PATTERN)] = None,
     min_age_days: Annotated[int | None, Query(ge=0, le=36500, description="filed at least this many days ago")] = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
     _check(list_names.OPEN_COMPLAINTS, cursor)
-    return await _read(journey, response, min_position, lists.open_complaints, product_group, min_age_days,
+    return await _read(journey, by, "open-complaints", response, min_position, lists.open_complaints, product_group, min_age_days,
                        limit=limit, cursor=cursor)
 
 
 @router.get("/worklists/in-collection", summary="Billing: invoices handed to collection and not settled, oldest due first",
             response_model=CollectionOut, responses=PAGED)
 async def in_collection(
-    journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None,
+    journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_DUNNING_WORKLISTS)],
+    min_position: MinPosition = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
     _check(list_names.IN_COLLECTION, cursor)
-    return await _read(journey, response, min_position, lists.in_collection, limit=limit, cursor=cursor)
+    return await _read(journey, by, "in-collection", response, min_position, lists.in_collection, limit=limit, cursor=cursor)
 
 
 @router.get("/worklists/aged-receivables", summary="Billing: open invoices by days past due, with totals per bucket",
             response_model=ReceivablesOut, responses=PAGED)
 async def aged_receivables(
-    journey: JourneyDep, lists: ListsDep, response: Response, min_position: MinPosition = None,
+    journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_DUNNING_WORKLISTS)],
+    min_position: MinPosition = None,
     bucket: Annotated[Bucket | None, Query(description="days past due; 0-30 includes invoices not yet due")] = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
     _check(list_names.RECEIVABLES, cursor)
-    return await _read(journey, response, min_position, lists.receivables, bucket, limit=limit, cursor=cursor)
+    return await _read(journey, by, "aged-receivables", response, min_position, lists.receivables, bucket, limit=limit, cursor=cursor)

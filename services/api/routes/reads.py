@@ -6,49 +6,82 @@ in the thread pool. A position beyond the stream's head answers 422 at once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from domain.access import Permission as P
+from domain.access import visible_touchpoint
+from services.access_log import customer_ids
+from services.api.auth import allow
 from services.api.deps import JourneyDep, MinPosition, PathId
 from services.api.openapi import READ, problem_responses
 from services.api.view_schemas import BillingView, CandidatesOut, JourneyOut, SupportView, ViewsOut
+from services.bootstrap import Journey
+from services.credentials import Caller
 from services.reads import decode_candidates_cursor
 
 router = APIRouter(tags=["departments"])
 
-def _positioned(response: Response, body: dict[str, Any]) -> dict[str, Any]:
+
+async def read_logged(
+    journey: Journey, caller: Caller, view: str, response: Response, read: Callable[..., dict[str, Any]],
+    *args: Any, **kwargs: Any,
+) -> dict[str, Any]:
+    """Read in the thread pool, record every customer the answer shows in the access log (in
+    the same hop, before answering), and set X-Journey-Position."""
+
+    def logged() -> dict[str, Any]:
+        body = read(*args, **kwargs)
+        journey.access_log.record(caller, view, customer_ids(body))
+        return body
+
+    body = await run_in_threadpool(logged)
     response.headers["X-Journey-Position"] = str(body["position"])
     return body
 
 
 @router.get("/customers/{customer_id}/journey", summary="Every touchpoint of a customer, in stream order",
             response_model=JourneyOut, responses=problem_responses(*READ, "unknown-customer"))
-async def journey_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+async def journey_of(
+    customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_JOURNEY)],
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
-    return _positioned(response, await run_in_threadpool(journey.reads.journey, customer_id))
+    body = await read_logged(journey, by, "journey", response, journey.reads.journey, customer_id)
+    return {**body, "touchpoints": [visible_touchpoint(by.role, t) for t in body["touchpoints"]]}
 
 
 @router.get("/customers/{customer_id}/billing", summary="Billing's view: invoices, balance, dunning, holds",
             response_model=BillingView, responses=problem_responses(*READ, "unknown-customer"))
-async def billing_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+async def billing_of(
+    customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_BILLING)],
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
-    return _positioned(response, await run_in_threadpool(journey.reads.billing, customer_id))
+    return await read_logged(journey, by, "billing", response, journey.reads.billing, customer_id)
 
 
 @router.get("/customers/{customer_id}/support", summary="Support's view: complaints, promises, requests",
             response_model=SupportView, responses=problem_responses(*READ, "unknown-customer"))
-async def support_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+async def support_of(
+    customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_SUPPORT)],
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
-    return _positioned(response, await run_in_threadpool(journey.reads.support, customer_id))
+    return await read_logged(journey, by, "support", response, journey.reads.support, customer_id)
 
 
 @router.get("/customers/{customer_id}/views", summary="Billing and support at one and the same position",
             response_model=ViewsOut, responses=problem_responses(*READ, "unknown-customer"))
-async def views_of(customer_id: PathId, journey: JourneyDep, response: Response, min_position: MinPosition = None) -> dict[str, Any]:
+async def views_of(
+    customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_BILLING, P.READ_SUPPORT)],
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
-    return _positioned(response, await run_in_threadpool(journey.reads.views, customer_id))
+    return await read_logged(journey, by, "views", response, journey.reads.views, customer_id)
 
 
 @router.get("/dunning/candidates", summary="Overdue invoices that may be dunned now, a page at a time",
@@ -56,6 +89,7 @@ async def views_of(customer_id: PathId, journey: JourneyDep, response: Response,
 async def dunning_candidates(
     journey: JourneyDep,
     response: Response,
+    by: Annotated[Caller, allow(P.READ_DUNNING_WORKLISTS)],
     min_position: MinPosition = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="candidates per page")] = 100,
     cursor: Annotated[str | None, Query(max_length=100, description="next_cursor of the previous page")] = None,
@@ -63,5 +97,6 @@ async def dunning_candidates(
     if cursor:
         decode_candidates_cursor(cursor)  # refuse a foreign cursor (422) before waiting for anything
     await journey.reads.caught_up(min_position)
-    page = await run_in_threadpool(journey.reads.dunning_candidates, limit=limit, cursor=cursor)
-    return _positioned(response, page)
+    return await read_logged(
+        journey, by, "dunning-candidates", response, journey.reads.dunning_candidates, limit=limit, cursor=cursor
+    )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 
 from domain import commands as c
-from services.api.deps import IdempotencyDep, JourneyDep, PrincipalDep
+from domain.access import Permission as P
+from services.api.auth import allow
+from services.api.deps import IdempotencyDep, JourneyDep
 from services.api.openapi import COMMAND, problem_responses
 from services.api.routes.commands import carry_out
 from services.api.schemas import OrderCreate, OrderCreatedOut
+from services.credentials import Caller
 
 router = APIRouter(tags=["sales"])
 
@@ -18,7 +22,7 @@ router = APIRouter(tags=["sales"])
 @router.post("/orders", status_code=201, response_model=OrderCreatedOut, summary="Record an order taken by phone",
              responses=problem_responses(*COMMAND, (422, "unknown-customer"), "order-exists"))
 async def place_order(
-    body: OrderCreate, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
+    body: OrderCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.RECORD_ORDERS)], idempotency: IdempotencyDep, response: Response,
 ) -> OrderCreatedOut:
     order_id = body.order_id or f"O-{uuid.uuid4().hex[:12].upper()}"
     lines = tuple(line.value() for line in body.lines)

@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from domain import commands as c
-from services.api.deps import IdempotencyDep, JourneyDep, PathId, PrincipalDep
+from domain.access import Permission as P
+from services.api.auth import allow
+from services.api.deps import IdempotencyDep, JourneyDep, PathId
 from services.api.openapi import COMMAND, problem_responses
 from services.api.routes.commands import carry_out
 from services.api.routes.invoices import ON_INVOICE
@@ -22,6 +24,7 @@ from services.api.schemas import (
     DetailedInvoiceRequestCreate,
     PositionOut,
 )
+from services.credentials import Caller
 
 router = APIRouter(tags=["support"])
 
@@ -35,7 +38,7 @@ DeferralNumber = Annotated[int, Path(ge=1, le=10_000, description="the promise's
              summary="Record a complaint; dunning of the order's invoices holds until it is resolved",
              responses=problem_responses(*COMMAND, (422, "unknown-customer"), (422, "unknown-order"), "complaint-exists"))
 async def file_complaint(
-    body: ComplaintCreate, journey: JourneyDep, by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
+    body: ComplaintCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.HANDLE_COMPLAINTS)], idempotency: IdempotencyDep, response: Response,
 ) -> ComplaintCreatedOut:
     complaint_id = body.complaint_id or f"CP-{uuid.uuid4().hex[:12].upper()}"
     command = c.FileComplaint(body.customer_id, complaint_id, body.order_id, body.product_group, body.text)
@@ -47,7 +50,7 @@ async def file_complaint(
              summary="Record that the customer asked for a detailed invoice; dunning holds until it is sent",
              responses=problem_responses(*ON_INVOICE))
 async def request_detailed_invoice(
-    invoice_id: PathId, body: DetailedInvoiceRequestCreate, journey: JourneyDep, by: PrincipalDep,
+    invoice_id: PathId, body: DetailedInvoiceRequestCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.REQUEST_DETAILED_INVOICES)],
     idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = c.RequestDetailedInvoice(None, invoice_id, body.note)
@@ -59,7 +62,7 @@ async def request_detailed_invoice(
              responses=ON_DEFERRAL)
 async def revoke_deferral(
     invoice_id: PathId, number: DeferralNumber, body: DeferralRevocation, journey: JourneyDep,
-    by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
+    by: Annotated[Caller, allow(P.GRANT_DEFERRALS)], idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = c.RevokeDeferral(invoice_id, number, body.reason)
     return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)
@@ -70,7 +73,7 @@ async def revoke_deferral(
              responses=ON_DEFERRAL)
 async def shorten_deferral(
     invoice_id: PathId, number: DeferralNumber, body: DeferralShortening, journey: JourneyDep,
-    by: PrincipalDep, idempotency: IdempotencyDep, response: Response,
+    by: Annotated[Caller, allow(P.GRANT_DEFERRALS)], idempotency: IdempotencyDep, response: Response,
 ) -> PositionOut:
     command = c.ShortenDeferral(invoice_id, number, body.until, body.reason)
     return PositionOut(position=(await carry_out(journey, command, by, idempotency, response)).position)

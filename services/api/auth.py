@@ -1,0 +1,149 @@
+"""Authentication and authorisation of every route but the public ones.
+
+A route declares what it needs with ``Annotated[Caller, allow(Permission.X, ...)]``. The
+dependency authenticates the ``Authorization`` header (401 with ``WWW-Authenticate`` when it
+cannot), applies the caller's rate limit (429 with ``Retry-After``), and checks the caller's role
+grants every permission (403 naming the missing ones). Headers such as ``X-Department`` or
+``X-User`` are never read: who acts comes from the credential alone.
+
+``route_permissions(routers)`` lists each route's permissions: the OpenAPI document
+(``x-permissions``, the 401/403/429 answers) and ``docs/security.md`` are generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from domain.access import GRANTS, Permission, Role, missing
+from services.api.deps import get_journey
+from services.api.openapi import problem_responses
+from services.api.problems import ProblemError
+from services.bootstrap import Journey
+from services.credentials import Caller, CredentialError
+from services.rate_limits import retry_after
+
+#: The realm named in WWW-Authenticate.
+REALM = "customer-journey"
+#: The security scheme's name in the OpenAPI document.
+SCHEME = "bearer"
+
+
+def _challenge(error: str) -> dict[str, str]:
+    return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="{error}"'}
+
+
+async def authenticate(request: Request, journey: Journey) -> Caller:
+    """The caller, or a 401 problem (503 when the token keys cannot be fetched)."""
+    header = request.headers.get("authorization")
+    credentials = journey.credentials
+    try:
+        caller = credentials.cached(header)
+        if caller is None:
+            caller = await run_in_threadpool(credentials.authenticate, header)
+    except CredentialError as error:
+        if error.status == 401:
+            raise ProblemError(401, error.code, error.detail, headers=_challenge(
+                "invalid_request" if error.code == "missing-credentials" else "invalid_token"
+            )) from None
+        raise ProblemError(error.status, error.code, error.detail, headers={"Retry-After": "5"}) from None
+    return caller
+
+
+def allow(*permissions: Permission) -> Any:
+    """A dependency admitting callers whose role grants every one of ``permissions``."""
+
+    async def authorized(request: Request, journey: Annotated[Journey, Depends(get_journey)]) -> Caller:
+        caller = await authenticate(request, journey)
+        wait = journey.rate_limits.take(caller.credential)
+        if wait is not None:
+            raise ProblemError(
+                429, "rate-limited", f"{caller.label} sent more than {journey.rate_limits.rate:g} requests "
+                f"a second (burst {journey.rate_limits.burst}); retry after Retry-After seconds",
+                headers={"Retry-After": retry_after(wait)},
+            )
+        lacking = missing(caller.role, permissions)
+        if lacking:
+            names = [p.value for p in lacking]
+            raise ProblemError(
+                403, "forbidden", f"role {caller.role} lacks the permission {', '.join(names)}",
+                missing_permissions=names, role=caller.role.value,
+            )
+        request.state.caller = caller
+        return caller
+
+    authorized.permissions = permissions  # type: ignore[attr-defined]  # read by route_permissions
+    return Depends(authorized)
+
+
+def route_permissions(routers: Sequence[APIRouter]) -> dict[tuple[str, str], tuple[Permission, ...]]:
+    """``(method, path) -> permissions`` for every protected route of ``routers`` (included
+    in the app without a prefix)."""
+    found: dict[tuple[str, str], tuple[Permission, ...]] = {}
+    for route in (route for router in routers for route in router.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        needed = _permissions(route.dependant)
+        if needed is not None:
+            for method in sorted(route.methods or ()):
+                found[(method, route.path)] = needed
+    return found
+
+
+def _permissions(dependant: Any) -> tuple[Permission, ...] | None:
+    for sub in dependant.dependencies:
+        permissions = getattr(sub.call, "permissions", None)
+        if permissions is not None:
+            return tuple(permissions)
+        nested = _permissions(sub)
+        if nested is not None:
+            return nested
+    return None
+
+
+def allowed_roles(permissions: tuple[Permission, ...]) -> list[Role]:
+    return [role for role in Role if set(permissions) <= GRANTS[role]]
+
+
+def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Document the protection of ``routers``' routes in ``app``'s OpenAPI document (once, when built)."""
+    generate = app.openapi
+    documented: list[bool] = []
+
+    def openapi() -> dict[str, Any]:
+        built = generate()
+        if not documented:
+            document(routers, built)
+            documented.append(True)
+        return built
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document(routers: Sequence[APIRouter], document: dict[str, Any]) -> None:
+    """Add the bearer scheme and, on every protected operation, its permissions, the roles
+    allowed and the 401/403/429 answers to the OpenAPI ``document``."""
+    document.setdefault("components", {}).setdefault("securitySchemes", {})[SCHEME] = {
+        "type": "http", "scheme": "bearer",
+        "description": "an API key (`journey keys create`) or an OAuth2 access token (JWT) of the configured issuer",
+    }
+    answers = problem_responses("missing-credentials", "invalid-credentials", "revoked-key", "invalid-token",
+                                "forbidden", "rate-limited")
+    slow = {str(status): answer for status, answer in problem_responses("request-timeout").items()}
+    for (method, path), permissions in route_permissions(routers).items():
+        operation = document["paths"][path][method.lower()]
+        operation["security"] = [{SCHEME: []}]
+        operation["x-permissions"] = [p.value for p in permissions]
+        operation["x-roles"] = [r.value for r in allowed_roles(permissions)]
+        operation["description"] = (operation.get("description", "") + (
+            f"\n\nNeeds: {', '.join(p.value for p in permissions)} "
+            f"(roles: {', '.join(r.value for r in allowed_roles(permissions))})."
+        )).strip()
+        for status, answer in answers.items():
+            operation.setdefault("responses", {}).setdefault(str(status), answer)
+        if method != "GET":
+            operation["responses"].setdefault("408", slow["408"])
