@@ -35,7 +35,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._too_large(send)
             return
         received = 0
         started = False
@@ -66,10 +66,13 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLargeError:
             if not started:
-                await self._refuse(send, 413, "payload-too-large", f"the body exceeds {self.max_bytes} bytes")
+                await self._too_large(send)
         except BodyTooSlowError:
             if not started:
                 await self._refuse(send, 408, "request-timeout", f"the body was not received within {self.max_seconds:g} s")
+
+    async def _too_large(self, send: Send) -> None:
+        await self._refuse(send, 413, "payload-too-large", f"the body exceeds {self.max_bytes} bytes")
 
     async def _refuse(self, send: Send, status: int, code: str, detail: str) -> None:
         body: dict[str, Any] = {
