@@ -28,10 +28,33 @@ STOP_TIMEOUT = 20.0  # seconds between SIGTERM and SIGKILL
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+#: The API keys of the running server, per role: writes go as the integrator, reads as the auditor.
+KEYS: dict[str, str] = {}
+#: The CloudEvent sources the bench's integrator key is bound to.
+SOURCES = ("bench://shop", "bench://warm-up")
+
+
+def _authorize(request: httpx.Request) -> None:
+    if KEYS and "authorization" not in request.headers:
+        role = "integrator" if request.method == "POST" else "auditor"
+        request.headers["Authorization"] = f"Bearer {KEYS[role]}"
+
+
 def client(base_url: str, timeout: float = 30.0) -> httpx.Client:
-    """One keep-alive connection, never through a proxy (traffic stays on 127.0.0.1)."""
-    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False,
+    """One keep-alive connection, never through a proxy (traffic stays on 127.0.0.1), presenting
+    the server's keys."""
+    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False, event_hooks={"request": [_authorize]},
                         limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+
+
+def create_keys(environment: dict[str, str]) -> None:
+    """An integrator and an auditor key on the server's store, made with `journey keys create`."""
+    for role, extra in (("integrator", [a for s in SOURCES for a in ("--source", s)]), ("auditor", [])):
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli", "keys", "create", "--role", role, "--name", f"bench-{role}", *extra],
+            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=True,
+        )
+        KEYS[role] = done.stdout.strip().splitlines()[-1]
 
 
 def cpu_seconds(pid: int | None, children_of: bool = False) -> float | None:
@@ -134,7 +157,9 @@ def journey_server(database_url: str, log: Path, **env: str) -> Iterator[Server]
     """Start ``journey serve`` on ``database_url`` (plus JOURNEY_* ``env``), yield it once it
     answers, stop it at the end."""
     port = _free_port()
-    environment = {**os.environ, "JOURNEY_DATABASE_URL": database_url, **env}
+    # the bench measures throughput: one credential sends far beyond a client's default rate limit
+    environment = {**os.environ, "JOURNEY_DATABASE_URL": database_url, "JOURNEY_RATE_LIMIT_PER_SECOND": "0", **env}
+    create_keys(environment)
     command = [sys.executable, "-m", "services.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", os.environ.get("BENCH_HTTP_WORKERS", "1")]
     with open(log, "wb") as out:
