@@ -65,6 +65,7 @@ class TokenSettings:
     algorithms: tuple[str, ...] = ("RS256", "ES256")
     leeway_seconds: int = 30
     subject_claim: str = "sub"
+    sources_claim: str = "journey_sources"
     jwks_timeout_seconds: float = 5.0
     jwks_lifespan_seconds: float = 300.0
 
@@ -96,6 +97,7 @@ class TokenIdentity:
     role: str
     token_id: str | None
     expires_at: datetime | None
+    sources: tuple[str, ...] = ()
 
 
 def _fitting(key: Any, algorithms: Iterable[str]) -> list[str]:
@@ -203,7 +205,12 @@ class TokenVerifier:
         if not isinstance(subject, str) or not subject:
             raise InvalidTokenError("malformed-token", f"the token has no {self.settings.subject_claim!r} claim naming its subject")
         jti = claims.get("jti")
-        return TokenIdentity(subject=subject, role=self._role(claims), token_id=jti if isinstance(jti, str) else None, expires_at=expires_at)
+        sources = _claim(claims, self.settings.sources_claim)
+        bound = tuple(s for s in sources if isinstance(s, str)) if isinstance(sources, list) else ()
+        return TokenIdentity(
+            subject=subject, role=self._role(claims), token_id=jti if isinstance(jti, str) else None,
+            expires_at=expires_at, sources=bound,
+        )
 
     def _verifying_key(self, header: dict[str, Any]) -> tuple[Any, list[str]]:
         """The key to check the signature with, and the algorithms it may have been made with."""

@@ -16,7 +16,7 @@ from adapters.writer_lock import schema_lock
 from domain.holds import DunningPolicy
 from services.access_log import AccessLog
 from services.clock import Clock, FixedClock, SystemClock
-from services.credentials import Credentials, TokenVerifying
+from services.credentials import Credentials, TokenVerifying, bearer_tokens
 from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
 from services.rate_limits import RateLimits
@@ -57,7 +57,12 @@ def open_security_tables(location: StoreLocation, service: JourneyService) -> Se
 
 def token_verifier(settings: Settings) -> TokenVerifying | None:
     """The bearer-token verifier when an issuer is configured, else None (API keys only)."""
-    return None
+    if settings.jwt_issuer is None or settings.jwt_audience is None:
+        return None
+    return bearer_tokens(
+        settings.jwt_issuer, settings.jwt_audience, settings.jwt_jwks_url, settings.jwt_public_key,
+        settings.jwt_role_claim, settings.jwt_sources_claim, settings.jwt_algorithms.split(","),
+    )
 
 
 @dataclass

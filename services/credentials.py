@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from adapters.jwt_tokens import InvalidTokenError, TokenSettings, TokenVerifier
 from adapters.security_tables import SecurityTables, StoredKey
 from domain.access import DEPARTMENTS, Role
 from domain.values import Principal
@@ -166,6 +167,37 @@ class Credentials:
         if not stored.active:
             raise CredentialError("revoked-key", f"API key {stored.key_id} was revoked")
         return Caller(Role(stored.role), stored.name, f"key:{stored.key_id}", frozenset(stored.sources))
+
+
+class BearerTokens:
+    """OAuth2 access tokens (JWT) of the configured issuer, as callers."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self.verifier = verifier
+
+    def caller(self, token: str) -> Caller:
+        try:
+            identity = self.verifier.verify(token)
+        except InvalidTokenError as error:
+            status = 503 if error.code == "token-keys-unavailable" else 401
+            raise CredentialError(error.code, error.detail, status) from None
+        if not _NAME.match(identity.subject):
+            raise CredentialError("malformed-token", "the token's subject is not a name this service records")
+        role = Role(identity.role)
+        return Caller(role, identity.subject, f"token:{identity.subject}",
+                      frozenset(identity.sources) if role is Role.INTEGRATOR else frozenset())
+
+
+def bearer_tokens(
+    issuer: str, audience: str, jwks_url: str | None, public_key: str | None, role_claim: str, sources_claim: str,
+    algorithms: Iterable[str],
+) -> BearerTokens:
+    """The token verifier for one issuer; the roles a token may carry are this service's roles."""
+    settings = TokenSettings(
+        issuer=issuer, audience=audience, jwks_url=jwks_url, public_key=public_key, role_claim=role_claim,
+        sources_claim=sources_claim, algorithms=tuple(a.strip() for a in algorithms if a.strip()),
+    )
+    return BearerTokens(TokenVerifier(settings, frozenset(r.value for r in Role)))
 
 
 def key_row(stored: StoredKey) -> dict[str, Any]:

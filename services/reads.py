@@ -126,6 +126,11 @@ class Reads:
             raise UnknownError("customer", customer_id)
         return snapshot
 
+    def knows(self, customer_id: str) -> bool:
+        """Whether the views know the customer (one document read, no waiting)."""
+        snapshot = self.store.read(self.stream_name, customer_id, ("journey",), entries=False)
+        return any(d["kind"] == "customer" for d in snapshot.of("journey"))
+
     def _today(self) -> date:
         return self.clock.now().date()
 

@@ -68,14 +68,20 @@ class KeysOut(BaseModel):
 
 @router.get("/customers/{customer_id}/accesses", response_model=AccessesOut,
             summary="Who read this customer's data, when and through which view (oldest first)",
-            responses=problem_responses("invalid-request", "invalid-cursor", "store-unavailable"))
+            responses=problem_responses("invalid-request", "invalid-cursor", "unknown-customer", "store-unavailable"))
 async def accesses(
     customer_id: PathId, journey: JourneyDep, by: Annotated[Caller, allow(P.READ_ACCESS_LOG)],
     limit: Annotated[int, Query(ge=1, le=1000, description="entries per page")] = 100,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
     after = int(decode_cursor(ACCESSES, cursor)) if cursor else 0
-    rows = await run_in_threadpool(journey.access_log.of, customer_id, after, limit)
+
+    def page() -> list[dict[str, Any]]:
+        if not journey.reads.knows(customer_id):
+            raise ProblemError(404, "unknown-customer", f"customer {customer_id} is unknown")
+        return journey.access_log.of(customer_id, after, limit)
+
+    rows = await run_in_threadpool(page)
     more = len(rows) == limit
     return {"customer_id": customer_id, "accesses": rows,
             "next_cursor": encode_cursor(ACCESSES, str(rows[-1]["seq"])) if more else None}
@@ -89,7 +95,7 @@ def list_keys(journey: JourneyDep, by: Annotated[Caller, allow(P.MANAGE_KEYS)]) 
 
 @router.post("/admin/keys", status_code=201, response_model=KeyCreatedOut,
              summary="Create an API key; the answer shows the key once",
-             responses=problem_responses("malformed-json", "invalid-request", "domain-rule", "store-unavailable"))
+             responses=problem_responses("malformed-json", "payload-too-large", "invalid-request", "domain-rule", "store-unavailable"))
 def create_key(body: KeyCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.MANAGE_KEYS)]) -> dict[str, Any]:
     try:
         key, stored = journey.credentials.create(body.role, body.name, body.sources)
@@ -99,7 +105,7 @@ def create_key(body: KeyCreate, journey: JourneyDep, by: Annotated[Caller, allow
 
 
 @router.post("/admin/keys/{key_id}/revocation", response_model=KeyOut, summary="Revoke an API key",
-             responses=problem_responses("invalid-request", (404, "unknown-key"), "store-unavailable"))
+             responses=problem_responses("invalid-request", (404, "unknown-key"), "payload-too-large", "store-unavailable"))
 def revoke_key(key_id: PathId, journey: JourneyDep, by: Annotated[Caller, allow(P.MANAGE_KEYS)]) -> dict[str, Any]:
     if not journey.credentials.revoke(key_id):
         raise ProblemError(404, "unknown-key", f"API key {key_id} is unknown")
