@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench demo clean
+.PHONY: venv run test test-faults bench demo clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,13 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault campaign's long form (`make test` runs 3 kills and 1 restart); prints its figures.
+FAULT_ROUNDS ?= 20
+FAULT_RESTARTS ?= 5
+test-faults: $(STAMP)
+	JOURNEY_FAULT_ROUNDS=$(FAULT_ROUNDS) JOURNEY_FAULT_RESTARTS=$(FAULT_RESTARTS) $(BIN)/python -m pytest tests/faults -q $(PYTEST_ARGS)
+	$(BIN)/python -m tests.faults.report
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -4,8 +4,6 @@ Each test body runs on SQLite and on PostgreSQL (``database_url``)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -15,14 +13,12 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from services.projector import Projector
-from tests.integration.helpers import dump, fresh_read_store, open_journey, stream
 from tests.support.auth import keys_for
 from tests.support.server import served
+from tests.support.shop_events import customer, event
 
 CE = {"Content-Type": "application/cloudevents+json"}
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
-OVERDUE = (date.today() - timedelta(days=30)).isoformat()
 
 
 #: The Authorization headers of this test's keys, per role (set for every test by ``keys``).
@@ -38,21 +34,6 @@ def keys(database_url):
 def acting(role: str, headers: dict | None = None) -> dict:
     """``headers`` with the Authorization of this test's key of ``role``."""
     return {**(headers or {}), **KEYS[role]}
-
-
-def event(type_: str, subject: str, data: dict, id_: str) -> dict:
-    return {"specversion": "1.0", "id": id_, "source": "shop", "type": type_, "subject": subject, "data": data}
-
-
-def customer(cid: str) -> list[dict]:
-    """A customer with an order (tools) and its overdue invoice of 100.00 EUR."""
-    return [
-        event("customer.registered", cid, {"name": "Ann", "email": "ann@example.org"}, f"{cid}-1"),
-        event("order.placed", cid, {"order_id": f"{cid}-o", "currency": "EUR", "lines": [
-            {"sku": "DRILL", "product_group": "tools", "quantity": 1, "unit_price": "100.00"}]}, f"{cid}-2"),
-        event("invoice.issued", cid, {"invoice_id": f"{cid}-i", "order_id": f"{cid}-o", "amount": "100.00",
-                                      "currency": "EUR", "due_date": OVERDUE}, f"{cid}-3"),
-    ]
 
 
 @pytest.fixture
@@ -143,53 +124,6 @@ def test_dunning_in_one_process_never_steps_over_a_hold_placed_in_the_other(two_
         else:
             assert dunned.status_code == 201, dunned.text
             assert dunned.json()["position"] < held.json()["position"]
-
-
-def test_a_killed_server_leaves_every_batch_whole_or_absent_and_every_acknowledged_one_stored(
-    database_url, tmp_path
-):
-    acknowledged: list[str] = []
-    with served(database_url, log=tmp_path / "kill.log") as (url, process):
-        stop = threading.Event()
-
-        def publish(worker: int) -> None:
-            with httpx.Client(timeout=10) as client:
-                for n in range(10_000):
-                    if stop.is_set():
-                        return
-                    cid = f"w{worker}-{n}"
-                    try:
-                        answer = client.post(f"{url}/events", json=customer(cid), headers=acting("integrator", BATCH))
-                    except httpx.HTTPError:
-                        return  # the server is gone
-                    if answer.status_code == 202:
-                        acknowledged.append(cid)
-
-        with ThreadPoolExecutor(4) as pool:
-            workers = [pool.submit(publish, w) for w in range(4)]
-            while len(acknowledged) < 40 and not any(w.done() for w in workers):
-                threading.Event().wait(0.01)
-            os.kill(process.pid, signal.SIGKILL)  # 1. in the middle of concurrent batches
-            stop.set()
-            for worker in workers:
-                worker.result(timeout=30)
-
-    journey = open_journey(database_url)
-    rebuilt = fresh_read_store(journey, "rebuilt", tmp_path)
-    try:
-        # 2. each batch is stored whole or not at all, every acknowledged batch is stored
-        per_customer = Counter(getattr(e, "customer_id", None) for e, _ in stream(journey))
-        assert set(per_customer.values()) <= {3}
-        assert set(acknowledged) <= set(per_customer)
-        # 3. the views (caught up after the crash) equal a rebuild from the stream
-        journey.projector.catch_up()
-        Projector(journey.service.app, rebuilt).catch_up()
-        sample = sorted(per_customer)[:50]
-        assert dump(journey.store, sample) == dump(rebuilt, sample)
-        assert journey.reads.position() == journey.service.head()
-    finally:
-        rebuilt.close()
-        journey.close()
 
 
 def test_serve_with_two_workers_keeps_the_promises(database_url, tmp_path):
