@@ -40,8 +40,8 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def hostile_settings(examples: int) -> settings:
-    """Hypothesis settings of the campaign: a fixed seed (the same examples on every run), no
-    deadline, no example database, no shrinking beyond what a failure needs."""
+    """Hypothesis settings of the campaign: derandomized (the same examples on every run), no
+    deadline, no example database (nothing replayed from an earlier run)."""
     return settings(
         max_examples=examples, derandomize=True, deadline=None, database=None, print_blob=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
@@ -117,13 +117,23 @@ def tally() -> Iterator[Tally]:
         FIGURES.write_text(json.dumps(counts.figures(), indent=2) + "\n")
 
 
-def marks(journey: Journey) -> tuple[int, int]:
-    """What a write leaves behind: the stream's head and the number of idempotency keys."""
+@dataclass(frozen=True)
+class Marks:
+    """What writes leave behind: the stream's head, its number of events and of idempotency keys."""
+
+    head: int
+    events: int
+    keys: int
+
+
+def marks(journey: Journey) -> Marks:
     recorder = journey.service.app.recorder
     with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(f"SELECT COUNT(*) AS n FROM {recorder._events_table()}")
+        events = cursor.fetchone()["n"]
         cursor.execute(f"SELECT COUNT(*) AS n FROM {recorder.keys_table}")
         keys = cursor.fetchone()["n"]
-    return journey.service.head(), keys
+    return Marks(journey.service.head(), events, keys)
 
 
 @dataclass(frozen=True)
@@ -131,8 +141,8 @@ class Sent:
     """One answer and the store's marks before and after it."""
 
     response: Any
-    before: tuple[int, int]
-    after: tuple[int, int]
+    before: Marks
+    after: Marks
 
     @property
     def status(self) -> int:
