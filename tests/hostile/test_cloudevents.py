@@ -22,6 +22,10 @@ BATCH = "application/cloudevents-batch+json"
 MODES = ("structured", "plain-json", "batch", "batch", "binary", "bytes")
 
 
+def text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def request_for(
     mode: str, events: list[dict[str, Any]], garbage: bytes, media: str
 ) -> tuple[dict[str, str], bytes, int]:
@@ -32,7 +36,7 @@ def request_for(
         return {"Content-Type": media}, garbage or json.dumps(events).encode()[:-1], 1
     event = events[0]
     if mode == "binary":  # the attributes in ce- headers, the data as the body
-        headers = {f"ce-{name}": quote(value if isinstance(value, str) else json.dumps(value), safe="")
+        headers = {f"ce-{name}": quote(text(value).encode("utf-8", "surrogatepass"), safe="")
                    for name, value in event.items() if name != "data"}
         body = json.dumps(event["data"]).encode() if "data" in event else b""
         return {**headers, "Content-Type": "application/json"}, body, 1
