@@ -12,12 +12,15 @@ grants every permission (403 naming the missing ones). Headers such as ``X-Depar
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.access import GRANTS, Permission, Role, missing
 from services.api.deps import get_journey
@@ -54,27 +57,33 @@ async def authenticate(request: Request, journey: Journey) -> Caller:
     return caller
 
 
+async def admit(request: Request, journey: Journey, permissions: Sequence[Permission]) -> Caller:
+    """The caller, once authenticated, within its rate and granted every one of ``permissions``;
+    else the 401, 429 or 403 problem."""
+    caller = await authenticate(request, journey)
+    wait = journey.rate_limits.take(caller.credential)
+    if wait is not None:
+        raise ProblemError(
+            429, "rate-limited", f"{caller.label} sent more than {journey.rate_limits.rate:g} requests "
+            f"a second (burst {journey.rate_limits.burst}); retry after Retry-After seconds",
+            headers={"Retry-After": retry_after(wait)},
+        )
+    lacking = missing(caller.role, permissions)
+    if lacking:
+        names = [p.value for p in lacking]
+        raise ProblemError(
+            403, "forbidden", f"role {caller.role} lacks the permission {', '.join(names)}",
+            missing_permissions=names, role=caller.role.value,
+        )
+    request.state.caller = caller
+    return caller
+
+
 def allow(*permissions: Permission) -> Any:
     """A dependency admitting callers whose role grants every one of ``permissions``."""
 
     async def authorized(request: Request, journey: Annotated[Journey, Depends(get_journey)]) -> Caller:
-        caller = await authenticate(request, journey)
-        wait = journey.rate_limits.take(caller.credential)
-        if wait is not None:
-            raise ProblemError(
-                429, "rate-limited", f"{caller.label} sent more than {journey.rate_limits.rate:g} requests "
-                f"a second (burst {journey.rate_limits.burst}); retry after Retry-After seconds",
-                headers={"Retry-After": retry_after(wait)},
-            )
-        lacking = missing(caller.role, permissions)
-        if lacking:
-            names = [p.value for p in lacking]
-            raise ProblemError(
-                403, "forbidden", f"role {caller.role} lacks the permission {', '.join(names)}",
-                missing_permissions=names, role=caller.role.value,
-            )
-        request.state.caller = caller
-        return caller
+        return await admit(request, journey, permissions)
 
     authorized.permissions = permissions  # type: ignore[attr-defined]  # read by route_permissions
     return Depends(authorized)
@@ -122,6 +131,34 @@ def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
         return built
 
     app.openapi = openapi  # type: ignore[method-assign]
+    _admit_before_body_errors(app)
+
+
+async def _answered(response: Any) -> Any:
+    return await response if inspect.isawaitable(response) else response
+
+
+def _admit_before_body_errors(app: FastAPI) -> None:
+    """FastAPI reads a JSON body before it solves a route's dependencies, so a body it cannot
+    parse would be answered 400 before the caller is known. Such a request meets the door first:
+    401, 429 or 403 as any other, and only an admitted caller learns what is wrong with its body.
+    (Install after ``problems.install``: this wraps its handlers.)"""
+    refuse = app.exception_handlers[ProblemError]
+    for kind in (RequestValidationError, StarletteHTTPException):
+        answer = app.exception_handlers[kind]
+
+        async def guarded(request: Request, error: Exception, answer: Any = answer) -> Any:
+            route = request.scope.get("route")
+            needed = _permissions(route.dependant) if isinstance(route, APIRoute) else None
+            body_error = isinstance(error, RequestValidationError) or getattr(error, "status_code", None) == 400
+            if needed is not None and body_error and getattr(request.state, "caller", None) is None:
+                try:
+                    await admit(request, await get_journey(request), needed)
+                except ProblemError as refused:
+                    return await _answered(refuse(request, refused))
+            return await _answered(answer(request, error))
+
+        app.add_exception_handler(kind, guarded)
 
 
 def document(routers: Sequence[APIRouter], document: dict[str, Any]) -> None:
