@@ -22,11 +22,14 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The fault campaign's long form (`make test` runs 3 kills and 1 restart); prints its figures.
+# The long forms of the fault and hostile-input campaigns (`make test` runs 3 kills, 1 restart and
+# 10 examples per property); prints their figures.
 FAULT_ROUNDS ?= 20
 FAULT_RESTARTS ?= 5
+HOSTILE_EXAMPLES ?= 40
 test-faults: $(STAMP)
 	JOURNEY_FAULT_ROUNDS=$(FAULT_ROUNDS) JOURNEY_FAULT_RESTARTS=$(FAULT_RESTARTS) $(BIN)/python -m pytest tests/faults -q $(PYTEST_ARGS)
+	JOURNEY_HOSTILE_EXAMPLES=$(HOSTILE_EXAMPLES) $(BIN)/python -m pytest tests/hostile -q $(PYTEST_ARGS)
 	$(BIN)/python -m tests.faults.report
 
 bench: $(STAMP)

@@ -70,9 +70,28 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def hostile_table(figures: dict[str, Any]) -> str:
+    """The hostile-input campaign's figures (``var/reliability/hostile.json``) as a markdown table."""
+    lines = ["| kind | requests | accepted | refused | 5xx | stored from a refused request | statuses |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for kind, row in sorted(figures["kinds"].items()):
+        statuses = ", ".join(f"{status}: {n}" for status, n in sorted(row["statuses"].items()))
+        lines.append(f"| {kind} | {row['requests']} | {row['accepted']} | {row['refused']} | {row['server_errors']} "
+                     f"| {row['stored_from_refused']} | {statuses} |")
+    total = figures["total"]
+    lines.append(f"| **total** | {total['requests']} | {total['accepted']} | {total['refused']} | "
+                 f"{total['server_errors']} | {total['stored_from_refused']} | |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     campaigns = load()
     print(table(campaigns) if campaigns else f"no figures in {FIGURES}: run `make test-faults` first")
+    hostile = FIGURES / "hostile.json"
+    if hostile.exists():
+        figures = json.loads(hostile.read_text())
+        print(f"\nhostile input, {figures['examples_per_property']} examples per property:\n")
+        print(hostile_table(figures))
 
 
 if __name__ == "__main__":
