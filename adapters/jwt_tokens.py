@@ -13,6 +13,7 @@ given, with ``leeway_seconds`` of tolerance for clock skew, after the signature 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,10 @@ def looks_like_jwt(token: str) -> bool:
     """Whether ``token`` has a JWT's shape (three base64url segments separated by dots; the
     last may be empty, as in an unsigned token, which :meth:`TokenVerifier.verify` refuses)."""
     return _SEGMENTS.fullmatch(token) is not None
+
+
+#: After a failed fetch of the issuer's keys, tokens are answered 503 this long without fetching.
+UNAVAILABLE_SECONDS = 5.0
 
 
 class InvalidTokenError(Exception):
@@ -169,6 +174,7 @@ class TokenVerifier:
         self.known_roles = known_roles
         self._now = now or (lambda: datetime.now(UTC))
         self._key: Any = None
+        self._unavailable_until = 0.0
         self._client: jwt.PyJWKClient | None = None
         if settings.public_key is not None:
             self._key = _public_key(settings.public_key)
@@ -226,14 +232,16 @@ class TokenVerifier:
             raise InvalidTokenError("invalid-token-signature", "the token names no signing key (kid)")
         # Any failure to read the key set is the endpoint's (unreachable, slow, an HTTP error, not
         # a JSON key set): ValueError and OSError come from a body that is not JSON or breaks off.
+        if time.monotonic() < self._unavailable_until:  # a fetch failed just now: do not wait for another
+            raise InvalidTokenError("token-keys-unavailable", "the signing keys could not be read a moment ago")
         try:
             self._client.get_signing_keys()
         except (jwt.PyJWKClientError, jwt.PyJWKSetError, ValueError, OSError) as e:
-            raise InvalidTokenError("token-keys-unavailable", f"the signing keys could not be read: {e}") from None
+            raise self._unavailable(e) from None
         try:
             jwk = self._client.get_signing_key(kid)  # refetches the set for an unknown kid, at most every 30 s
         except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, ValueError, OSError) as e:
-            raise InvalidTokenError("token-keys-unavailable", f"the signing keys could not be read: {e}") from None
+            raise self._unavailable(e) from None
         except jwt.PyJWKClientError:
             raise InvalidTokenError("invalid-token-signature", f"no signing key {kid!r} in the issuer's key set") from None
         if jwk.algorithm_name not in self.settings.algorithms:
@@ -241,6 +249,12 @@ class TokenVerifier:
         # PyJWT verifies with the key's own algorithm (declared, or inferred from its type and
         # curve) and refuses a token whose header names another.
         return jwk, [jwk.algorithm_name]
+
+    def _unavailable(self, error: Exception) -> InvalidTokenError:
+        """Remember a failed fetch for ``UNAVAILABLE_SECONDS``: callers meanwhile get 503 at once
+        instead of each waiting up to the fetch timeout on an issuer that is down."""
+        self._unavailable_until = time.monotonic() + UNAVAILABLE_SECONDS
+        return InvalidTokenError("token-keys-unavailable", f"the signing keys could not be read: {error}")
 
     def _check_times(self, claims: dict[str, Any]) -> datetime:
         now = self._now().timestamp()

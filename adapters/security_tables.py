@@ -2,7 +2,8 @@
 
 - ``journey_api_keys``: one row per API key: its id, name, role, bound CloudEvent sources, the
   SHA-256 of its secret (never the secret), when it was created and revoked.
-- ``journey_accesses``: append-only: who read which customer's data, through which view, when.
+- ``journey_accesses``: append-only: who read which customer's data (name, role and the
+  credential: ``key:<id>`` or ``token:<subject>``), through which view, when.
   The database refuses UPDATE and DELETE on it (a trigger), so a caller cannot rewrite it.
 
 Both live in the event store's database (the SQLite file or the PostgreSQL schema) and are
@@ -22,7 +23,7 @@ ACCESSES_TABLE = "journey_accesses"
 
 
 @dataclass(frozen=True)
-class StoredKey:
+class ApiKeyRow:
     """An API key as stored: everything but the secret."""
 
     key_id: str
@@ -45,6 +46,7 @@ class Access:
     at: datetime
     principal: str
     role: str
+    credential: str
     customer_id: str
     view: str
     seq: int = 0
@@ -71,7 +73,7 @@ class SecurityTables:
 
     # keys
 
-    def add_key(self, key: StoredKey) -> None:
+    def add_key(self, key: ApiKeyRow) -> None:
         m = self.mark
         with self.datastore.transaction(commit=True) as c:
             c.execute(
@@ -81,13 +83,13 @@ class SecurityTables:
                  key.created_at.isoformat()),
             )
 
-    def key(self, key_id: str) -> StoredKey | None:
+    def key(self, key_id: str) -> ApiKeyRow | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT * FROM {self.keys} WHERE key_id = {self.mark}", (key_id,))
             row = c.fetchone()
         return None if row is None else _key(row)
 
-    def all_keys(self) -> list[StoredKey]:
+    def all_keys(self) -> list[ApiKeyRow]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT * FROM {self.keys} ORDER BY created_at, key_id")
             return [_key(row) for row in c.fetchall()]
@@ -114,8 +116,9 @@ class SecurityTables:
         m = self.mark
         with self.datastore.transaction(commit=True) as c:
             c.executemany(
-                f"INSERT INTO {self.accesses} (at, principal, role, customer_id, view) VALUES ({m}, {m}, {m}, {m}, {m})",
-                [(a.at.isoformat(), a.principal, a.role, a.customer_id, a.view) for a in accesses],
+                f"INSERT INTO {self.accesses} (at, principal, role, credential, customer_id, view) "
+                f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})",
+                [(a.at.isoformat(), a.principal, a.role, a.credential, a.customer_id, a.view) for a in accesses],
             )
 
     def accesses_of(self, customer_id: str, *, after: int = 0, limit: int = 100) -> list[Access]:
@@ -129,9 +132,9 @@ class SecurityTables:
             return [_access(row) for row in c.fetchall()]
 
 
-def _key(row: Any) -> StoredKey:
+def _key(row: Any) -> ApiKeyRow:
     revoked = row["revoked_at"]
-    return StoredKey(
+    return ApiKeyRow(
         key_id=row["key_id"], name=row["name"], role=row["role"], sources=tuple(json.loads(row["sources"])),
         secret_hash=row["secret_hash"], created_at=_time(row["created_at"]),
         revoked_at=None if revoked is None else _time(revoked),
@@ -140,7 +143,8 @@ def _key(row: Any) -> StoredKey:
 
 def _access(row: Any) -> Access:
     return Access(
-        at=_time(row["at"]), principal=row["principal"], role=row["role"], customer_id=row["customer_id"],
+        at=_time(row["at"]), principal=row["principal"], role=row["role"], credential=row["credential"],
+        customer_id=row["customer_id"],
         view=row["view"], seq=int(row["seq"]),
     )
 
@@ -158,7 +162,8 @@ class SQLiteSecurityTables(SecurityTables):
             "role TEXT NOT NULL, sources TEXT NOT NULL, secret_hash TEXT NOT NULL, created_at TEXT NOT NULL, "
             "revoked_at TEXT)",
             f"CREATE TABLE IF NOT EXISTS {self.accesses} (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
-            "principal TEXT NOT NULL, role TEXT NOT NULL, customer_id TEXT NOT NULL, view TEXT NOT NULL)",
+            "principal TEXT NOT NULL, role TEXT NOT NULL, credential TEXT NOT NULL, customer_id TEXT NOT NULL, "
+            "view TEXT NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {self.accesses}_customer ON {self.accesses} (customer_id, seq)",
             *(
                 f"CREATE TRIGGER IF NOT EXISTS {self.accesses}_no_{verb.lower()} BEFORE {verb} ON {self.accesses} "
@@ -185,11 +190,12 @@ class PostgresSecurityTables(SecurityTables):
             "role text NOT NULL, sources text NOT NULL, secret_hash text NOT NULL, "
             "created_at timestamptz NOT NULL, revoked_at timestamptz)",
             f"CREATE TABLE IF NOT EXISTS {self.accesses} (seq bigserial PRIMARY KEY, at timestamptz NOT NULL, "
-            "principal text NOT NULL, role text NOT NULL, customer_id text NOT NULL, view text NOT NULL)",
+            "principal text NOT NULL, role text NOT NULL, credential text NOT NULL, customer_id text NOT NULL, "
+            "view text NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS journey_accesses_customer ON {self.accesses} (customer_id, seq)",
             f"CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION 'the access log is append-only'; END $$",
-            f"CREATE OR REPLACE TRIGGER journey_accesses_append_only BEFORE UPDATE OR DELETE ON {self.accesses} "
+            f"CREATE OR REPLACE TRIGGER journey_accesses_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {self.accesses} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {guard}()",
         ]
 
@@ -202,7 +208,7 @@ def security_tables(datastore: Any, is_postgres: bool) -> SecurityTables:
 def as_rows(accesses: Iterable[Access]) -> list[dict[str, Any]]:
     """Accesses as JSON-ready rows."""
     return [
-        {"seq": a.seq, "at": a.at.isoformat(), "principal": a.principal, "role": a.role,
+        {"seq": a.seq, "at": a.at.isoformat(), "principal": a.principal, "role": a.role, "credential": a.credential,
          "customer_id": a.customer_id, "view": a.view}
         for a in accesses
     ]

@@ -84,10 +84,13 @@ def missing(role: Role, needed: Iterable[Permission]) -> list[Permission]:
     return [permission for permission in needed if permission not in granted]
 
 
-#: Touchpoints whose data are payment details (amounts paid, credited, written off, moved).
+#: Touchpoints whose data are payment details: amounts paid, credited, written off or moved, and
+#: how the customer pays (promises to pay later, dunning, collection).
 PAYMENT_TOUCHPOINTS = frozenset({
     "Invoice.PaymentReceived", "Invoice.CreditNoteIssued", "Invoice.WrittenOff",
-    "Invoice.CreditTransferred", "Invoice.CreditApplied",
+    "Invoice.CreditTransferred", "Invoice.CreditApplied", "Invoice.PaymentDeferralGranted",
+    "Invoice.DeferralRevoked", "Invoice.DeferralShortened", "Invoice.DunningLevelReached",
+    "Invoice.HandedToCollection",
 })
 
 #: Free texts (complaint texts, notes, reasons, resolutions): personal, and not marketing's business.
@@ -103,10 +106,14 @@ HIDDEN = "hidden"
 
 
 def visible_touchpoint(role: Role, touchpoint: dict[str, Any]) -> dict[str, Any]:
-    """``touchpoint`` as ``role`` may see it: hidden fields are named in ``hidden``, not shown."""
+    """``touchpoint`` as ``role`` may see it: hidden fields are named in ``hidden``, not shown;
+    the staff member who acted (personal) is not named either."""
     rule = HIDDEN_IN_JOURNEY.get(role)
     if rule is None:
         return touchpoint
+    actor = touchpoint.get("actor")
+    if isinstance(actor, dict) and actor.get("user") is not None and actor.get("department") != "integrator":
+        touchpoint = {**touchpoint, "actor": {**actor, "user": None}}
     hidden_types, hidden_fields = rule
     data: dict[str, Any] = touchpoint.get("data") or {}
     if touchpoint.get("type") in hidden_types:

@@ -42,7 +42,8 @@ class AccessLog:
         """One row per customer whose data ``caller`` is shown through ``view``."""
         at = self.clock.now()
         self.tables.record_accesses([
-            Access(at=at, principal=caller.name, role=caller.role.value, customer_id=customer, view=view)
+            Access(at=at, principal=caller.name, role=caller.role.value, credential=caller.credential,
+                   customer_id=customer, view=view)
             for customer in customers
         ])
 

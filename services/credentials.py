@@ -20,15 +20,18 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from adapters.jwt_tokens import InvalidTokenError, TokenSettings, TokenVerifier
-from adapters.security_tables import SecurityTables, StoredKey
+from adapters.schemas import ID_PATTERN
+from adapters.security_tables import ApiKeyRow, SecurityTables
 from domain.access import DEPARTMENTS, Role
 from domain.values import Principal
 from services.clock import Clock
 
 KEY_PREFIX = "jk"
-_KEY = re.compile(r"^jk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
-#: Names and sources: the identifier rule of events (letters, digits and ._:/@+- ).
-_NAME = re.compile(r"^[A-Za-z0-9._:/@+\-]{1,200}$")
+#: Most key lookups (known and unknown ids) a process remembers.
+MAX_CACHED = 10_000
+_KEY = re.compile(r"jk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
+#: Names and sources: the identifier rule of events (no control characters), 1 to 200 long.
+_NAME = re.compile(ID_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 class CredentialError(Exception):
@@ -57,6 +60,7 @@ class Caller:
 
     @property
     def label(self) -> str:
+        """``role:name``, as shown in problems and logs."""
         return f"{self.role}:{self.name}"
 
 
@@ -70,9 +74,16 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def is_name(value: str) -> bool:
+    """Whether ``value`` may name a key, a token's subject or a source: 1 to 200 characters, none
+    a control character (the identifier rule of events)."""
+    return len(value) <= 200 and _NAME.fullmatch(value) is not None
+
+
 def check_name(value: str, what: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError(f"{what} {value!r}: use 1-200 letters, digits or ._:/@+-")
+    """``value`` when :func:`is_name`, else ValueError naming ``what``."""
+    if not is_name(value):
+        raise ValueError(f"{what} {value!r}: use 1-200 characters, none a control character")
     return value
 
 
@@ -86,10 +97,10 @@ class Credentials:
         self.clock = clock
         self.tokens = tokens
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, StoredKey | None]] = {}
+        self._cache: dict[str, tuple[float, ApiKeyRow | None]] = {}
         self._lock = threading.Lock()
 
-    def create(self, role: Role, name: str | None = None, sources: Iterable[str] = ()) -> tuple[str, StoredKey]:
+    def create(self, role: Role, name: str | None = None, sources: Iterable[str] = ()) -> tuple[str, ApiKeyRow]:
         """A new key for ``role``: the key itself (shown once, never stored) and its stored row."""
         role = Role(role)
         bound = tuple(sorted({check_name(s, "source") for s in sources}))
@@ -99,14 +110,15 @@ class Credentials:
             raise ValueError("an integrator key needs at least one --source it may publish for")
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
-        stored = StoredKey(
+        stored = ApiKeyRow(
             key_id=key_id, name=check_name(name or f"{role}-{key_id[:6]}", "name"), role=role.value,
             sources=bound, secret_hash=_digest(secret), created_at=self.clock.now(), revoked_at=None,
         )
         self.tables.add_key(stored)
         return f"{KEY_PREFIX}_{key_id}_{secret}", stored
 
-    def keys(self) -> list[StoredKey]:
+    def keys(self) -> list[ApiKeyRow]:
+        """Every key, active or revoked, oldest first."""
         return self.tables.all_keys()
 
     def revoke(self, key_id: str) -> bool:
@@ -121,7 +133,7 @@ class Credentials:
         """The caller, when the answer needs no database: a key seen within the cache time.
         None means: call :meth:`authenticate` (in a thread, it may query)."""
         scheme, _, value = (authorization or "").partition(" ")
-        match = _KEY.match(value.strip())
+        match = _KEY.fullmatch(value.strip())
         if scheme.lower() != "bearer" or match is None:
             return None
         with self._lock:
@@ -139,27 +151,28 @@ class Credentials:
         value = value.strip()
         if scheme.lower() != "bearer" or not value:
             raise CredentialError("malformed-credentials", "the Authorization header must read: Bearer <API key or token>")
-        match = _KEY.match(value)
+        match = _KEY.fullmatch(value)
         if match is not None:
             return self._check_key(self._stored(match.group(1)), match.group(2))
         if self.tokens is None:
             raise CredentialError("malformed-credentials", "not an API key of this service (bearer tokens are not configured)")
         return self.tokens.caller(value)
 
-    def _stored(self, key_id: str) -> StoredKey | None:
+    def _stored(self, key_id: str) -> ApiKeyRow | None:
         with self._lock:
             entry = self._cache.get(key_id)
         if entry is not None and time.monotonic() - entry[0] <= self.cache_seconds:
             return entry[1]
         stored = self.tables.key(key_id)
         with self._lock:
-            if len(self._cache) > 10_000:  # unknown ids are cached too: bound the memory they take
-                self._cache.clear()
+            self._cache.pop(key_id, None)
             self._cache[key_id] = (time.monotonic(), stored)
+            while len(self._cache) > MAX_CACHED:  # unknown ids are cached too: the oldest go first
+                self._cache.pop(next(iter(self._cache)))
         return stored
 
     @staticmethod
-    def _check_key(stored: StoredKey | None, secret: str) -> Caller:
+    def _check_key(stored: ApiKeyRow | None, secret: str) -> Caller:
         expected = stored.secret_hash if stored is not None else _digest("")
         matches = hmac.compare_digest(_digest(secret), expected)
         if stored is None or not matches:
@@ -181,7 +194,7 @@ class BearerTokens:
         except InvalidTokenError as error:
             status = 503 if error.code == "token-keys-unavailable" else 401
             raise CredentialError(error.code, error.detail, status) from None
-        if not _NAME.match(identity.subject):
+        if not is_name(identity.subject):
             raise CredentialError("malformed-token", "the token's subject is not a name this service records")
         role = Role(identity.role)
         return Caller(role, identity.subject, f"token:{identity.subject}",
@@ -200,7 +213,7 @@ def bearer_tokens(
     return BearerTokens(TokenVerifier(settings, frozenset(r.value for r in Role)))
 
 
-def key_row(stored: StoredKey) -> dict[str, Any]:
+def key_row(stored: ApiKeyRow) -> dict[str, Any]:
     """A stored key as shown to people and to the admin API: never the secret nor its hash."""
     return {
         "key_id": stored.key_id, "name": stored.name, "role": stored.role, "sources": list(stored.sources),

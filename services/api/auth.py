@@ -168,7 +168,10 @@ def document(routers: Sequence[APIRouter], document: dict[str, Any]) -> None:
         "type": "http", "scheme": "bearer",
         "description": "an API key (`journey keys create`) or an OAuth2 access token (JWT) of the configured issuer",
     }
-    answers = problem_responses("missing-credentials", "invalid-credentials", "revoked-key", "invalid-token",
+    answers = problem_responses("missing-credentials", "malformed-credentials", "invalid-credentials", "revoked-key",
+                                "malformed-token", "expired-token", "token-not-yet-valid", "invalid-token-signature",
+                                "wrong-issuer", "wrong-audience", "missing-role", "unknown-role",
+                                "token-keys-unavailable",
                                 "forbidden", "rate-limited")
     slow = {str(status): answer for status, answer in problem_responses("request-timeout").items()}
     for (method, path), permissions in route_permissions(routers).items():
@@ -181,6 +184,17 @@ def document(routers: Sequence[APIRouter], document: dict[str, Any]) -> None:
             f"(roles: {', '.join(r.value for r in allowed_roles(permissions))})."
         )).strip()
         for status, answer in answers.items():
-            operation.setdefault("responses", {}).setdefault(str(status), answer)
+            _merge(operation.setdefault("responses", {}), str(status), answer)
         if method != "GET":
             operation["responses"].setdefault("408", slow["408"])
+
+
+def _merge(responses: dict[str, Any], status: str, answer: dict[str, Any]) -> None:
+    """Add ``answer`` for ``status``; where the route already answers that status, add its examples."""
+    if status not in responses:
+        responses[status] = answer
+        return
+    media = answer["content"]["application/problem+json"]
+    known = responses[status].setdefault("content", {}).setdefault("application/problem+json", media)
+    if known is not media:
+        known.setdefault("examples", {}).update(media.get("examples", {}))

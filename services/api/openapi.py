@@ -84,7 +84,14 @@ CODES: dict[str, tuple[int, str, dict[str, Any]]] = {
     "malformed-credentials": (401, "the Authorization header must read: Bearer <API key or token>", {}),
     "invalid-credentials": (401, "the API key is not valid", {}),
     "revoked-key": (401, "API key 3f2a9c0d1e4b5a67 was revoked", {}),
-    "invalid-token": (401, "the token's signature does not verify", {}),
+    "malformed-token": (401, "not a JWT (three base64url segments separated by dots)", {}),
+    "expired-token": (401, "the token expired at 2026-03-10T10:00:00+00:00", {}),
+    "token-not-yet-valid": (401, "the token is valid from 2026-03-10T10:00:00+00:00", {}),
+    "invalid-token-signature": (401, "Signature verification failed", {}),
+    "wrong-issuer": (401, "the token was issued by another issuer", {}),
+    "wrong-audience": (401, "the token is for another audience", {}),
+    "missing-role": (401, "the token has no 'role' claim", {}),
+    "unknown-role": (401, "no known role in the 'role' claim", {}),
     "forbidden": (403, "role marketing lacks the permission dun", {
         "missing_permissions": ["dun"], "role": "marketing"}),
     "source-not-bound": (403, "this key may publish for the sources shop; not for payments", {

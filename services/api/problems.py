@@ -27,7 +27,7 @@ from domain.errors import (
 )
 from projections.encoding import jsonable
 from services.api import openapi, validation
-from services.api.limits import BodyTooLargeError
+from services.api.limits import BodyTooLargeError, BodyTooSlowError
 from services.cursors import InvalidCursorError
 from services.journey import ConflictError, ContentionError, IdempotencyKeyReusedError, RejectedError
 from services.reads import BeyondHeadError, NotCaughtUpError
@@ -149,6 +149,8 @@ def install(app: FastAPI) -> None:
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         if isinstance(error.__cause__, BodyTooLargeError):  # a chunked body over the limit
             return problem(413, "payload-too-large", "the body exceeds the configured limit")
+        if isinstance(error.__cause__, BodyTooSlowError):  # a body read by FastAPI, sent too slowly
+            return problem(408, "request-timeout", "the body was not received in time")
         if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
             # JSON the parser cannot represent: an integer of thousands of digits, deep nesting
             return problem(400, "malformed-json", f"the body holds JSON that cannot be read: {error.__cause__}")

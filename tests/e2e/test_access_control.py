@@ -62,6 +62,14 @@ def test_every_role_is_allowed_exactly_the_endpoints_the_matrix_grants(client: T
                 assert problem["role"] == role.value
 
 
+def test_every_operation_but_the_public_ones_needs_permissions(client: TestClient) -> None:
+    document = client.app.openapi()
+    open_to_all = [f"{method.upper()} {path}" for path, item in document["paths"].items() for method, operation
+                   in item.items() if not operation.get("security")]
+    assert sorted(open_to_all) == ["GET /health/live", "GET /health/ready"]
+    assert len(route_permissions(ROUTERS)) == sum(len(item) for item in document["paths"].values()) - 2
+
+
 def test_the_matrix_in_the_security_doc_is_the_one_in_the_code() -> None:
     document = (ROOT / "docs" / "security.md").read_text()
     assert security_doc.render(document) == document, "run: python -m services.api.security_doc"
@@ -162,6 +170,7 @@ def test_marketing_sees_no_complaint_texts_and_no_payment_details(client: TestCl
     full = client.get("/customers/c1/journey", headers=keys.headers("support")).json()["touchpoints"]
 
     marketing = {t["type"]: t for t in seen.json()["touchpoints"]}
+    assert all(t["actor"]["user"] is None for t in seen.json()["touchpoints"] if t["department"] != "integrator")
     assert marketing["Invoice.PaymentReceived"]["data"] == {"hidden": ["amount"]}
     assert marketing["Invoice.PaymentReceived"]["summary"] is None
     assert "text" not in marketing["Complaint.Filed"]["data"]
@@ -190,10 +199,12 @@ def test_every_read_of_a_customer_is_in_the_access_log_and_only_the_auditor_list
     client.get("/invoices/I1", headers=keys.headers("support", "sam"))
     client.get("/customers", params={"q": "ann"}, headers=keys.headers("marketing", "mia"))
     assert client.get("/customers/nobody/billing", headers=keys.headers("billing", "bea")).status_code == 404
+    assert client.get("/customers/c1/billing", headers=keys.headers("marketing", "mia")).status_code == 403
 
     accesses = client.get("/customers/c1/accesses", headers=keys.headers("auditor", "ada"))
 
     rows = [(a["principal"], a["role"], a["view"]) for a in accesses.json()["accesses"]]
+    assert all(a["credential"].startswith("key:") for a in accesses.json()["accesses"])
     assert rows == [("bea", "billing", "billing"), ("sam", "support", "invoice"), ("mia", "marketing", "customers")]
     assert_problem(client.get("/customers/nobody/accesses", headers=keys.headers("auditor")), 404, "unknown-customer")
     for role in ("billing", "support", "marketing", "admin"):
@@ -207,6 +218,9 @@ def test_the_access_log_pages_and_the_database_refuses_to_rewrite_it(client: Tes
         client.get("/customers/c1/views", params={"min_position": position}, headers=keys.headers("billing"))
     auditor = keys.headers("auditor")
 
+    for forged in ("YWNjZXNzZXMKeA", "YWNjZXNzZXMKOTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"):  # "x", 30 digits
+        assert_problem(client.get("/customers/c1/accesses", params={"cursor": forged}, headers=auditor), 422,
+                       "invalid-cursor")
     first = client.get("/customers/c1/accesses", params={"limit": 2}, headers=auditor).json()
     rest = client.get("/customers/c1/accesses", params={"limit": 2, "cursor": first["next_cursor"]}, headers=auditor).json()
 

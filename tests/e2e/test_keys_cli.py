@@ -52,12 +52,15 @@ def test_a_client_sending_its_body_slowly_is_cut_off_and_holds_no_one_else(tmp_p
     url = f"sqlite:///{tmp_path}/slow.sqlite"
     key = run_journey("keys", "create", "--role", "integrator", "--source", "shop",
                       env=environment(url)).stdout.strip().splitlines()[-1]
+    billing = run_journey("keys", "create", "--role", "billing", env=environment(url)).stdout.strip().splitlines()[-1]
     with served(url, log=tmp_path / "serve.log", JOURNEY_REQUEST_BODY_SECONDS="6") as (api, _):
         port = int(api.rsplit(":", 1)[1])
         slow = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(50)]
-        for connection in slow:  # 50 clients promise 1000 bytes and send 10
-            connection.sendall(b"POST /events HTTP/1.1\r\nHost: api\r\nContent-Type: application/cloudevents+json\r\n"
-                               b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: 1000\r\n\r\n{\"specvers")
+        for n, connection in enumerate(slow):  # 50 clients promise 1000 bytes and send 10
+            path, bearer = (b"/events", key) if n % 2 else (b"/invoices/I1/payments", billing)  # read by us / by FastAPI
+            connection.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\n"
+                               b"ce-specversion: 1.0\r\nAuthorization: Bearer " + bearer.encode()
+                               + b"\r\nContent-Length: 1000\r\n\r\n{\"specvers")
         served_meanwhile = httpx.post(f"{api}/events", json=registered("c1"),
                                       headers={**CE, "Authorization": f"Bearer {key}"}, timeout=30)
         still_waiting = [_nothing_yet(connection) for connection in slow]

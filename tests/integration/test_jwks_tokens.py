@@ -153,3 +153,21 @@ def test_a_stalled_endpoint_is_given_up_after_the_timeout(jwks: JwksServer, keys
     jwks.stall.set()
 
     assert refusal(verifier(jwks.url, jwks_timeout_seconds=0.3), t.sign(keys["rsa"], kid="k-rsa")) == "token-keys-unavailable"
+
+
+def test_a_failed_fetch_is_remembered_and_unknown_kids_do_not_flood_the_issuer(
+    jwks: JwksServer, keys: dict[str, Any]
+) -> None:
+    jwks.status, jwks.body = 500, b"oops"
+    failing = verifier(jwks.url)
+
+    refusals = {refusal(failing, t.sign(keys["rsa"], kid=f"k-{n}")) for n in range(20)}
+
+    assert refusals == {"token-keys-unavailable"} and jwks.requests == 1  # answered 503 meanwhile, no refetch
+    jwks.status = 200
+    jwks.serve(t.jwk(keys["rsa"], "k-rsa", "RS256"))
+    working = verifier(jwks.url)
+    assert working.verify(t.sign(keys["rsa"], kid="k-rsa")).role == "billing"
+    fetched = jwks.requests
+    assert {refusal(working, t.sign(keys["rsa"], kid=f"unknown-{n}")) for n in range(20)} == {"invalid-token-signature"}
+    assert jwks.requests - fetched <= 1  # unknown kids refetch at most once per cooldown

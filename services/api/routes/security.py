@@ -19,7 +19,7 @@ from services.api.deps import JourneyDep, PathId
 from services.api.openapi import problem_responses
 from services.api.problems import ProblemError
 from services.credentials import Caller, key_row
-from services.cursors import decode_cursor, encode_cursor
+from services.cursors import InvalidCursorError, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["security"])
 
@@ -31,6 +31,7 @@ class AccessOut(BaseModel):
     at: str = Field(description="when the data was read")
     principal: str = Field(description="the key's name or the token's subject")
     role: str
+    credential: str = Field(description="key:<key id> or token:<subject>: which credential read it")
     customer_id: str
     view: str = Field(description="the route family that showed the data, e.g. billing, journey, invoice")
 
@@ -74,7 +75,7 @@ async def accesses(
     limit: Annotated[int, Query(ge=1, le=1000, description="entries per page")] = 100,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
-    after = int(decode_cursor(ACCESSES, cursor)) if cursor else 0
+    after = _after(cursor)
 
     def page() -> list[dict[str, Any]]:
         if not journey.reads.knows(customer_id):
@@ -85,6 +86,16 @@ async def accesses(
     more = len(rows) == limit
     return {"customer_id": customer_id, "accesses": rows,
             "next_cursor": encode_cursor(ACCESSES, str(rows[-1]["seq"])) if more else None}
+
+
+def _after(cursor: str | None) -> int:
+    """The seq a cursor of the access log continues after; 422 invalid-cursor for anything else."""
+    if not cursor:
+        return 0
+    seq = decode_cursor(ACCESSES, cursor)
+    if not seq.isdigit() or int(seq) >= 2**63:
+        raise InvalidCursorError("the cursor is not one a page of accesses answered")
+    return int(seq)
 
 
 @router.get("/admin/keys", response_model=KeysOut, summary="Every API key (never its secret)",
