@@ -108,6 +108,7 @@ class Journey:
         if self.thread is not None:
             self.thread.stop()
         self.reads.close()
+        self.access_log.close()
         self.service.close()
         self.store.close()
 

@@ -30,6 +30,8 @@ class RateLimits:
         return self.rate > 0
 
     def take(self, credential: str, now: float | None = None) -> float | None:
+        """Take one request from ``credential``'s bucket: None when it may proceed, else the
+        seconds until it may (``now``: a monotonic time, for tests)."""
         if not self.enabled:
             return None
         now = time.monotonic() if now is None else now

@@ -115,6 +115,7 @@ def _permissions(dependant: Any) -> tuple[Permission, ...] | None:
 
 
 def allowed_roles(permissions: tuple[Permission, ...]) -> list[Role]:
+    """The roles granted every one of ``permissions``."""
     return [role for role in Role if set(permissions) <= GRANTS[role]]
 
 
@@ -161,10 +162,10 @@ def _admit_before_body_errors(app: FastAPI) -> None:
         app.add_exception_handler(kind, guarded)
 
 
-def document(routers: Sequence[APIRouter], document: dict[str, Any]) -> None:
+def document(routers: Sequence[APIRouter], openapi: dict[str, Any]) -> None:
     """Add the bearer scheme and, on every protected operation, its permissions, the roles
     allowed and the 401/403/429 answers to the OpenAPI ``document``."""
-    document.setdefault("components", {}).setdefault("securitySchemes", {})[SCHEME] = {
+    openapi.setdefault("components", {}).setdefault("securitySchemes", {})[SCHEME] = {
         "type": "http", "scheme": "bearer",
         "description": "an API key (`journey keys create`) or an OAuth2 access token (JWT) of the configured issuer",
     }
@@ -175,7 +176,7 @@ def document(routers: Sequence[APIRouter], document: dict[str, Any]) -> None:
                                 "forbidden", "rate-limited")
     slow = {str(status): answer for status, answer in problem_responses("request-timeout").items()}
     for (method, path), permissions in route_permissions(routers).items():
-        operation = document["paths"][path][method.lower()]
+        operation = openapi["paths"][path][method.lower()]
         operation["security"] = [{SCHEME: []}]
         operation["x-permissions"] = [p.value for p in permissions]
         operation["x-roles"] = [r.value for r in allowed_roles(permissions)]

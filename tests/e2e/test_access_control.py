@@ -5,6 +5,7 @@ is shown, and the access log. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,17 @@ def test_the_admin_manages_keys_and_sees_no_customer_data(client: TestClient) ->
     assert configuration["rate_limit_per_second"] == 1000
     for path in ("/customers/c1/journey", "/customers", "/invoices/I1"):
         assert_problem(client.get(path, headers=admin), 403, "forbidden")
+
+
+def test_reads_at_the_same_moment_are_each_recorded_once(client: TestClient) -> None:
+    position = story(client)
+    keys: KeyRing = client.keyring
+    billing = keys.headers("billing", "bea")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: client.get("/customers/c1/billing", params={"min_position": position},
+                                                     headers=billing).status_code, range(40)))
+
+    assert answers == [200] * 40
+    rows = client.get("/customers/c1/accesses", params={"limit": 1000}, headers=keys.headers("auditor")).json()
+    assert len(rows["accesses"]) == 40 and len({a["seq"] for a in rows["accesses"]}) == 40
