@@ -48,6 +48,7 @@ def concrete(path: str) -> str:
     return re.sub(r"\{number\}", "1", re.sub(r"\{(\w+)\}", "x1", path))
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the door does not depend on the store
 def test_every_role_is_allowed_exactly_the_endpoints_the_matrix_grants(client: TestClient) -> None:
     keys: KeyRing = client.keyring
     routes = route_permissions(ROUTERS)
@@ -85,6 +86,7 @@ def test_without_credentials_every_protected_route_is_401_and_the_public_ones_an
         assert client.get(path, headers={"Authorization": ""}).status_code == 200
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the door does not depend on the store
 @pytest.mark.parametrize(("header", "code"), [
     ("Basic YWxpY2U6c2VjcmV0", "malformed-credentials"),
     ("Bearer", "malformed-credentials"),
