@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import os
 import threading
 import time
 from collections import Counter
@@ -28,14 +27,6 @@ BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 WORKERS = 4  # client threads posting at the same time
 CUSTOMERS_PER_BATCH = 2  # three CloudEvents each: a batch of six, stored whole or not at all
 DEADLINE = 60.0  # seconds: "recovers at all", never a measure of speed
-
-
-def env_int(name: str, default: int) -> int:
-    """A positive count from the environment (the long campaign sets them), else ``default``."""
-    value = int(os.environ.get(name) or default)
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
 
 
 @functools.cache

@@ -25,7 +25,6 @@ from tests.faults.campaign import (
     Findings,
     Ledger,
     StoreScan,
-    env_int,
     publishing,
     restart_watched,
     store_name,
@@ -35,9 +34,10 @@ from tests.faults.campaign import (
 )
 from tests.support.postgres import create_database
 from tests.support.server import served
+from tests.support.sizes import env_count
 
-ROUNDS = env_int("JOURNEY_FAULT_ROUNDS", 3)
-RESTARTS = env_int("JOURNEY_FAULT_RESTARTS", 1)
+ROUNDS = env_count("JOURNEY_FAULT_ROUNDS", 3)
+RESTARTS = env_count("JOURNEY_FAULT_RESTARTS", 1)
 
 
 def figures(store: str, campaign: str, ledger: Ledger, findings: Findings, **more: object) -> dict[str, object]:

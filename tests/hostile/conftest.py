@@ -11,7 +11,6 @@ last must stay 0, and the tests fail when they are not).
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,11 +29,12 @@ from services.clock import FixedClock
 from services.settings import Settings
 from tests.support.auth import KeyedClient, keyed
 from tests.support.conformance import conforming
+from tests.support.sizes import env_count
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ROOT / "var" / "reliability" / "hostile.json"
 #: Examples per OpenAPI operation and per property; raise it for a longer campaign.
-EXAMPLES = max(1, int(os.environ.get("JOURNEY_HOSTILE_EXAMPLES", "10")))
+EXAMPLES = env_count("JOURNEY_HOSTILE_EXAMPLES", 10)
 #: The business clock of every campaign store: 09:00 on 2 March 2026.
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
