@@ -2,7 +2,8 @@
 
 Every API route names the permissions it needs; a credential carries one role; a role grants a
 fixed set of permissions (least privilege: each department gets what its work needs, the
-auditor reads everything and writes nothing, the admin manages keys and sees no customer data).
+auditor reads everything and writes nothing, the privacy officer exports and erases a person's
+data, the admin manages keys and sees no customer data).
 ``docs/security.md`` is generated from these tables and the routes.
 """
 
@@ -25,6 +26,7 @@ class Role(StrEnum):
     SALES = "sales"
     MARKETING = "marketing"
     AUDITOR = "auditor"
+    PRIVACY = "privacy"
     ADMIN = "admin"
 
 
@@ -49,6 +51,9 @@ class Permission(StrEnum):
     READ_ACCESS_LOG = "read-access-log"
     MANAGE_KEYS = "manage-keys"
     READ_CONFIGURATION = "read-configuration"
+    READ_AUDIT = "read-audit"
+    EXPORT_PERSONAL_DATA = "export-personal-data"
+    ERASE_PERSONAL_DATA = "erase-personal-data"
 
 
 P = Permission
@@ -69,6 +74,9 @@ GRANTS: Mapping[Role, frozenset[Permission]] = {
     Role.SALES: frozenset({P.RECORD_ORDERS, P.READ_CUSTOMERS, P.READ_JOURNEY, P.READ_ORDERS}),
     Role.MARKETING: frozenset({P.READ_CUSTOMERS, P.READ_JOURNEY}),
     Role.AUDITOR: _READ_ALL,
+    # The data protection officer answers a person's requests: a copy of everything (right of
+    # access) and erasure of the personal data (right to be forgotten); no department work.
+    Role.PRIVACY: frozenset({P.EXPORT_PERSONAL_DATA, P.ERASE_PERSONAL_DATA}),
     Role.ADMIN: frozenset({P.MANAGE_KEYS, P.READ_CONFIGURATION}),
 }
 
