@@ -78,6 +78,8 @@ def _public(tp: Any) -> Any:  # noqa: PLR0911 -- one return per kind of value, a
         return functools.reduce(operator.or_, [_public(arg) for arg in get_args(tp)])
     if origin in (list, tuple):
         return list[_public(get_args(tp)[0])]  # type: ignore[misc]  # a type made at run time
+    if origin is dict:  # the facts a decision was checked against (domain.provenance): JSON already
+        return dict[str, Any]
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _model(f"Public{tp.__name__}", tp, exclude=PERSONAL_FIELDS)
     raise TypeError(f"no JSON form is known for {tp!r}")

@@ -20,7 +20,23 @@ from domain.holds import (
     deferral_active,
     dunning_refusals,
 )
+from domain.provenance import Facts, correction_facts, credit_facts, deferral_facts, dispute_facts, dunning_facts
 from domain.values import Money, Principal, aggregate_id
+
+
+class Decision(Aggregate.Event):
+    """A department decision: version 2 records the facts it was ``checked`` against
+    (domain.provenance); a version 1 event reads with ``checked`` None."""
+
+    at: datetime
+    by: Principal
+    checked: Facts | None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        state.setdefault("checked", None)
 
 
 class Invoice(Aggregate):
@@ -146,11 +162,18 @@ class Invoice(Aggregate):
         if amount is not None:
             self.amount.check_same_currency(amount)
             amount.check_positive("a corrected invoice amount")
-        self._corrected_invoice_issued(amount=amount, due_date=due_date, note=note, at=at, by=by)
+        checked = correction_facts(self.amount.amount, self.due_date, len(self.open_detailed_requests), at.date())
+        self._corrected_invoice_issued(amount=amount, due_date=due_date, note=note, at=at, by=by, checked=checked)
 
-    @event("CorrectedInvoiceIssued")
+    class CorrectedInvoiceIssued(Decision):
+        amount: Money | None
+        due_date: date | None
+        note: str | None
+
+    @event(CorrectedInvoiceIssued)
     def _corrected_invoice_issued(
-        self, amount: Money | None, due_date: date | None, note: str | None, at: datetime, by: Principal
+        self, amount: Money | None, due_date: date | None, note: str | None, at: datetime, by: Principal,
+        checked: Facts | None,
     ) -> None:
         self.amount = amount or self.amount
         self.due_date = due_date or self.due_date
@@ -172,7 +195,8 @@ class Invoice(Aggregate):
         ``policy.max_deferral`` ahead."""
         self.check_open("deferred")
         self.check_deferral(until, at.date(), policy)
-        self._payment_deferral_granted(until=until, reason=reason, at=at, by=by)
+        checked = deferral_facts(until, at.date(), policy, settled=self.account.settled)
+        self._payment_deferral_granted(until=until, reason=reason, at=at, by=by, checked=checked)
 
     @staticmethod
     def check_deferral(until: date, today: date, policy: DunningPolicy) -> None:
@@ -185,8 +209,14 @@ class Invoice(Aggregate):
                 "deferral-too-long",
             )
 
-    @event("PaymentDeferralGranted")
-    def _payment_deferral_granted(self, until: date, reason: str, at: datetime, by: Principal) -> None:
+    class PaymentDeferralGranted(Decision):
+        until: date
+        reason: str
+
+    @event(PaymentDeferralGranted)
+    def _payment_deferral_granted(
+        self, until: date, reason: str, at: datetime, by: Principal, checked: Facts | None
+    ) -> None:
         self.deferrals_granted += 1
         self.deferrals.append(Deferral(until, reason, by.label, self.deferrals_granted, by.department.value))
 
@@ -240,10 +270,13 @@ class Invoice(Aggregate):
     def resolve_dispute(self, *, resolution: str, at: datetime, by: Principal) -> None:
         if self.open_dispute is None:
             raise InvalidTransitionError(f"invoice {self.invoice_id} has no open dispute")
-        self._dispute_resolved(resolution=resolution, at=at, by=by)
+        self._dispute_resolved(resolution=resolution, at=at, by=by, checked=dispute_facts(True, at.date()))
 
-    @event("DisputeResolved")
-    def _dispute_resolved(self, resolution: str, at: datetime, by: Principal) -> None:
+    class DisputeResolved(Decision):
+        resolution: str
+
+    @event(DisputeResolved)
+    def _dispute_resolved(self, resolution: str, at: datetime, by: Principal, checked: Facts | None) -> None:
         self.open_dispute = None
 
     # Credit notes -------------------------------------------------------------------------
@@ -271,10 +304,17 @@ class Invoice(Aggregate):
         self.amount.check_same_currency(amount)
         amount.check_positive("a credit note")
         self.check_creditable(amount)
-        self._credit_note_issued(amount=amount, reason=reason, at=at, by=by)
+        checked = credit_facts(amount.amount, self.account.creditable, at.date())
+        self._credit_note_issued(amount=amount, reason=reason, at=at, by=by, checked=checked)
 
-    @event("CreditNoteIssued")
-    def _credit_note_issued(self, amount: Money, reason: str, at: datetime, by: Principal) -> None:
+    class CreditNoteIssued(Decision):
+        amount: Money
+        reason: str
+
+    @event(CreditNoteIssued)
+    def _credit_note_issued(
+        self, amount: Money, reason: str, at: datetime, by: Principal, checked: Facts | None
+    ) -> None:
         self.credited = self.credited + amount
 
     def write_off(self, *, reason: str, at: datetime, by: Principal) -> Money:
@@ -324,31 +364,41 @@ class Invoice(Aggregate):
 
     def check_dunning_allowed(
         self, open_complaints: list[str], policy: DunningPolicy, today: date, *, hand_off: bool
-    ) -> None:
-        refusals = dunning_refusals(self.standing(open_complaints), today, policy, hand_off=hand_off)
+    ) -> Facts:
+        """The facts the hold rule was checked against; DunningRefusedError naming every reason
+        when it refuses."""
+        standing = self.standing(open_complaints)
+        refusals = dunning_refusals(standing, today, policy, hand_off=hand_off)
         if refusals:
             raise DunningRefusedError(refusals)
+        return dunning_facts(standing, today, policy, hand_off=hand_off)
 
     def reach_next_dunning_level(
         self, *, open_complaints: list[str], policy: DunningPolicy, at: datetime, by: Principal
     ) -> int:
-        self.check_dunning_allowed(open_complaints, policy, at.date(), hand_off=False)
-        self._dunning_level_reached(level=self.dunning_level + 1, at=at, by=by)
+        checked = self.check_dunning_allowed(open_complaints, policy, at.date(), hand_off=False)
+        self._dunning_level_reached(level=self.dunning_level + 1, at=at, by=by, checked=checked)
         return self.dunning_level
 
-    @event("DunningLevelReached")
-    def _dunning_level_reached(self, level: int, at: datetime, by: Principal) -> None:
+    class DunningLevelReached(Decision):
+        level: int
+
+    @event(DunningLevelReached)
+    def _dunning_level_reached(self, level: int, at: datetime, by: Principal, checked: Facts | None) -> None:
         self.dunning_level = level
         self.last_dunning_on = at.date()
 
     def hand_to_collection(
         self, *, open_complaints: list[str], policy: DunningPolicy, at: datetime, by: Principal
     ) -> None:
-        self.check_dunning_allowed(open_complaints, policy, at.date(), hand_off=True)
-        self._handed_to_collection(at=at, by=by)
+        checked = self.check_dunning_allowed(open_complaints, policy, at.date(), hand_off=True)
+        self._handed_to_collection(at=at, by=by, checked=checked)
 
-    @event("HandedToCollection")
-    def _handed_to_collection(self, at: datetime, by: Principal) -> None:
+    class HandedToCollection(Decision):
+        pass
+
+    @event(HandedToCollection)
+    def _handed_to_collection(self, at: datetime, by: Principal, checked: Facts | None) -> None:
         self.handed_to_collection = True
         self.last_dunning_on = at.date()
 

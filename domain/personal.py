@@ -22,7 +22,7 @@ NOT_PERSONAL_FIELDS = frozenset(
     {
         "customer_id", "invoice_id", "order_id", "complaint_id", "product_group", "amount", "currency",
         "due_date", "until", "number", "level", "lines", "whole", "to_invoice", "from_invoice", "at",
-        "by",
+        "by", "checked",
     }
 )
 

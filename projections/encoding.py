@@ -42,8 +42,9 @@ def jsonable(value: Any) -> Any:  # noqa: PLR0911 -- one return per kind of valu
 
 
 def payload(event: Any) -> dict[str, Any]:
-    """The event's own attributes (not its envelope), JSON-ready."""
-    return {k: jsonable(v) for k, v in vars(event).items() if k not in _ENVELOPE}
+    """The event's own attributes (not its envelope, nor the facts a decision was checked
+    against: those are the auditors', under /audit/decisions), JSON-ready."""
+    return {k: jsonable(v) for k, v in vars(event).items() if k not in _ENVELOPE and k != "checked"}
 
 
 def account_of(invoice: dict[str, Any]) -> InvoiceAccount:

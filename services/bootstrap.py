@@ -10,6 +10,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from adapters.event_store import StoreLocation, locate
+from adapters.history import History, aggregates_of
 from adapters.read_store import PostgresReadStore, SQLiteReadStore, ViewTables
 from adapters.security_tables import SecurityTables, security_tables
 from adapters.writer_lock import schema_lock
@@ -139,9 +140,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
     finally:
         creating.close()
     projector = Projector(service.app, store, settings.projector_batch_size)
+    history = History(service.app.recorder, service.app.mapper)
     reads = Reads(
         store, service.app.name, clock, policy, settings.read_wait_seconds, service.head,
-        lambda: service.writer.written,
+        lambda: service.writer.written, history, lambda customer_id: aggregates_of(store, customer_id),
     )
     projector.on_advanced(reads.progress.advanced)
     return Journey(

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import UnknownError
 from domain.holds import DunningPolicy
 from projections import customers, read_models, worklists
-from projections.batch import Doc, ReadStore, Snapshot
+from projections import views as all_views
+from projections.batch import Batch, Doc, ReadStore, Snapshot
 from projections.candidates import dunned_by
 from services.clock import Clock
 from services.cursors import InvalidCursorError, decode_cursor, encode_cursor
@@ -42,6 +46,23 @@ class BeyondHeadError(Exception):
         super().__init__(f"the stream ends at position {head}; {wanted} was not written yet")
 
 
+@dataclass(frozen=True)
+class AsOf:
+    """A point in the past to read a customer's views at: a stream position, or a time (the
+    newest position recorded at or before it)."""
+
+    position: int | None = None
+    time: datetime | None = None
+
+
+class History(Protocol):
+    """The stored stream read by originator and position (adapters.history)."""
+
+    def events_of(self, originator_ids: list[UUID], upto: int | None = None) -> list[tuple[Any, int]]: ...
+    def at(self, position: int) -> Any | None: ...
+    def position_at(self, when: datetime, head: int) -> int: ...
+
+
 #: The name candidate cursors carry (services.cursors).
 CANDIDATES = "dunning-candidates"
 
@@ -66,6 +87,8 @@ class Reads:
         max_wait: float,
         head: Callable[[], int],
         written: Callable[[], int] = lambda: 0,
+        history: History | None = None,
+        aggregates_of: Callable[[str], list[UUID]] | None = None,
     ) -> None:
         self.store = store
         self.stream_name = stream_name
@@ -76,6 +99,8 @@ class Reads:
         #: The newest position this process wrote: no position up to it lies beyond the head.
         self.written = written
         self.progress = ViewsProgress(self.position)
+        self.history = history
+        self.aggregates_of = aggregates_of
 
     def position(self) -> int:
         """The stream position the views reflect now."""
@@ -118,13 +143,51 @@ class Reads:
         self.progress.close()
 
     def _customer(
-        self, customer_id: str, views: tuple[str, ...], min_position: int | None, *, entries: bool = False
-    ) -> Snapshot:
-        self.wait_for(min_position)
-        snapshot = self.store.read(self.stream_name, customer_id, (*views, "journey"), entries=entries)
+        self, customer_id: str, views: tuple[str, ...], min_position: int | None, *, entries: bool = False,
+        as_of: AsOf | None = None,
+    ) -> tuple[Snapshot, date]:
+        """One snapshot of the customer's documents and the business day to read them on: now,
+        or, ``as_of`` a past point, folded from the customer's events up to that point."""
+        if as_of is not None:
+            snapshot, today = self.past(customer_id, as_of)
+        else:
+            self.wait_for(min_position)
+            snapshot = self.store.read(self.stream_name, customer_id, (*views, "journey"), entries=entries)
+            today = self._today()
         if not any(d["kind"] == "customer" for d in snapshot.of("journey")):
             raise UnknownError("customer", customer_id)
-        return snapshot
+        return snapshot, today
+
+    def resolve(self, as_of: AsOf) -> int:
+        """The stream position ``as_of`` names; BeyondHeadError past the head."""
+        assert self.history is not None
+        head = self.head()
+        if as_of.time is not None:
+            return self.history.position_at(as_of.time, head)
+        assert as_of.position is not None
+        if as_of.position > head:
+            raise BeyondHeadError(head, as_of.position)
+        return as_of.position
+
+    def past(self, customer_id: str, as_of: AsOf) -> tuple[Snapshot, date]:
+        """The customer's documents and entries as the views held them at ``as_of``, folded from
+        that customer's events alone (the views must have reached the position: the caller
+        waits with ``caught_up``), and the business day then: the time asked, or the business
+        time of the event at the position asked."""
+        assert self.history is not None and self.aggregates_of is not None
+        position = self.resolve(as_of)
+        events = self.history.events_of(self.aggregates_of(customer_id), position) if position else []
+        batch = Batch({})
+        all_views.fold(batch, events)
+        docs = [(v, k, d) for (v, k), d in sorted(batch.docs.items(), key=lambda item: (item[0][1], item[0][0]))
+                if d.get("customer_id") == customer_id]
+        entries = sorted((p, e) for p, c, e in batch.entries if c == customer_id)
+        if as_of.time is not None:
+            today = as_of.time.date()
+        else:
+            event = self.history.at(position) if position else None
+            today = getattr(event, "at", self.clock.now()).date() if event is not None else self._today()
+        return Snapshot(position, docs, entries), today
 
     def knows(self, customer_id: str) -> bool:
         """Whether the views know the customer (one document read, no waiting)."""
@@ -134,24 +197,26 @@ class Reads:
     def _today(self) -> date:
         return self.clock.now().date()
 
-    def journey(self, customer_id: str, min_position: int | None = None) -> Doc:
-        """Every touchpoint of the customer, in stream order."""
-        return read_models.journey_view(self._customer(customer_id, (), min_position, entries=True))
+    def journey(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
+        """Every touchpoint of the customer, in stream order (up to ``as_of``)."""
+        snapshot, _ = self._customer(customer_id, (), min_position, entries=True, as_of=as_of)
+        return read_models.journey_view(snapshot)
 
-    def billing(self, customer_id: str, min_position: int | None = None) -> Doc:
-        """Billing's view of the customer, as of the clock's today."""
-        snapshot = self._customer(customer_id, ("billing", customers.VIEW), min_position)
-        return read_models.billing_view(snapshot, self._today(), self.policy)
+    def billing(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
+        """Billing's view of the customer, as of the clock's today (or as it was at ``as_of``)."""
+        snapshot, today = self._customer(customer_id, ("billing", customers.VIEW), min_position, as_of=as_of)
+        return read_models.billing_view(snapshot, today, self.policy)
 
-    def support(self, customer_id: str, min_position: int | None = None) -> Doc:
-        """Support's view of the customer, as of the clock's today."""
-        snapshot = self._customer(customer_id, ("support", "billing", customers.VIEW), min_position)
-        return read_models.support_view(snapshot, self._today(), self.policy)
+    def support(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
+        """Support's view of the customer, as of the clock's today (or as it was at ``as_of``)."""
+        snapshot, today = self._customer(customer_id, ("support", "billing", customers.VIEW), min_position, as_of=as_of)
+        return read_models.support_view(snapshot, today, self.policy)
 
-    def views(self, customer_id: str, min_position: int | None = None) -> Doc:
+    def views(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
         """Billing and support of one customer from one snapshot: the same position, always."""
-        snapshot = self._customer(customer_id, ("billing", "support", customers.VIEW), min_position)
-        today = self._today()
+        snapshot, today = self._customer(
+            customer_id, ("billing", "support", customers.VIEW), min_position, as_of=as_of
+        )
         return {
             "position": snapshot.position,
             "billing": read_models.billing_view(snapshot, today, self.policy),

@@ -7,6 +7,7 @@ import json
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from pydantic import AwareDatetime
 
 from adapters.schemas import ID_PATTERN
 from services.bootstrap import Journey
@@ -52,4 +53,15 @@ MinPosition = Annotated[
 ]
 
 #: An identifier in a path: the same rule as identifiers in events.
+AsOfPosition = Annotated[
+    int | None,
+    Query(ge=0, description="answer as the view stood when the stream ended at this position "
+                            "(folded from the customer's events only)"),
+]
+AsOfTime = Annotated[
+    AwareDatetime | None,
+    Query(description="answer as the view stood at this time (RFC 3339 with offset): at the newest "
+                      "position recorded at or before it"),
+]
+
 PathId = Annotated[str, Path(min_length=1, max_length=200, pattern=ID_PATTERN)]

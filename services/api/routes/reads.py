@@ -7,6 +7,7 @@ in the thread pool. A position beyond the stream's head answers 422 at once."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -16,14 +17,32 @@ from domain.access import Permission as P
 from domain.access import visible_touchpoint
 from services.access_log import customer_ids
 from services.api.auth import allow
-from services.api.deps import JourneyDep, MinPosition, PathId
+from services.api.deps import AsOfPosition, AsOfTime, JourneyDep, MinPosition, PathId
 from services.api.openapi import READ, problem_responses
+from services.api.problems import ProblemError
 from services.api.view_schemas import BillingView, CandidatesOut, JourneyOut, SupportView, ViewsOut
 from services.bootstrap import Journey
 from services.credentials import Caller
-from services.reads import decode_candidates_cursor
+from services.reads import AsOf, decode_candidates_cursor
 
 router = APIRouter(tags=["departments"])
+
+
+async def point_in_time(journey: Journey, as_of_position: int | None, as_of: datetime | None) -> AsOf | None:
+    """The past point a customer read asks for (None: now), resolved to a position the views
+    have reached (waiting, bounded, as ``min_position`` does)."""
+    if as_of_position is None and as_of is None:
+        return None
+    if as_of_position is not None and as_of is not None:
+        raise ProblemError(422, "conflicting-parameters", "give as_of_position or as_of, not both")
+    point = AsOf(as_of_position, as_of)
+    position = await run_in_threadpool(journey.reads.resolve, point)
+    await journey.reads.caught_up(position)
+    return AsOf(position, as_of)
+
+
+def _view_name(view: str, point: AsOf | None) -> str:
+    return view if point is None else f"{view}@{point.position}"
 
 
 async def read_logged(
@@ -47,10 +66,12 @@ async def read_logged(
             response_model=JourneyOut, responses=problem_responses(*READ, "unknown-customer"))
 async def journey_of(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_JOURNEY)],
-    min_position: MinPosition = None,
+    min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,
 ) -> dict[str, Any]:
+    point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    body = await read_logged(journey, by, "journey", response, journey.reads.journey, customer_id)
+    body = await read_logged(journey, by, _view_name("journey", point), response, journey.reads.journey,
+                             customer_id, as_of=point)
     return {**body, "touchpoints": [visible_touchpoint(by.role, t) for t in body["touchpoints"]]}
 
 
@@ -58,30 +79,36 @@ async def journey_of(
             response_model=BillingView, responses=problem_responses(*READ, "unknown-customer"))
 async def billing_of(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_BILLING)],
-    min_position: MinPosition = None,
+    min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,
 ) -> dict[str, Any]:
+    point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    return await read_logged(journey, by, "billing", response, journey.reads.billing, customer_id)
+    return await read_logged(journey, by, _view_name("billing", point), response, journey.reads.billing,
+                             customer_id, as_of=point)
 
 
 @router.get("/customers/{customer_id}/support", summary="Support's view: complaints, promises, requests",
             response_model=SupportView, responses=problem_responses(*READ, "unknown-customer"))
 async def support_of(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_SUPPORT)],
-    min_position: MinPosition = None,
+    min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,
 ) -> dict[str, Any]:
+    point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    return await read_logged(journey, by, "support", response, journey.reads.support, customer_id)
+    return await read_logged(journey, by, _view_name("support", point), response, journey.reads.support,
+                             customer_id, as_of=point)
 
 
 @router.get("/customers/{customer_id}/views", summary="Billing and support at one and the same position",
             response_model=ViewsOut, responses=problem_responses(*READ, "unknown-customer"))
 async def views_of(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_BILLING, P.READ_SUPPORT)],
-    min_position: MinPosition = None,
+    min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,
 ) -> dict[str, Any]:
+    point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    return await read_logged(journey, by, "views", response, journey.reads.views, customer_id)
+    return await read_logged(journey, by, _view_name("views", point), response, journey.reads.views,
+                             customer_id, as_of=point)
 
 
 @router.get("/dunning/candidates", summary="Overdue invoices that may be dunned now, a page at a time",
