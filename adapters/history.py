@@ -52,9 +52,10 @@ class History:
             topic=row["topic"], state=bytes(row["state"]),
         ))
 
-    def page(self, start: int, limit: int, stop: int | None = None) -> list[Positioned]:
-        """Up to ``limit`` events from position ``start`` (to ``stop``), in stream order."""
-        notes: Sequence[Any] = self.recorder.select_notifications(start, limit, stop)
+    def page(self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[Positioned]:
+        """Up to ``limit`` events from position ``start`` (to ``stop``; of ``topics`` only when
+        given), in stream order."""
+        notes: Sequence[Any] = self.recorder.select_notifications(start, limit, stop, topics)
         return [(self.mapper.to_domain_event(n), n.id) for n in notes]
 
     def at(self, position: int) -> Any | None:
@@ -87,3 +88,18 @@ def aggregates_of(store: Any, customer_id: str) -> list[UUID]:
     with store.datastore.transaction(commit=False) as c:
         c.execute(f"SELECT DISTINCT key FROM {store.docs} WHERE customer_id = {store.mark}", (customer_id,))  # noqa: S608
         return [UUID(row["key"]) for row in c.fetchall()]
+
+
+def customers_of(store: Any, originator_ids: Iterable[UUID]) -> dict[UUID, str]:
+    """The customer of each aggregate among ``originator_ids`` that the views know."""
+    keys = list({i.hex for i in originator_ids})
+    found: dict[UUID, str] = {}
+    with store.datastore.transaction(commit=False) as c:
+        for start in range(0, len(keys), 900):
+            chunk = keys[start : start + 900]
+            c.execute(
+                f"SELECT DISTINCT key, customer_id FROM {store.docs} "  # noqa: S608
+                f"WHERE key IN ({', '.join([store.mark] * len(chunk))})", chunk,
+            )
+            found |= {UUID(row["key"]): row["customer_id"] for row in c.fetchall()}
+    return found

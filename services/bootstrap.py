@@ -10,12 +10,13 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from adapters.event_store import StoreLocation, locate
-from adapters.history import History, aggregates_of
+from adapters.history import History, aggregates_of, customers_of
 from adapters.read_store import PostgresReadStore, SQLiteReadStore, ViewTables
 from adapters.security_tables import SecurityTables, security_tables
 from adapters.writer_lock import schema_lock
 from domain.holds import DunningPolicy
 from services.access_log import AccessLog
+from services.audit import Audit
 from services.clock import Clock, FixedClock, SystemClock
 from services.credentials import Credentials, TokenVerifying, bearer_tokens
 from services.journey import JourneyService
@@ -80,6 +81,7 @@ class Journey:
     credentials: Credentials
     access_log: AccessLog
     rate_limits: RateLimits
+    audit: Audit
     thread: ProjectorThread | None = field(default=None)
 
     def start_projecting(self) -> None:
@@ -157,4 +159,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
         credentials=Credentials(tables, clock, token_verifier(settings), settings.key_cache_seconds),
         access_log=AccessLog(tables, clock),
         rate_limits=RateLimits(settings.rate_limit_per_second, settings.rate_limit_burst),
+        audit=Audit(history, lambda customer_id: aggregates_of(store, customer_id),
+                    lambda ids: customers_of(store, ids), policy),
     )

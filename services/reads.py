@@ -7,7 +7,7 @@ in the thread pool); ``wait_for`` is its blocking twin for workers and the CLI.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -60,6 +60,7 @@ class History(Protocol):
 
     def events_of(self, originator_ids: list[UUID], upto: int | None = None) -> list[tuple[Any, int]]: ...
     def at(self, position: int) -> Any | None: ...
+    def page(self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[tuple[Any, int]]: ...
     def position_at(self, when: datetime, head: int) -> int: ...
 
 

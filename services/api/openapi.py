@@ -101,6 +101,8 @@ CODES: dict[str, tuple[int, str, dict[str, Any]]] = {
     "unknown-customer": (404, "customer C-404 is unknown", {}),
     "unknown-invoice": (404, "invoice INV-404 is unknown", {}),
     "unknown-complaint": (404, "complaint CMP-404 is unknown", {}),
+    "unknown-decision": (404, "no decision '41' is known", {}),
+    "conflicting-parameters": (422, "give as_of_position or as_of, not both", {}),
     "unknown-key": (404, "API key 3f2a9c0d1e4b5a67 is unknown", {}),
     "unknown-deferral": (404, "no deferral 'INV-1001/3' is known", {}),
     "nothing-to-offset": (409, "customer c1 has no credit that an open invoice could take", {}),

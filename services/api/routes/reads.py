@@ -2,7 +2,10 @@
 
 ``?min_position=N`` waits, bounded, until the views have caught up (else 503 with Retry-After),
 without holding a worker thread: the routes are ``async`` and only the snapshot read itself runs
-in the thread pool. A position beyond the stream's head answers 422 at once."""
+in the thread pool. A position beyond the stream's head answers 422 at once.
+
+``?as_of_position=N`` or ``?as_of=<time>`` on a customer's views answers them as they stood at that
+point, folded from the customer's own events up to it (services.reads.Reads.past)."""
 
 from __future__ import annotations
 
@@ -63,7 +66,7 @@ async def read_logged(
 
 
 @router.get("/customers/{customer_id}/journey", summary="Every touchpoint of a customer, in stream order",
-            response_model=JourneyOut, responses=problem_responses(*READ, "unknown-customer"))
+            response_model=JourneyOut, responses=problem_responses(*READ, "unknown-customer", "conflicting-parameters"))
 async def journey_of(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_JOURNEY)],
     min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,
@@ -76,7 +79,7 @@ async def journey_of(
 
 
 @router.get("/customers/{customer_id}/billing", summary="Billing's view: invoices, balance, dunning, holds",
-            response_model=BillingView, responses=problem_responses(*READ, "unknown-customer"))
+            response_model=BillingView, responses=problem_responses(*READ, "unknown-customer", "conflicting-parameters"))
 async def billing_of(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_BILLING)],
     min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,
@@ -88,7 +91,7 @@ async def billing_of(
 
 
 @router.get("/customers/{customer_id}/support", summary="Support's view: complaints, promises, requests",
-            response_model=SupportView, responses=problem_responses(*READ, "unknown-customer"))
+            response_model=SupportView, responses=problem_responses(*READ, "unknown-customer", "conflicting-parameters"))
 async def support_of(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_SUPPORT)],
     min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,
@@ -100,7 +103,7 @@ async def support_of(
 
 
 @router.get("/customers/{customer_id}/views", summary="Billing and support at one and the same position",
-            response_model=ViewsOut, responses=problem_responses(*READ, "unknown-customer"))
+            response_model=ViewsOut, responses=problem_responses(*READ, "unknown-customer", "conflicting-parameters"))
 async def views_of(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_BILLING, P.READ_SUPPORT)],
     min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,

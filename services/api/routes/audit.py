@@ -1,0 +1,104 @@
+"""The auditor's read-only API under ``/audit/``: the stored stream a page at a time, one customer's
+events, and every department decision explained and checked again; and a person's own data as one
+document (right of access). Nothing here writes to the stream; every customer shown is recorded
+in the access log, as every other read is."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from domain.access import Permission as P
+from domain.errors import UnknownError
+from services.api.auth import allow
+from services.api.deps import JourneyDep, PathId
+from services.api.openapi import READ, problem_responses
+from services.api.routes.reads import read_logged
+from services.credentials import Caller
+
+router = APIRouter(tags=["audit"])
+
+
+class AuditEvent(BaseModel):
+    position: int
+    type: str = Field(description="the event type, e.g. Invoice.DunningLevelReached")
+    customer_id: str | None = Field(description="the customer the event belongs to, as the views know it")
+    originator_id: str
+    originator_version: int
+    recorded_at: str = Field(description="when the event was stored")
+    at: str | None = Field(description="the business time of the touchpoint")
+    actor: dict[str, Any] | None
+    data: dict[str, Any]
+    checked: dict[str, Any] | None = Field(None, description="a decision's facts as it recorded them")
+
+
+class StreamPage(BaseModel):
+    position: int = Field(description="the stream's head when the page was read")
+    events: list[AuditEvent]
+    next_position: int | None = Field(description="pass as ?from_position= for the next page; null at the head")
+
+
+class CustomerEvents(BaseModel):
+    position: int
+    customer_id: str
+    events: list[AuditEvent]
+
+
+class DecisionOut(BaseModel):
+    position: int
+    decision: str = Field(description="dunning-step, collection-hand-off, payment-deferral, corrected-invoice, "
+                                      "credit-note or dispute-outcome")
+    type: str
+    customer_id: str
+    invoice_id: str
+    decided_at_position: int = Field(description="the decision was checked against the stream up to here")
+    decided_by: dict[str, Any]
+    at: str
+    checked: dict[str, Any] | None = Field(description="the facts the decision recorded (null before they were)")
+    recomputed: dict[str, Any] = Field(description="the same facts recomputed from the history")
+    holds: bool = Field(description="the rule allows it on those facts and the recorded facts match the history")
+    problems: list[str]
+    depends_on: list[int] = Field(description="positions of the events the facts were built from")
+    explanation: str
+
+
+@router.get("/audit/events", summary="A page of the stored stream, by position", response_model=StreamPage,
+            responses=problem_responses(*READ))
+async def stream_page(
+    journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_AUDIT)],
+    from_position: Annotated[int, Query(ge=1, description="the first position of the page")] = 1,
+    limit: Annotated[int, Query(ge=1, le=1000, description="events per page")] = 100,
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        return journey.audit.page(from_position, limit, journey.service.head())
+
+    return await read_logged(journey, by, "audit-events", response, read)
+
+
+@router.get("/audit/customers/{customer_id}/events", summary="Every stored event of one customer",
+            response_model=CustomerEvents, responses=problem_responses(*READ, "unknown-customer"))
+async def customer_events(
+    customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_AUDIT)],
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        if not journey.reads.knows(customer_id):
+            raise UnknownError("customer", customer_id)
+        head = journey.service.head()
+        found = journey.audit.customer_events(customer_id, head)
+        return {"position": head, "customer_id": customer_id, "events": journey.audit.as_json(found)}
+
+    return await read_logged(journey, by, "audit-customer-events", response, read)
+
+
+@router.get("/audit/decisions/{position}", summary="A department decision explained and checked again",
+            response_model=DecisionOut, responses=problem_responses(*READ, "unknown-decision"))
+async def decision(
+    position: Annotated[int, Path(ge=1)], journey: JourneyDep, response: Response,
+    by: Annotated[Caller, allow(P.READ_AUDIT)],
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        return journey.audit.explain(position).to_json()
+
+    return await read_logged(journey, by, "audit-decision", response, read)

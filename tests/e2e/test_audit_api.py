@@ -1,0 +1,97 @@
+"""The auditor's read-only API on SQLite and PostgreSQL: the stream page by page, one customer's
+events, and every decision explained with the facts it was checked against."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from services.clock import FixedClock
+from tests.e2e.conftest import cloudevent
+
+BILLING = {"X-Department": "billing", "X-User": "bea"}
+SUPPORT = {"X-Department": "support", "X-User": "sam"}
+
+
+def history(client: TestClient, clock: FixedClock) -> dict[str, int]:
+    """A customer asks for a detailed invoice, support defers, billing corrects and later duns;
+    another customer is registered meanwhile. Returns the positions of the decisions."""
+    lines = [{"sku": "DRILL", "product_group": "tools", "quantity": 1, "unit_price": "189.00"}]
+    for event in (
+        cloudevent("customer.registered", "a1", {"name": "Max Mustermann", "email": "max@example.org"}, "e1"),
+        cloudevent("order.placed", "a1", {"order_id": "OA", "currency": "EUR", "lines": lines}, "e2"),
+        cloudevent("invoice.issued", "a1", {"invoice_id": "IA", "order_id": "OA", "amount": "189.00",
+                                            "currency": "EUR", "due_date": "2026-03-10"}, "e3"),
+        cloudevent("customer.registered", "b2", {"name": "Erika Muster", "email": "erika@example.org"}, "e4"),
+    ):
+        assert client.post("/events", json=event).status_code == 202
+    client.post("/invoices/IA/detailed-invoice-requests", json={"note": "itemise it"}, headers=SUPPORT)
+    clock.set(datetime(2026, 3, 12, 9, tzinfo=UTC))
+    deferral = client.post("/invoices/IA/deferrals", json={"until": "2026-03-20", "reason": "awaits it"}, headers=SUPPORT)
+    corrected = client.post("/invoices/IA/corrected-invoices", json={"note": "itemised"}, headers=BILLING)
+    clock.set(datetime(2026, 3, 23, 9, tzinfo=UTC))
+    dunned = client.post("/invoices/IA/dunning", headers=BILLING)
+    assert dunned.status_code == 201, dunned.text
+    return {"deferral": deferral.json()["position"], "corrected": corrected.json()["position"],
+            "dunned": dunned.json()["position"]}
+
+
+def test_a_dunning_step_is_explained_with_the_facts_it_was_checked_against(client: TestClient, clock: FixedClock) -> None:
+    positions = history(client, clock)
+    answer = client.get(f"/audit/decisions/{positions['dunned']}")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["decision"] == "dunning-step" and body["holds"] is True and body["problems"] == []
+    assert (body["customer_id"], body["invoice_id"]) == ("a1", "IA")
+    assert body["decided_at_position"] == positions["dunned"] - 1
+    assert body["decided_by"]["department"] == "billing" and body["decided_by"]["user"] == "bea"
+    checked = body["checked"]
+    assert checked == body["recomputed"]
+    assert checked["today"] == "2026-03-23" and checked["due_date"] == "2026-03-10"
+    assert checked["holds"] == [] and checked["dunning_level"] == 0 and checked["open_detailed_requests"] == 0
+    assert checked["deferrals"] == [{"number": 1, "until": "2026-03-20", "department": "support"}]
+    assert checked["policy"] == {"min_interval_days": 14, "max_deferral_days": 90}
+    # It depended on the invoice's events: issued, the request, the deferral, the correction.
+    assert body["depends_on"] == [3, 5, positions["deferral"], positions["corrected"]]
+    assert "billing:bea decided a dunning-step" in body["explanation"]
+    assert "holds found: none" in body["explanation"] and "the rule holds" in body["explanation"]
+
+
+def test_every_kind_of_decision_is_explained_and_a_touchpoint_is_not_one(client: TestClient, clock: FixedClock) -> None:
+    positions = history(client, clock)
+    deferral = client.get(f"/audit/decisions/{positions['deferral']}").json()
+    assert deferral["decision"] == "payment-deferral" and deferral["holds"] is True
+    assert deferral["checked"]["latest_allowed"] == "2026-06-10"
+    corrected = client.get(f"/audit/decisions/{positions['corrected']}").json()
+    assert corrected["decision"] == "corrected-invoice" and corrected["checked"]["open_detailed_requests"] == 1
+    for position in (1, 999):
+        missing = client.get(f"/audit/decisions/{position}")
+        assert missing.status_code == 404 and missing.json()["code"] == "unknown-decision"
+
+
+def test_the_stream_is_read_page_by_page_each_event_naming_its_customer(client: TestClient, clock: FixedClock) -> None:
+    positions = history(client, clock)
+    seen, start = [], 1
+    while start is not None:
+        page = client.get("/audit/events", params={"from_position": start, "limit": 3}).json()
+        seen += page["events"]
+        start = page["next_position"]
+    assert [e["position"] for e in seen] == list(range(1, positions["dunned"] + 1))
+    assert {e["customer_id"] for e in seen} == {"a1", "b2"}
+    dunning = seen[-1]
+    assert dunning["type"] == "Invoice.DunningLevelReached" and dunning["data"] == {"level": 1}
+    assert dunning["checked"]["rule"] == "dunning-step"
+    mine = client.get("/audit/customers/b2/events").json()
+    assert [e["type"] for e in mine["events"]] == ["Customer.Registered"]
+    assert client.get("/audit/customers/nobody/events").status_code == 404
+
+
+def test_audit_reads_are_for_auditors_and_are_logged(client: TestClient, clock: FixedClock) -> None:
+    positions = history(client, clock)
+    for role in ("billing", "support", "marketing", "admin", "integrator", "privacy"):
+        denied = client.get(f"/audit/decisions/{positions['dunned']}", headers={"X-Department": role})
+        assert denied.status_code == 403, role
+    client.get("/audit/customers/b2/events", headers={"X-Department": "auditor", "X-User": "ada"})
+    views = [a["view"] for a in client.get("/customers/b2/accesses").json()["accesses"]]
+    assert "audit-customer-events" in views
