@@ -95,3 +95,21 @@ def test_audit_reads_are_for_auditors_and_are_logged(client: TestClient, clock: 
     client.get("/audit/customers/b2/events", headers={"X-Department": "auditor", "X-User": "ada"})
     views = [a["view"] for a in client.get("/customers/b2/accesses").json()["accesses"]]
     assert "audit-customer-events" in views
+
+
+def test_a_person_gets_his_whole_history_and_views_as_one_document(client: TestClient, clock: FixedClock) -> None:
+    positions = history(client, clock)
+    privacy = {"X-Department": "privacy", "X-User": "dpo"}
+    answer = client.get("/customers/a1/export", headers=privacy)
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["customer_id"] == "a1" and document["position"] == positions["dunned"]
+    assert [e["type"] for e in document["events"]][:3] == ["Customer.Registered", "Order.Placed", "Invoice.Issued"]
+    assert document["events"][0]["data"]["name"] == "Max Mustermann"
+    assert {e["customer_id"] for e in document["events"]} == {"a1"}
+    assert document["views"]["billing"]["invoices"][0]["dunning_level"] == 1
+    assert len(document["views"]["journey"]["touchpoints"]) == len(document["events"])
+    assert client.get("/customers/a1/export").status_code == 403  # the auditor reads, the privacy officer exports
+    assert client.get("/customers/nobody/export", headers=privacy).status_code == 404
+    views = [a["view"] for a in client.get("/customers/a1/accesses").json()["accesses"]]
+    assert "export" in views

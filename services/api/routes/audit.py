@@ -17,6 +17,7 @@ from services.api.deps import JourneyDep, PathId
 from services.api.openapi import READ, problem_responses
 from services.api.routes.reads import read_logged
 from services.credentials import Caller
+from services.export import export
 
 router = APIRouter(tags=["audit"])
 
@@ -102,3 +103,22 @@ async def decision(
         return journey.audit.explain(position).to_json()
 
     return await read_logged(journey, by, "audit-decision", response, read)
+
+
+class ExportOut(BaseModel):
+    customer_id: str
+    exported_at: str
+    position: int = Field(description="the stream position the history and the views reflect")
+    events: list[AuditEvent] = Field(description="every stored event of the person, in stream order")
+    views: dict[str, Any] = Field(description="billing, support and journey as the departments read them")
+
+
+@router.get("/customers/{customer_id}/export", tags=["privacy"], response_model=ExportOut,
+            summary="Everything held about a person, as one JSON document (right of access)",
+            responses=problem_responses(*READ, "unknown-customer"))
+async def export_of(
+    customer_id: PathId, journey: JourneyDep, response: Response,
+    by: Annotated[Caller, allow(P.EXPORT_PERSONAL_DATA)],
+) -> dict[str, Any]:
+    response.headers["Content-Disposition"] = f'attachment; filename="{customer_id}.json"'
+    return await read_logged(journey, by, "export", response, export, journey, customer_id)

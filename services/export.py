@@ -1,0 +1,37 @@
+"""The right of access: everything the journey holds about one person, as one JSON document.
+
+The document carries the person's whole history (every stored event of the customer's
+aggregates, decoded as the projector sees it) and the current department views, read at the
+same moment; the export is recorded in the access log like every read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import UnknownError
+from services.reads import AsOf
+
+if TYPE_CHECKING:
+    from services.bootstrap import Journey
+
+
+def export(journey: Journey, customer_id: str, *, catch_up: bool = False) -> dict[str, Any]:
+    """The customer's history and views (``catch_up``: bring the views to the head first, as a
+    command-line run must); UnknownError when the views do not know the customer."""
+    if catch_up:
+        journey.catch_up_views()
+    if not journey.reads.knows(customer_id):
+        raise UnknownError("customer", customer_id)
+    views = journey.reads.views(customer_id)
+    position = views["position"]  # the history up to the position the views reflect, no further
+    return {
+        "customer_id": customer_id,
+        "exported_at": journey.clock.now().isoformat(),
+        "position": position,
+        "events": journey.audit.as_json(journey.audit.customer_events(customer_id, position)),
+        "views": {
+            "billing": views["billing"], "support": views["support"],
+            "journey": journey.reads.journey(customer_id, as_of=AsOf(position)),
+        },
+    }
