@@ -118,6 +118,14 @@ def render() -> str:
               "library's `timestamp` is when it was recorded (`recorded_at` in the journey). The stream "
               "holds touchpoints and decisions only: idempotency keys (a CloudEvent's (source, id), a "
               "command's Idempotency-Key) are kept beside it, in the same transaction.", ""]
+    lines += ["Decisions (`Invoice.DunningLevelReached`, `Invoice.HandedToCollection`, "
+              "`Invoice.PaymentDeferralGranted`, `Invoice.CorrectedInvoiceIssued`, `Invoice.CreditNoteIssued`, "
+              "`Invoice.DisputeResolved`) are at class version 2: they also record `checked`, the facts the "
+              "rule read (`rule`, `today`, and per rule the due date, balance, dunning level, last step, "
+              "counts of open requests, deferrals by number and end, open dispute and complaints, the holds "
+              "found and the policy; a credit note's creditable amount; a deferral's latest allowed day). No "
+              "free text is copied into it. Version 1 events read with `checked` null (upcast). "
+              "`GET /audit/decisions/{position}` explains a decision and checks it again (domain/provenance.py).", ""]
     return "\n".join(lines)
 
 
