@@ -185,3 +185,19 @@ class Audit:
                 return
             yield from found
             start = found[-1][1] + 1
+
+    def recheck(self, upto: int, advance: Callable[[int], None] | None = None) -> tuple[int, int | None, list[str]]:
+        """Every decision up to ``upto`` checked again: how many, the first position that does not
+        hold (None when all do) and what is wrong (the first 20)."""
+        checked, first_bad = 0, None
+        details: list[str] = []
+        for event, position in self.decisions(upto):
+            checked += 1
+            problems = self.explain_event(event, position).problems
+            if problems:
+                first_bad = position if first_bad is None else first_bad
+                if len(details) < 20:
+                    details.append(f"position {position} ({DECISIONS[event_type(event)]}): {'; '.join(problems)}")
+            if advance is not None:
+                advance(1)
+        return checked, first_bad, details

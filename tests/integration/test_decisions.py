@@ -95,3 +95,13 @@ def test_recorded_facts_that_disagree_with_the_history_are_reported(journey, clo
     assert any("differ from the history in today" in p for p in explained.problems)
     with pytest.raises(NotADecisionError):
         journey.audit.explain(1)
+
+
+def test_rechecking_every_decision_counts_them_and_finds_none_broken(journey, clock) -> None:
+    generated_history(journey, clock, seed=5, customers=3, steps=60)
+    head = journey.catch_up_views()
+    advanced: list[int] = []
+    checked, first_bad, details = journey.audit.recheck(head, advanced.append)
+    assert checked == sum(1 for _ in journey.audit.decisions(head)) > 5
+    assert (first_bad, details) == (None, [])
+    assert sum(advanced) == checked
