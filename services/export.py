@@ -16,14 +16,14 @@ if TYPE_CHECKING:
     from services.bootstrap import Journey
 
 
-def export(journey: Journey, customer_id: str, *, catch_up: bool = False) -> dict[str, Any]:
+def export(journey: Journey, customer_id: str, min_position: int | None = None, *, catch_up: bool = False) -> dict[str, Any]:
     """The customer's history and views (``catch_up``: bring the views to the head first, as a
     command-line run must); UnknownError when the views do not know the customer."""
     if catch_up:
         journey.catch_up_views()
     if not journey.reads.knows(customer_id):
         raise UnknownError("customer", customer_id)
-    views = journey.reads.views(customer_id)
+    views = journey.reads.views(customer_id, min_position)
     position = views["position"]  # the history up to the position the views reflect, no further
     return {
         "customer_id": customer_id,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from domain.access import Permission as P
 from domain.errors import UnknownError
 from services.api.auth import allow
-from services.api.deps import JourneyDep, PathId
+from services.api.deps import JourneyDep, MinPosition, PathId
 from services.api.openapi import READ, problem_responses
 from services.api.routes.reads import read_logged
 from services.credentials import Caller
@@ -118,7 +118,8 @@ class ExportOut(BaseModel):
             responses=problem_responses(*READ, "unknown-customer"))
 async def export_of(
     customer_id: PathId, journey: JourneyDep, response: Response,
-    by: Annotated[Caller, allow(P.EXPORT_PERSONAL_DATA)],
+    by: Annotated[Caller, allow(P.EXPORT_PERSONAL_DATA)], min_position: MinPosition = None,
 ) -> dict[str, Any]:
+    await journey.reads.caught_up(min_position)
     response.headers["Content-Disposition"] = f'attachment; filename="{customer_id}.json"'
     return await read_logged(journey, by, "export", response, export, journey, customer_id)
