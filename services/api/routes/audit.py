@@ -1,7 +1,9 @@
 """The auditor's read-only API under ``/audit/``: the stored stream a page at a time, one customer's
 events, and every department decision explained and checked again; and a person's own data as one
 document (right of access). Nothing here writes to the stream; every customer shown is recorded
-in the access log, as every other read is."""
+in the access log, as every other read is. The customers of events are known through the views,
+so each read first waits (bounded, as ``min_position`` does) until the views reach the position
+it shows."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from domain.access import Permission as P
 from domain.errors import UnknownError
@@ -72,8 +75,11 @@ async def stream_page(
     from_position: Annotated[int, Query(ge=1, description="the first position of the page")] = 1,
     limit: Annotated[int, Query(ge=1, le=1000, description="events per page")] = 100,
 ) -> dict[str, Any]:
+    head = await run_in_threadpool(journey.service.head)
+    await journey.reads.caught_up(min(head, from_position + limit - 1))
+
     def read() -> dict[str, Any]:
-        return journey.audit.page(from_position, limit, journey.service.head())
+        return journey.audit.page(from_position, limit, head)
 
     return await read_logged(journey, by, "audit-events", response, read)
 
@@ -83,10 +89,12 @@ async def stream_page(
 async def customer_events(
     customer_id: PathId, journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_AUDIT)],
 ) -> dict[str, Any]:
+    head = await run_in_threadpool(journey.service.head)
+    await journey.reads.caught_up(head)
+
     def read() -> dict[str, Any]:
         if not journey.reads.knows(customer_id):
             raise UnknownError("customer", customer_id)
-        head = journey.service.head()
         found = journey.audit.customer_events(customer_id, head)
         return {"position": head, "customer_id": customer_id, "events": journey.audit.as_json(found)}
 
@@ -99,6 +107,9 @@ async def decision(
     position: Annotated[int, Path(ge=1)], journey: JourneyDep, response: Response,
     by: Annotated[Caller, allow(P.READ_AUDIT)],
 ) -> dict[str, Any]:
+    head = await run_in_threadpool(journey.service.head)
+    await journey.reads.caught_up(min(head, position))
+
     def read() -> dict[str, Any]:
         return journey.audit.explain(position).to_json()
 
