@@ -216,4 +216,8 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
         ]
 
     def _begin_snapshot(self, cursor: Any) -> None:
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # The lock comes before the snapshot (taken by the first SELECT): a read waits while a
+        # rebuild switches tables in (adapters/rebuild_tables.py), then sees the new ones whole.
+        cursor.execute(
+            f"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; LOCK TABLE {self.docs} IN ACCESS SHARE MODE"
+        )

@@ -7,6 +7,7 @@ with the three Kafka workers (bench/kafka_bench.py). Prints Markdown.
   python -m bench core     the in-process cases only
   python -m bench http     the HTTP cases only (sizes: see bench/http_bench.py)
   python -m bench kafka    the Kafka cases only (sizes: see bench/kafka_bench.py)
+  python -m bench rebuild  the rebuild of every view only (sizes: see bench/rebuild_bench.py)
 
 Sizes of the in-process cases come from the environment:
   BENCH_EVENTS        stored events of the catch-up stream N (default 20000); 4N is built too
@@ -32,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import http_bench, http_report, kafka_bench, kafka_report, report
+from bench import http_bench, http_report, kafka_bench, kafka_report, rebuild_bench, report
 from bench.report import Row
 from bench.runner import Result, env_int, measure
 from bench.stores import Stores, postgres_stores, sqlite_stores
@@ -128,8 +129,8 @@ def _stop(signum: int, _frame: object) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     what = args[0] if args else "all"
-    if what not in ("all", "core", "http", "kafka") or len(args) > 1:
-        raise SystemExit("usage: python -m bench [all|core|http|kafka]")
+    if what not in ("all", "core", "http", "kafka", "rebuild") or len(args) > 1:
+        raise SystemExit("usage: python -m bench [all|core|http|kafka|rebuild]")
     labels = [s.strip() for s in os.environ.get("BENCH_STORES", "sqlite,postgres").split(",") if s.strip()]
     signal.signal(signal.SIGTERM, _stop)  # unwind: servers and clusters are stopped on the way out
     started = time.perf_counter()
@@ -146,6 +147,11 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(["# customer-journey benchmark", "", *report.machine(), ""]) if what == "kafka" else "")
         for line in kafka_report.section(broker, stores, kafka_bench.sizes(), kafka_bench.worker_settings(),
                                          raw, outcomes):
+            print(line, flush=True)
+    if what in ("all", "rebuild"):
+        described, results = rebuild_bench.run(labels)
+        print("\n".join(["# customer-journey benchmark", "", *report.machine(), ""]) if what == "rebuild" else "")
+        for line in rebuild_bench.section(described, results):
             print(line, flush=True)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 

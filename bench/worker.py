@@ -152,9 +152,23 @@ def read_only(url: str, batch_size: int) -> dict:
     return {"events": end, "seconds": timer.seconds, "start": 0, "end": end}
 
 
+def rebuild_views(url: str, page_size: int) -> dict:
+    """A full rebuild of every view (services/rebuild.py): new tables filled from the stream,
+    then switched in; the views need not have been projected before."""
+    from services.rebuild import rebuild  # noqa: PLC0415
+
+    journey, timer = _journey(url, page_size), Timer()
+    try:
+        head = journey.service.head()
+        done = timer(lambda: rebuild(journey, page_size=page_size))
+    finally:
+        journey.close()
+    return {"events": done.events, "seconds": timer.seconds, "start": 0, "end": done.position, "head": head}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
-    parser.add_argument("case", choices=["ingest", "library", "catch-up", "catch-up-per-event", "read"])
+    parser.add_argument("case", choices=["ingest", "library", "catch-up", "catch-up-per-event", "read", "rebuild"])
     parser.add_argument("url")
     parser.add_argument("--batch", type=int, default=1, help="touchpoints per ingest call / events per save")
     parser.add_argument("--touchpoints", type=int)
@@ -169,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         "catch-up": lambda: catch_up(args.url, args.batch_size),
         "catch-up-per-event": lambda: catch_up_per_event(args.url, args.events),
         "read": lambda: read_only(args.url, args.batch_size),
+        "rebuild": lambda: rebuild_views(args.url, args.batch_size),
     }[args.case]
     if args.profile:
         profiler = cProfile.Profile()

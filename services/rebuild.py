@@ -1,0 +1,177 @@
+"""Rebuild the views from the stream without downtime, and diff rebuilt views with the live ones.
+
+``rebuild`` folds the whole stream, a page per transaction, into scratch tables beside the live
+views (adapters/rebuild_tables.py), then switches them in, in one transaction that locks the live
+tracking row: the events the live projector applied meanwhile are folded in first, so none is
+lost, and the live projector continues from where the new tables stand. Reads answer from the old
+tables until the switch commits. An interrupted rebuild leaves its scratch tables and their own
+tracking position: run again, it resumes there; ``discard`` drops them.
+
+``diff_views`` builds the views again in scratch tables up to the live position and compares
+them with the live tables row by row (``journey verify``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.rebuild_tables import ScratchTables, existing, scratch_store
+from adapters.view_diff import Comparison, compare_at_one_position
+from projections.batch import Positioned
+from projections.views import fold
+from services.bootstrap import Journey
+from services.journey import JourneyApplication
+
+#: Events per transaction while rebuilding (memory stays within a page's documents).
+PAGE_SIZE = 5000
+REBUILD = "rebuild"
+VERIFY = "verify"
+#: Differing keys a diff names at most.
+SHOWN = 20
+#: Times a diff catches up with live views that moved on before it gives up.
+ATTEMPTS = 20
+
+Advance = Callable[[int], None]
+
+
+class RebuildRefusedError(Exception):
+    """The views cannot be rebuilt (or diffed) here: they are fed from Kafka."""
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild did: whether it switched the new tables in, the position they reflect,
+    the events folded by this run, and where it resumed a partial rebuild (None: from scratch)."""
+
+    switched: bool
+    position: int
+    events: int
+    resumed_from: int | None
+
+
+@dataclass(frozen=True)
+class ViewDiff:
+    """Rebuilt views compared with the live ones at one position: ``ok`` when every row is
+    equal; the rows checked; the first differing keys; the smallest position involved where
+    the rows carry one (journey entries; None for documents and list rows)."""
+
+    ok: bool
+    position: int
+    rows: int
+    differences: tuple[str, ...]
+    first_position: int | None
+
+
+def _refuse_kafka(journey: Journey) -> None:
+    if journey.settings.projector_source == "kafka":
+        raise RebuildRefusedError(
+            "the views are fed from Kafka (JOURNEY_PROJECTOR_SOURCE=kafka): rebuild them from a new "
+            "events topic instead (see docs/architecture.md)"
+        )
+
+
+def pages(app: JourneyApplication, after: int, up_to: int | None, size: int) -> Iterator[list[Positioned]]:
+    """The stored events after ``after`` (up to ``up_to`` when given), decoded, a page at a time."""
+    decode = app.mapper.to_domain_event
+    while up_to is None or after < up_to:
+        page = app.recorder.select_notifications(start=after, limit=size, stop=up_to, inclusive_of_start=False)
+        if not page:
+            return
+        yield [(decode(n), n.id) for n in page]
+        after = page[-1].id
+
+
+def _fill(
+    app: JourneyApplication, scratch: ScratchTables, up_to: int | None, size: int, advance: Advance,
+    stopping: Callable[[], bool],
+) -> tuple[int, int, bool]:
+    """Fold the stream into ``scratch`` from its own position; returns (position, events, stopped)."""
+    store: Any = scratch
+    name = scratch.tracked_as(app.name)
+    position, done = store.position(name), 0
+    for events in pages(app, position, up_to, size):
+        position = store.project(name, events, fold, events[-1][1])
+        done += len(events)
+        advance(len(events))
+        if stopping():
+            return position, done, True
+    return position, done, False
+
+
+def partial_rebuild(journey: Journey) -> int | None:
+    """The position a partial rebuild got to, or None when there is none."""
+    if not existing(journey.store, REBUILD):
+        return None
+    scratch: Any = scratch_store(journey.store, REBUILD)
+    return scratch.position(scratch.tracked_as(journey.service.app.name))
+
+
+def discard(journey: Journey) -> int | None:
+    """Drop a partial rebuild's tables; returns the position it had reached (None: none)."""
+    position = partial_rebuild(journey)
+    if position is not None:
+        scratch_store(journey.store, REBUILD).drop()
+    return position
+
+
+def rebuild(
+    journey: Journey,
+    *,
+    page_size: int = PAGE_SIZE,
+    advance: Advance = lambda _: None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> Rebuilt:
+    """Build every view from the stream into new tables (resuming a partial rebuild's tables
+    when they exist), then switch them in atomically. ``advance(n)`` is called with the events of
+    each page folded; ``stopping()`` is asked after each page: when it answers True the rebuild
+    stops there, leaving its tables to resume (``switched`` False)."""
+    _refuse_kafka(journey)
+    app, live = journey.service.app, journey.store
+    resumed = partial_rebuild(journey)
+    scratch = scratch_store(live, REBUILD)
+    position, events, stopped = _fill(app, scratch, None, page_size, advance, stopping)
+    if stopped:
+        return Rebuilt(False, position, events, resumed)
+    analyze = getattr(scratch, "analyze", None)
+    if analyze is not None:
+        analyze()
+    # Catch up once more outside the switch, so that the switch folds only the last few events.
+    position, more, _ = _fill(app, scratch, None, page_size, advance, lambda: False)
+    reached = scratch.swap(live, app.name, lambda after, up_to: pages(app, after, up_to, page_size), fold)
+    journey.reads.progress.advanced(reached)  # readers waiting in this process learn the position
+    return Rebuilt(True, reached, events + more, resumed)
+
+
+def diff_views(journey: Journey, advance: Advance | None = None, *, page_size: int = PAGE_SIZE) -> ViewDiff:
+    """Rebuild every view in scratch tables up to the live views' position and compare them
+    with the live tables row by row (documents, journey entries, dunning candidates, list rows),
+    in one snapshot of both; the scratch tables are dropped afterwards. Live views that move on
+    meanwhile are followed: the scratch tables are caught up to the position the comparing
+    snapshot reflects."""
+    _refuse_kafka(journey)
+    app, live = journey.service.app, journey.store
+    target = live.position(app.name)
+    if existing(live, VERIFY):  # left by an interrupted run
+        scratch_store(live, VERIFY).drop()
+    scratch = scratch_store(live, VERIFY)
+    try:
+        _fill(app, scratch, target, page_size, advance or (lambda _: None), lambda: False)
+        for _ in range(ATTEMPTS):
+            found = compare_at_one_position(live, scratch, app.name, scratch.tracked_as(app.name), SHOWN)
+            if isinstance(found, Comparison):
+                return _diff(found)
+            _fill(app, scratch, found, page_size, lambda _: None, lambda: False)
+        raise RuntimeError(f"the live views kept moving: no snapshot matched within {ATTEMPTS} attempts")
+    finally:
+        scratch.drop()
+
+
+def _diff(found: Comparison) -> ViewDiff:
+    differences = [f"{table} {'/'.join(map(str, key))}" for table, keys in found.differing.items() for key in keys]
+    entries = found.differing.get("entries") or []
+    return ViewDiff(
+        ok=not any(found.counts.values()), position=found.position, rows=found.rows,
+        differences=tuple(differences[:SHOWN]), first_position=min((k[0] for k in entries), default=None),
+    )
