@@ -15,8 +15,9 @@ is pure too: it is fed the two sequences (stored events and chain links) in posi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 #: The hash "before" the first event.
@@ -25,24 +26,32 @@ ZERO = bytes(32)
 KEPT_FINDINGS = 20
 
 
+def _text(value: str) -> bytes:
+    payload = value.encode("utf-8", "surrogatepass")
+    return b"s" + len(payload).to_bytes(8, "big") + payload
+
+
+def _bytes(value: bytes | bytearray | memoryview) -> bytes:
+    payload = bytes(value)
+    return b"b" + len(payload).to_bytes(8, "big") + payload
+
+
+_ENCODE: dict[type, Callable[[Any], bytes]] = {
+    str: _text,
+    bytes: _bytes, bytearray: _bytes, memoryview: _bytes,
+    int: lambda value: b"i\x00\x00\x00\x00\x00\x00\x00\x08" + value.to_bytes(8, "big", signed=True),
+    UUID: lambda value: _text(value.hex),
+    type(None): lambda _: b"n" + bytes(8),
+    float: lambda value: _text(repr(value)).replace(b"s", b"f", 1),
+}
+
+
 def _field(value: object) -> bytes:
-    if value is None:
-        tag, payload = b"n", b""
-    elif isinstance(value, bool):
-        raise TypeError("a stored column is never a bool")
-    elif isinstance(value, int):
-        tag, payload = b"i", value.to_bytes(8, "big", signed=True)
-    elif isinstance(value, UUID):
-        tag, payload = b"s", value.hex.encode()
-    elif isinstance(value, str):
-        tag, payload = b"s", value.encode("utf-8", "surrogatepass")
-    elif isinstance(value, bytes | bytearray | memoryview):
-        tag, payload = b"b", bytes(value)
-    elif isinstance(value, float):
-        tag, payload = b"f", repr(value).encode()
-    else:
+    """A type tag, an 8-byte big-endian length and the payload (an int: 8 bytes, signed)."""
+    encode = _ENCODE.get(type(value))
+    if encode is None:
         raise TypeError(f"cannot hash a stored {type(value).__name__}")
-    return tag + len(payload).to_bytes(8, "big") + payload
+    return encode(value)
 
 
 def canonical(originator_id: object, originator_version: object, topic: object, state: object) -> bytes:

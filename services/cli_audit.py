@@ -57,7 +57,8 @@ def verify(args: argparse.Namespace) -> None:
             report = run_checks(journey, point, advance)
     print(report.to_json() if args.json else report.to_text())
     if not report.ok:
-        raise SystemExit(f"verification failed: first bad position {report.first_bad_position}")
+        where = f": first bad position {report.first_bad_position}" if report.first_bad_position is not None else ""
+        raise SystemExit(f"verification failed{where}")
 
 
 def chain(args: argparse.Namespace) -> None:

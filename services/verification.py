@@ -94,7 +94,8 @@ class Report:
         lines = [f"verification of {self.store} up to position {self.position} "
                  f"(started {self.started_at}, {self.seconds:.1f} s)"]
         for check in self.checks:
-            verdict = "ok" if check.ok else f"FAILED at position {check.first_bad_position}"
+            at = f" at position {check.first_bad_position}" if check.first_bad_position is not None else ""
+            verdict = "ok" if check.ok else f"FAILED{at}"
             lines.append(f"  {check.name:12} {verdict} ({check.checked:,} checked)")
             lines.extend(f"      {detail}" for detail in check.details)
         lines.append("all checks hold" if self.ok else f"verification failed: first bad position {self.first_bad_position}")
