@@ -15,6 +15,7 @@ is pure too: it is fed the two sequences (stored events and chain links) in posi
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,9 +55,21 @@ def _field(value: object) -> bytes:
     return encode(value)
 
 
+_HEAD = struct.Struct(">cQ").pack  # a tag and a length
+_INT = struct.Struct(">cQq").pack  # a tag, the length 8 and the value
+
+
 def canonical(originator_id: object, originator_version: object, topic: object, state: object) -> bytes:
     """The bytes hashed for one stored event: its four columns, as stored, length-prefixed."""
+    if type(originator_version) is int and type(topic) is str and type(state) is bytes:  # the usual row, faster
+        if type(originator_id) is UUID:
+            originator_id = originator_id.hex
+        if type(originator_id) is str:
+            oid, name = originator_id.encode("utf-8", "surrogatepass"), topic.encode("utf-8", "surrogatepass")
+            return b"".join((_HEAD(b"s", len(oid)), oid, _INT(b"i", 8, originator_version),
+                             _HEAD(b"s", len(name)), name, _HEAD(b"b", len(state)), state))
     return b"".join(map(_field, (originator_id, originator_version, topic, state)))
+
 
 
 def next_hash(previous: bytes, canonical_bytes: bytes) -> bytes:
@@ -161,13 +174,13 @@ def walk(events: Iterable[tuple[int, bytes]], links: Iterable[tuple[int, bytes]]
             expect = stored
             continue
         result.checked += 1
-        pure = next_hash(pure, data)
+        in_step, pure = expect == pure, next_hash(pure, data)
         if position == at:
             result.hash_at = pure
         if stored is None:
             result.add(position, "unchained")
             continue
-        computed = next_hash(expect, data)
+        computed = pure if in_step else next_hash(expect, data)
         if pending is not None:
             if computed == stored:  # the chain goes on from the recomputed hash: its link was changed
                 result.add(pending[0], "link-altered")

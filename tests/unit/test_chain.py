@@ -23,6 +23,7 @@ def test_the_encoding_tells_apart_values_that_concatenate_alike():
     assert canonical(ID, 1, "t", b"x") == canonical(ID.hex, 1, "t", b"x")  # a uuid as SQLite stores it
     assert canonical(ID.hex, 1, "t", b"x") != canonical(ID.hex, "1", "t", b"x")  # a version stored as text
     assert canonical(ID.hex, 1, None, b"") != canonical(ID.hex, 1, "", b"")
+    assert canonical(ID, 1, "t", b"x") == canonical(ID, 1, "t", bytearray(b"x"))  # the usual row's shortcut
 
 
 def test_each_hash_covers_its_predecessor_and_the_first_follows_32_zero_bytes():
