@@ -9,7 +9,11 @@ uses for its tracking records):
   write recorded, so a retry learns its original position and result without any bookkeeping
   event in the stream;
 - ``journey_links``: which invoices and complaints belong to an order, so a decision (a dunning
-  step, a credit note) finds them without the order recording them as events.
+  step, a credit note) finds them without the order recording them as events;
+- ``journey_chain``: the hash chain over the stored events (adapters/hash_chain.py), extended
+  once the insert has returned the positions (SQLite: ``_insert_events`` after the library's
+  insert; PostgreSQL: ``_fetch_ids_after_insert_events``, the library's hook that reads the
+  ``RETURNING`` ids, still under the table lock and in the transaction).
 
 A write may also carry an append condition, ``expected_head``: in the append's transaction the
 newest position must still be the one the write decided against, otherwise ``HeadMovedError``
@@ -32,6 +36,8 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL
+
+from adapters.hash_chain import ChainTable, postgres_chain_tables, sqlite_chain_tables
 
 KEYS = "journey_keys"
 LINKS = "journey_links"
@@ -165,7 +171,7 @@ class _SideTables:
         return found
 
 
-class SQLiteJourneyRecorder(_SideTables, SQLiteApplicationRecorder):
+class SQLiteJourneyRecorder(_SideTables, ChainTable, SQLiteApplicationRecorder):
     """SQLite: the side tables in the event store's file, written in the append's transaction."""
 
     def construct_create_table_statements(self) -> list[str]:
@@ -176,16 +182,22 @@ class SQLiteJourneyRecorder(_SideTables, SQLiteApplicationRecorder):
             "WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {self.links_table} (relation TEXT, owner TEXT, member TEXT, "
             "PRIMARY KEY (relation, owner, member)) WITHOUT ROWID",
+            *sqlite_chain_tables(),
         ]
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         self._write_side_tables(
             c, kwargs.get("expected_head"), kwargs.get("keys", ()), kwargs.get("links", ())
         )
-        return super()._insert_events(c, stored_events, **kwargs)
+        positions = super()._insert_events(c, stored_events, **kwargs)  # each row's own rowid
+        self._extend_chain(c, stored_events, positions or ())
+        return positions
+
+    def _lock_chain(self, curs: Any) -> None:
+        curs.execute(f"DELETE FROM {self.chain_table} WHERE 0")  # noqa: S608 -- takes the write lock now
 
 
-class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
+class PostgresJourneyRecorder(_SideTables, ChainTable, PostgresApplicationRecorder):
     """PostgreSQL: the side tables in the events table's schema, written in the append's
     transaction; the append condition is checked after taking the library's table lock."""
 
@@ -198,6 +210,8 @@ class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
         prefix = events_table_name.removesuffix("_events")
         self.keys_table = f'{schema}."{prefix}_keys"'
         self.links_table = f'{schema}."{prefix}_links"'
+        self.chain_table = f'{schema}."{prefix}_chain"'
+        self.verifications_table = f'{schema}."{prefix}_verifications"'
         self.sql_create_statements += [
             SQL(statement)  # type: ignore[misc]
             for statement in (
@@ -205,6 +219,7 @@ class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
                 "originator_id uuid, originator_version bigint, result text, PRIMARY KEY (scope, key))",
                 f"CREATE TABLE IF NOT EXISTS {self.links_table} (relation text, owner text, "
                 "member text, PRIMARY KEY (relation, owner, member))",
+                *postgres_chain_tables(self.chain_table, self.verifications_table),
             )
         ]
 
@@ -243,4 +258,20 @@ class PostgresJourneyRecorder(_SideTables, PostgresApplicationRecorder):
             curs, kwargs.get("expected_head"), kwargs.get("keys", ()), kwargs.get("links", ())
         )
 
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        self._extend_chain(curs, stored_events, positions or ())
+        return positions
 
+    def _lock_chain(self, curs: Any) -> None:
+        self._lock_table(curs)
+
+    def _insert_links(self, curs: Any, links: list[tuple[int, bytes]]) -> None:
+        """One statement for any number of rows, with two cheap parameters (arrays of parameters
+        are slow to convert): the positions as text and the hashes as one byte string."""
+        curs.execute(
+            f"INSERT INTO {self.chain_table} SELECT p::bigint, substring(%s::bytea FROM i::int * 32 - 31 FOR 32) "  # noqa: S608
+            "FROM unnest(string_to_array(%s::text, ',')) WITH ORDINALITY AS t(p, i)",
+            (b"".join(h for _, h in links), ",".join(str(p) for p, _ in links)),
+        )
