@@ -129,7 +129,7 @@ def test_a_checkpoint_still_verifies_after_more_writes_and_fails_after_an_earlie
     assert history.service.head() == point.position + 3
     # 2. The stream still extends it.
     report = verify(history, point)
-    assert report.ok and [check.name for check in report.checks] == ["hash chain", "checkpoint"]
+    assert report.ok and [check.name for check in report.checks] == ["hash chain", "checkpoint", "views", "decisions"]
     # 3. The intruder changes an event before it and rewrites the whole chain after it: the chain
     #    alone then holds, the checkpoint does not.
     tamper(history, "UPDATE {events} SET state = ? WHERE {position} = ?", b"{}", 4)
