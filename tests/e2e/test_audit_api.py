@@ -3,6 +3,7 @@ events, and every decision explained with the facts it was checked against."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -113,3 +114,21 @@ def test_a_person_gets_his_whole_history_and_views_as_one_document(client: TestC
     assert client.get("/customers/nobody/export", headers=privacy).status_code == 404
     views = [a["view"] for a in client.get("/customers/a1/accesses").json()["accesses"]]
     assert "export" in views
+
+
+def test_a_verification_is_started_on_request_and_its_report_read_back(client: TestClient, clock: FixedClock) -> None:
+    positions = history(client, clock)
+    assert client.get("/audit/verification").json() == {"running": False, "started": False, "last": None}
+    started = client.get("/audit/verification", params={"run": "true"}).json()
+    assert started["started"] is True
+    deadline = time.monotonic() + 60
+    while (answer := client.get("/audit/verification").json())["running"] or answer["last"] is None:
+        assert time.monotonic() < deadline, "the verification did not finish"
+        time.sleep(0.1)
+    report = answer["last"]
+    assert report["ok"] is True and report["first_bad_position"] is None
+    assert report["position"] == positions["dunned"]
+    assert {c["name"]: c["checked"] for c in report["checks"]} == {
+        "hash chain": positions["dunned"], "views": report["checks"][1]["checked"], "decisions": 3}
+    denied = client.get("/audit/verification", params={"run": "true"}, headers={"X-Department": "billing"})
+    assert denied.status_code == 403

@@ -7,6 +7,8 @@ it shows."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -19,10 +21,13 @@ from services.api.auth import allow
 from services.api.deps import JourneyDep, MinPosition, PathId
 from services.api.openapi import READ, problem_responses
 from services.api.routes.reads import read_logged
+from services.bootstrap import Journey
 from services.credentials import Caller
 from services.export import export
+from services.verification import last_report, verify
 
 router = APIRouter(tags=["audit"])
+log = logging.getLogger(__name__)
 
 
 class AuditEvent(BaseModel):
@@ -134,3 +139,43 @@ async def export_of(
     await journey.reads.caught_up(min_position)
     response.headers["Content-Disposition"] = f'attachment; filename="{customer_id}.json"'
     return await read_logged(journey, by, "export", response, export, journey, customer_id)
+
+
+class VerificationOut(BaseModel):
+    running: bool = Field(description="a verification is under way in this process")
+    started: bool = Field(description="this request started it (?run=true)")
+    last: dict[str, Any] | None = Field(description="the last finished verification's report (null before the "
+                                                    "first): ok, first_bad_position, position, checks[...]")
+
+
+_runs: dict[int, threading.Thread] = {}
+_runs_lock = threading.Lock()
+
+
+def _verify_in_background(journey: Journey) -> None:
+    try:
+        report = verify(journey)
+        log.info("verification up to position %s: %s", report.position, "ok" if report.ok else
+                 f"FAILED at position {report.first_bad_position}")
+    except Exception:
+        log.exception("the verification could not be run")
+
+
+@router.get("/audit/verification", summary="The last verification of the store; ?run=true starts one",
+            response_model=VerificationOut, responses=problem_responses(*READ))
+def verification(
+    journey: JourneyDep, by: Annotated[Caller, allow(P.READ_AUDIT)],
+    run: Annotated[bool, Query(description="start a verification now unless one is under way; "
+                                           "poll this resource for its report")] = False,
+) -> dict[str, Any]:
+    started = False
+    with _runs_lock:
+        thread = _runs.get(id(journey))
+        if run and (thread is None or not thread.is_alive()):
+            thread = threading.Thread(target=_verify_in_background, args=(journey,), name="verification", daemon=True)
+            _runs[id(journey)] = thread
+            thread.start()
+            started = True
+    last = last_report(journey)
+    return {"running": thread is not None and thread.is_alive(), "started": started,
+            "last": last.to_dict() if last else None}
