@@ -21,6 +21,9 @@ class ContactOut(BaseModel):
     email: str
     phone: str | None
     address: str | None = Field(description="the postal address, lines separated by \\n")
+    erased: bool | None = Field(
+        None, description='true once the personal data was erased: name, email, phone and address read "[erased]"'
+    )
 
 
 class ActorOut(BaseModel):
