@@ -12,6 +12,7 @@ tables, which writes them afresh (and holds an exclusive lock on each while it r
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from adapters.data_keys import postgres_vacuum_full, sqlite_checkpoint
@@ -34,7 +35,7 @@ class ErasureRows:
     def _marks(self, n: int) -> str:
         return ", ".join([self.mark] * n)
 
-    def _load_erased(self, c: Any, batch: Batch, events: list[Positioned]) -> None:
+    def _load_erased(self, c: Any, batch: Batch, events: Sequence[Positioned]) -> None:
         """Put every document and stored journey entry of the customers ``events`` erase into
         ``batch``."""
         erased = sorted(erased_customers(events))

@@ -110,7 +110,7 @@ class PersonalDataMapper(Mapper[UUID]):
             if is_token(state[field]):
                 state[field] = self._open(state[field], aggregate, field)
         by = state.get("by")
-        if isinstance(by, Principal) and is_token(by.user):
+        if isinstance(by, Principal) and isinstance(by.user, str) and is_token(by.user):
             state["by"] = Principal(by.department, self._open(by.user, aggregate, _BY_USER), by.source, by.event_id)
         return event
 

@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-from services import cli_keys
+from services import cli_keys, cli_privacy
 from services.settings import get_settings
 
 
@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     alive_parser.add_argument("--max-age", type=float, default=30.0, help="seconds a beat stays fresh")
     alive_parser.set_defaults(run=alive)
     cli_keys.add_parsers(commands)
+    cli_privacy.add_parsers(commands)
     demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")
     demo_parser.add_argument("--customers", type=int, default=300)
     demo_parser.add_argument("--seed", type=int, default=7)

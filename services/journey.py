@@ -10,21 +10,21 @@ from concurrent.futures import Future
 from uuid import UUID
 
 from eventsourcing.application import Application, Repository
-from eventsourcing.utils import strtobool
 from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper
+from eventsourcing.utils import strtobool
 
 from adapters.cloudevents import Submission
 from adapters.data_keys import MemoryDataKeys, data_key_store
+from adapters.event_store import StoreLocation
 from adapters.personal_cipher import DEVELOPMENT_MASTER_KEY, KeyRing, MasterKeyError, parse_master_key
 from adapters.personal_mapper import KeyCheckedRepository, PersonalDataMapper, SealingEventStore
-from adapters.event_store import StoreLocation
 from adapters.transcodings import register_journey_transcodings
 from adapters.writer_lock import writer_lock
 from domain.commands import Command
 from domain.holds import DunningPolicy
 from domain.values import Department, Principal
-from services.clock import Clock
 from services import handlers_privacy  # noqa: F401 -- registers the erasure command's handler
+from services.clock import Clock
 from services.handlers import Context
 from services.requests import (
     Accepted,

@@ -25,6 +25,7 @@ from domain.commands import ErasePersonalData
 from domain.customer import Customer
 from domain.errors import InvalidTransitionError, UnknownError
 from domain.values import Principal
+from projections.erasure import ERASURE
 from services.bootstrap import Journey
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class Privacy:
     def _erasure_position(self, customer: Customer) -> int:
         app = self.journey.service.app
         version = next(
-            e.originator_version for e in app.events.get(customer.id) if isinstance(e, Customer.PersonalDataErased)
+            e.originator_version for e in app.events.get(customer.id) if type(e).__qualname__ == ERASURE
         )
         position = event_position(app.recorder, customer.id, version)
         if position is None:  # pragma: no cover -- the event was just read back

@@ -79,7 +79,7 @@ class CustomerIds:
             customer_id = self._known.get(event.originator_id)
             if customer_id is None:
                 first = self.app.recorder.select_events(event.originator_id, limit=1)
-                customer_id = self.app.mapper.to_domain_event(first[0]).customer_id  # type: ignore[attr-defined]
+                customer_id = self.app.mapper.to_domain_event(first[0]).customer_id
         self._known[event.originator_id] = customer_id
         self._known.move_to_end(event.originator_id)
         if len(self._known) > self.size:

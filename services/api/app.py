@@ -11,7 +11,19 @@ from fastapi import FastAPI
 from services.api import auth, problems
 from services.api.clock_header import ClockHeaderMiddleware
 from services.api.limits import BodyLimitMiddleware
-from services.api.routes import billing, complaints, events, health, invoices, lists, reads, sales, security, support
+from services.api.routes import (
+    billing,
+    complaints,
+    events,
+    health,
+    invoices,
+    lists,
+    privacy,
+    reads,
+    sales,
+    security,
+    support,
+)
 from services.bootstrap import Journey, bootstrap
 from services.settings import Settings, get_settings
 
@@ -19,7 +31,7 @@ log = logging.getLogger("uvicorn.error")
 
 #: Every router of the API, included without a prefix, in this order.
 ROUTERS = tuple(
-    module.router for module in (events, invoices, complaints, billing, support, sales, reads, lists, security, health)
+    module.router for module in (events, invoices, complaints, billing, support, sales, reads, lists, security, health, privacy)
 )
 
 

@@ -14,7 +14,7 @@ from domain import commands as c
 from domain.errors import DomainError
 from services.bootstrap import Journey
 from services.clock import FixedClock
-from tests.integration.helpers import BILLING, SALES, SUPPORT, eur, lines
+from tests.integration.helpers import SALES, SUPPORT, eur, lines
 
 #: The person to erase, and what of them must disappear: each string occurs nowhere else.
 ZELDA = {
