@@ -20,6 +20,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
 from adapters.candidates_table import CandidatesTable
+from adapters.erasure_rows import ErasureRows
 from adapters.kafka_tables import KafkaTables
 from adapters.lists_table import ListsTable
 from projections.batch import Batch, Doc, Fold, Positioned, Snapshot
@@ -27,7 +28,7 @@ from projections.batch import Batch, Doc, Fold, Positioned, Snapshot
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-class ViewTables(CandidatesTable, ListsTable, KafkaTables):
+class ViewTables(CandidatesTable, ListsTable, KafkaTables, ErasureRows):
     """The SQL both databases share; subclasses name the tables, the placeholder, and how the
     tracking row is locked. Rows are read by column name (sqlite3.Row and psycopg's DictRow)."""
 
@@ -88,6 +89,7 @@ class ViewTables(CandidatesTable, ListsTable, KafkaTables):
                 chunk,
             )
             batch.docs.update({(r["view"], r["key"]): json.loads(r["body"]) for r in c.fetchall()})
+        self._load_erased(c, batch, events)
         fold(batch, events)
         docs = [(v, k, d["customer_id"], d["kind"], _dumps(d)) for v, k, d in batch.dirty_docs()]
         if docs:
@@ -101,6 +103,7 @@ class ViewTables(CandidatesTable, ListsTable, KafkaTables):
                 f"INSERT INTO {self.entries} VALUES ({self._marks(3)})",  # noqa: S608
                 [(p, customer, _dumps(e)) for p, customer, e in batch.entries],
             )
+        self._write_rewritten(c, batch)
         self._write_candidates(c, batch)
         self._write_lists(c, batch)
 
@@ -157,7 +160,12 @@ class ViewTables(CandidatesTable, ListsTable, KafkaTables):
 
 class SQLiteReadStore(ViewTables, SQLiteTrackingRecorder):
     """The department views in their own SQLite file (the event store's sibling). The first
-    statement of ``project`` is a write, so the transaction holds SQLite's write lock."""
+    statement of ``project`` is a write, so the transaction holds SQLite's write lock. Deleted
+    and overwritten rows are zeroed (``secure_delete``): erased data leaves no copy behind."""
+
+    def _tracked(self, cursor: Any, application_name: str) -> int:
+        cursor.execute("PRAGMA secure_delete = ON")
+        return super()._tracked(cursor, application_name)
 
     def construct_create_table_statements(self) -> list[str]:
         return [

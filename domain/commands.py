@@ -188,10 +188,17 @@ class ResolveComplaint:
     note: str
 
 
+@dataclass(frozen=True)
+class ErasePersonalData:
+    """Erase the customer's personal data (right to be forgotten)."""
+
+    customer_id: str
+
+
 Command = (
     RegisterCustomer | ChangeContactDetails | PlaceOrder | ShipOrder | DeliverOrder | CancelOrder
     | ReturnOrder | IssueInvoice | RequestDetailedInvoice | IssueCorrectedInvoice | ReceivePayment
     | GrantDeferral | OpenDispute | ResolveDispute | DunInvoice | HandToCollection | FileComplaint
     | AnswerComplaint | ResolveComplaint | IssueCreditNote | WriteOffInvoice | OffsetCredit
-    | RevokeDeferral | ShortenDeferral
+    | RevokeDeferral | ShortenDeferral | ErasePersonalData
 )

@@ -28,3 +28,7 @@ NOT_PERSONAL_FIELDS = frozenset(
 
 #: The envelope eventsourcing adds to every event: identity and order, not content.
 ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+
+#: What a personal field reads as once its person was erased (the customer's data key destroyed):
+#: the same string whatever the field's type, so that every view, export and replay shows it.
+ERASED = "[erased]"

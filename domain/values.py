@@ -30,6 +30,7 @@ class Department(StrEnum):
     MARKETING = "marketing"
     INTEGRATOR = "integrator"
     AUDITOR = "auditor"
+    PRIVACY = "privacy"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,10 @@ class Batch:
     docs: dict[tuple[str, str], Doc]
     dirty: set[tuple[str, str]] = field(default_factory=set)
     entries: list[tuple[int, str, Doc]] = field(default_factory=list)
+    #: The stored journey entries of the customers erased in this batch, by customer (the store
+    #: loads them; projections.erasure), and the stored entries to write back, by position.
+    stored_entries: dict[str, list[tuple[int, Doc]]] = field(default_factory=dict)
+    rewritten: dict[int, tuple[str, Doc]] = field(default_factory=dict)
 
     def get(self, view: str, key: str) -> Doc | None:
         return self.docs.get((view, key))

@@ -42,5 +42,9 @@ def project(batch: Batch, event: Any, position: int) -> None:
 
 
 def contact(doc: Doc) -> Doc:
-    """What a department is shown of a customer document."""
-    return {k: doc[k] for k in ("customer_id", "name", "email", "phone", "address")}
+    """What a department is shown of a customer document (``erased`` only once the person's
+    personal data was erased: every personal value then reads ``domain.personal.ERASED``)."""
+    shown = {k: doc[k] for k in ("customer_id", "name", "email", "phone", "address")}
+    if doc.get("erased"):
+        shown["erased"] = True
+    return shown

@@ -140,6 +140,7 @@ def _dunned(a: Attrs, s: Subject) -> str:
 SUMMARIES: dict[str, Summary] = {
     "Customer.Registered": lambda a, s: f"customer registered: {text(a['name'])}",
     "Customer.ContactDetailsChanged": _contact_changed,
+    "Customer.PersonalDataErased": lambda a, s: "personal data erased",
     "Order.Placed": _order_placed,
     "Order.Shipped": lambda a, s: f"order {s['order_id']} shipped",
     "Order.Delivered": lambda a, s: f"order {s['order_id']} delivered",

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from projections import billing, customers, journey, support
+from projections import billing, customers, erasure, journey, support
 from projections.batch import Batch, Positioned
 
-MAPPERS = (billing.project, support.project, journey.project, customers.project)
+MAPPERS = (billing.project, support.project, journey.project, customers.project, erasure.project)
 VIEWS = (billing.VIEW, support.VIEW, journey.VIEW, customers.VIEW)
 
 

@@ -136,6 +136,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
             service = JourneyService(
                 location, clock, policy, lock_timeout=settings.writer_lock_timeout,
                 write_timeout=settings.write_timeout, max_group=settings.max_group,
+                master_key=None if settings.master_key is None else settings.master_key.get_secret_value(),
+                data_key_seconds=settings.data_key_cache_seconds,
             )
             store = open_read_store(location, service, source)
             tables = open_security_tables(location, service)

@@ -67,6 +67,8 @@ DEPARTMENT_EVENTS = [
     ("POST /invoices/{id}/detailed-invoice-requests", "Invoice.DetailedInvoiceRequested", "note?"),
     ("POST /complaints", "Complaint.Filed", "complaint_id (made up when not given), order_id, product_group, text"),
     ("POST /orders", "Order.Placed", "order_id (made up when not given), lines, currency"),
+    ("DELETE /customers/{id}/personal-data", "Customer.PersonalDataErased",
+     "customer_id; `by` is the department (privacy) alone: no personal data"),
 ]
 
 
@@ -126,6 +128,13 @@ def render() -> str:
               "found and the policy; a credit note's creditable amount; a deferral's latest allowed day). No "
               "free text is copied into it. Version 1 events read with `checked` null (upcast). "
               "`GET /audit/decisions/{position}` explains a decision and checks it again (domain/provenance.py).", ""]
+    lines += ["Personal fields (`name`, `email`, `birthday`, `phone`, `address`, the free texts `text`, "
+              "`note`, `reason`, `resolution`, and `by.user`) are stored sealed with the customer's data "
+              "key (`enc1:<customer id>:<key id>:<base64>`; docs/privacy.md) and read back as written. "
+              "After `Customer.PersonalDataErased` (`journey erase`, `DELETE /customers/{id}/personal-data`) "
+              "the key is destroyed: each of them reads `\"[erased]\"` (a value that was null stays null), "
+              "in every view, replay, export and republication. Values stored before sealing was "
+              "introduced are plaintext and read as they are.", ""]
     return "\n".join(lines)
 
 

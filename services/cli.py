@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-from services import cli_audit, cli_export, cli_keys, cli_rebuild
+from services import cli_audit, cli_export, cli_keys, cli_privacy, cli_rebuild
 from services.settings import get_settings
 
 
@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     cli_export.add_parsers(commands)
     cli_rebuild.add_parsers(commands)
     cli_audit.add_parsers(commands)
+    cli_privacy.add_parsers(commands)
     demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")
     demo_parser.add_argument("--customers", type=int, default=300)
     demo_parser.add_argument("--seed", type=int, default=7)

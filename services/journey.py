@@ -4,20 +4,26 @@ use cases that write to it through the process's group writer."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.application import Application, Repository
+from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper
+from eventsourcing.utils import strtobool
 
 from adapters.cloudevents import Submission
+from adapters.data_keys import MemoryDataKeys, data_key_store
 from adapters.event_store import StoreLocation
+from adapters.personal_cipher import DEVELOPMENT_MASTER_KEY, KeyRing, MasterKeyError, parse_master_key
+from adapters.personal_mapper import KeyCheckedRepository, PersonalDataMapper, SealingEventStore
 from adapters.transcodings import register_journey_transcodings
 from adapters.writer_lock import writer_lock
 from domain.commands import Command
 from domain.holds import DunningPolicy
 from domain.values import Department, Principal
+from services import handlers_privacy  # noqa: F401 -- registers the erasure command's handler
 from services.clock import Clock
 from services.handlers import Context
 from services.requests import (
@@ -39,10 +45,55 @@ __all__ = [
 ]
 
 
+log = logging.getLogger(__name__)
+
+
 class JourneyApplication(Application[UUID]):
-    """The eventsourcing application whose notification log is the shared journey stream."""
+    """The eventsourcing application whose notification log is the shared journey stream.
+
+    Its mapper seals personal data with per-customer keys (adapters.personal_mapper): read from
+    ``JOURNEY_MASTER_KEY`` (base64, 32 bytes; required with PostgreSQL) and cached for
+    ``JOURNEY_DATA_KEY_CACHE_SECONDS``, from the application's environment."""
 
     name = "journey"
+    mapper: PersonalDataMapper
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        datastore = getattr(self.recorder, "datastore", None)
+        store = data_key_store(datastore, self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres")
+        store.create_table()
+        self.mapper.keys.store = store
+        self.mapper.first_event = lambda originator_id: next(
+            iter(self.recorder.select_events(originator_id, limit=1)), None
+        )
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        keys = KeyRing(MemoryDataKeys(), self._master_key(), float(self.env.get("DATA_KEY_CACHE_SECONDS") or 5.0))
+        return PersonalDataMapper(self.construct_transcoder(), keys)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return SealingEventStore(self.mapper, self.recorder)
+
+    def construct_repository(self) -> Repository[UUID]:
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return KeyCheckedRepository(
+            self.mapper.keys, event_store=self.events, snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+        )
+
+    def _master_key(self) -> bytes:
+        encoded = self.env.get("MASTER_KEY")
+        if encoded:
+            return parse_master_key(encoded)
+        if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+            raise MasterKeyError("JOURNEY_MASTER_KEY is required with PostgreSQL (base64 of 32 random bytes)")
+        log.warning(
+            "JOURNEY_MASTER_KEY is not set: personal data is sealed with the DEVELOPMENT master key, "
+            "which anyone can read in the source. For the embedded demo store only; set JOURNEY_MASTER_KEY"
+        )
+        return parse_master_key(DEVELOPMENT_MASTER_KEY)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -77,8 +128,15 @@ class JourneyService:
         lock_timeout: float = 10.0,
         write_timeout: float = 30.0,
         max_group: int = 5000,
+        master_key: str | None = None,
+        data_key_seconds: float | None = None,
     ) -> None:
-        self.app = JourneyApplication(env=location.env)
+        env = dict(location.env)
+        if master_key is not None:
+            env["JOURNEY_MASTER_KEY"] = master_key
+        if data_key_seconds is not None:
+            env["JOURNEY_DATA_KEY_CACHE_SECONDS"] = str(data_key_seconds)
+        self.app = JourneyApplication(env=env)
         self.clock = clock
         self.policy = policy or DunningPolicy()
         self.write_timeout = write_timeout

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 RELAY = "journey-events"
 #: The events after which a customer's profile goes to the customers topic.
 PROFILE_EVENTS = frozenset({"Customer.Registered", "Customer.ContactDetailsChanged"})
+#: The event after which the customer's profile is deleted from it (a tombstone).
+ERASURE = "Customer.PersonalDataErased"
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class CustomerIds:
             customer_id = self._known.get(event.originator_id)
             if customer_id is None:
                 first = self.app.recorder.select_events(event.originator_id, limit=1)
-                customer_id = self.app.mapper.to_domain_event(first[0]).customer_id  # type: ignore[attr-defined]
+                customer_id = self.app.mapper.to_domain_event(first[0]).customer_id
         self._known[event.originator_id] = customer_id
         self._known.move_to_end(event.originator_id)
         if len(self._known) > self.size:
@@ -143,9 +145,10 @@ class Relay:
                 self.topics.events, event, notification.id, customer_id, partition, previous.get(partition, 0)
             ))
             previous[partition] = notification.id
-            if event_type(event) in PROFILE_EVENTS:
+            if event_type(event) in PROFILE_EVENTS or event_type(event) == ERASURE:
+                profile = None if event_type(event) == ERASURE else self._profile(event)
                 messages.append(profile_message(
-                    self.topics.customers, customer_id, self._profile(event), notification.id,
+                    self.topics.customers, customer_id, profile, notification.id,
                     partition_for(customer_id, customer_partitions),
                 ))
         last = page[-1].id if page else state.position

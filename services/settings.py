@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -86,6 +86,16 @@ class Settings(BaseSettings):
         description="FOR DEMOS AND TESTS ONLY, never in production: run on this fixed business "
         "time; start-up logs a warning and every answer carries X-Journey-Clock",
     )
+    master_key: SecretStr | None = Field(
+        None,
+        description="base64 of 32 random bytes: wraps the customers' data keys (personal data at rest); "
+        "required with PostgreSQL; without it the embedded SQLite store uses a development key and warns",
+    )
+    data_key_cache_seconds: float = Field(
+        5.0, ge=0, le=300,
+        description="how long a process keeps a customer's data key: after an erasure, other processes "
+        "may still read the person's data for this long",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -107,6 +117,20 @@ class Settings(BaseSettings):
                 raise ValueError("jwt_audience is required with jwt_issuer")
             if (self.jwt_jwks_url is None) == (self.jwt_public_key is None):
                 raise ValueError("set exactly one of jwt_jwks_url and jwt_public_key with jwt_issuer")
+        return self
+
+    @model_validator(mode="after")
+    def _master_key_where_needed(self) -> Settings:
+        if self.master_key is None:
+            if not self.database_url.startswith("sqlite:///"):
+                raise ValueError("master_key (JOURNEY_MASTER_KEY) is required with PostgreSQL")
+            return self
+        from adapters.personal_cipher import MasterKeyError, parse_master_key  # noqa: PLC0415
+
+        try:
+            parse_master_key(self.master_key.get_secret_value())
+        except MasterKeyError as error:
+            raise ValueError(str(error)) from None
         return self
 
     @field_validator("clock")

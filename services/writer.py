@@ -126,6 +126,11 @@ class GroupWriter:
         self._queue.put(_Queued(request, future))
         return future
 
+    def forget_known(self) -> None:
+        """Load every aggregate from the store in the next group, not from the aggregates kept
+        since the last one (after an erasure: none of them is decided on with erased data)."""
+        self._known_at = None
+
     def close(self) -> None:
         """Store what is queued, stop the thread, release the writer lock."""
         self._stopped = True

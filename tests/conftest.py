@@ -1,11 +1,16 @@
 """Shared fixtures: database URLs for SQLite and a real PostgreSQL server; a real Kafka broker."""
 
+import os
 import uuid
 
 import pytest
 
 from tests.support.kafka import kafka_broker
 from tests.support.postgres import create_database, drop_database, postgres_server
+
+#: The master key of every store the tests (and the processes they start) open: PostgreSQL
+#: requires one; a fixed test key, not the development default.
+os.environ.setdefault("JOURNEY_MASTER_KEY", "dGVzdC1tYXN0ZXIta2V5LW9mLXRoZS10ZXN0LXN1aXQ=")
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from services.api.routes import (
     health,
     invoices,
     lists,
+    privacy,
     reads,
     sales,
     security,
@@ -31,7 +32,9 @@ log = logging.getLogger("uvicorn.error")
 
 #: Every router of the API, included without a prefix, in this order.
 ROUTERS = tuple(
-    module.router for module in (events, invoices, complaints, billing, support, sales, reads, lists, security, audit, health)
+    module.router for module in (
+        events, invoices, complaints, billing, support, sales, reads, lists, security, audit, privacy, health
+    )
 )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from domain.holds import HoldKind
 from domain.invoice_facts import InvoiceStatus, NextStep
@@ -21,6 +21,17 @@ class ContactOut(BaseModel):
     email: str
     phone: str | None
     address: str | None = Field(description="the postal address, lines separated by \\n")
+    erased: bool | None = Field(
+        None, description='true once the personal data was erased (name, email, phone and address read "[erased]"); '
+        "absent otherwise"
+    )
+
+    @model_serializer(mode="wrap")
+    def _erased_only_when_true(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202 -- keeps the schema
+        shown = handler(self)
+        if not shown.get("erased"):
+            shown.pop("erased", None)
+        return shown
 
 
 class ActorOut(BaseModel):
