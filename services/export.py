@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import UnknownError
+from projections.erasure import ERASURE
 from services.reads import AsOf
 
 if TYPE_CHECKING:
@@ -25,11 +26,14 @@ def export(journey: Journey, customer_id: str, min_position: int | None = None, 
         raise UnknownError("customer", customer_id)
     views = journey.reads.views(customer_id, min_position)
     position = views["position"]  # the history up to the position the views reflect, no further
+    events = journey.audit.as_json(journey.audit.customer_events(customer_id, position))
+    erased = next((e["position"] for e in events if e["type"] == ERASURE), None)
     return {
         "customer_id": customer_id,
         "exported_at": journey.clock.now().isoformat(),
         "position": position,
-        "events": journey.audit.as_json(journey.audit.customer_events(customer_id, position)),
+        "erased_at_position": erased,
+        "events": events,
         "views": {
             "billing": views["billing"], "support": views["support"],
             "journey": journey.reads.journey(customer_id, as_of=AsOf(position)),

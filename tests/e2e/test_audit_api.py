@@ -132,3 +132,44 @@ def test_a_verification_is_started_on_request_and_its_report_read_back(client: T
         "hash chain": positions["dunned"], "views": report["checks"][1]["checked"], "decisions": 3}
     denied = client.get("/audit/verification", params={"run": "true"}, headers={"X-Department": "billing"})
     assert denied.status_code == 403
+
+
+def test_after_an_erasure_past_views_and_the_export_show_the_person_erased_and_verify_holds(
+    client: TestClient, clock: FixedClock,
+) -> None:
+    positions = history(client, clock)
+    privacy = {"X-Department": "privacy", "X-User": "dpo"}
+    before = client.get("/customers/a1/billing", params={"as_of_position": positions["deferral"]}).json()
+    assert before["customer"]["name"] == "Max Mustermann"
+    erased = client.delete("/customers/a1/personal-data", headers=privacy)
+    assert erased.status_code == 200, erased.text
+    position = erased.json()["position"]
+
+    # The same past point now reads the person as erased; amounts, dates and levels replay as before.
+    after = client.get("/customers/a1/billing", params={"as_of_position": positions["deferral"]}).json()
+    assert after["customer"]["name"] == after["customer"]["email"] == "[erased]"
+    def facts(view: dict) -> list[dict]:  # the invoices without the free texts behind their holds
+        return [{**i, "holds": [{**h, "cause": None} for h in i["holds"]],
+                 "dunning_refusals": [r["code"] for r in i["dunning_refusals"]]} for i in view["invoices"]]
+
+    assert facts(after) == facts(before) and [h["kind"] for h in after["invoices"][0]["holds"]] == [
+        "detailed-invoice-requested", "payment-deferral"]
+    assert after["invoices"][0]["holds"][0]["cause"] == "[erased]"
+    live = client.get("/customers/a1/views", params={"min_position": position}).json()
+    assert client.get("/customers/a1/views", params={"as_of_position": position}).json() == live
+    journey = client.get("/customers/a1/journey", params={"as_of_position": position}).json()
+    assert journey["touchpoints"][-1]["type"] == "Customer.PersonalDataErased"
+
+    document = client.get("/customers/a1/export", params={"min_position": position}, headers=privacy).json()
+    assert document["erased_at_position"] == position
+    assert document["events"][0]["data"]["name"] == "[erased]"
+    assert "Max" not in str(document) and "itemise" not in str(document)
+    explained = client.get(f"/audit/decisions/{positions['dunned']}").json()
+    assert explained["holds"] is True  # the decision still checks true on the erased history
+
+    client.get("/audit/verification", params={"run": "true"})
+    deadline = time.monotonic() + 60
+    while (answer := client.get("/audit/verification").json())["running"] or answer["last"] is None:
+        assert time.monotonic() < deadline, "the verification did not finish"
+        time.sleep(0.1)
+    assert answer["last"]["ok"] is True, answer["last"]

@@ -125,6 +125,8 @@ class ExportOut(BaseModel):
     customer_id: str
     exported_at: str
     position: int = Field(description="the stream position the history and the views reflect")
+    erased_at_position: int | None = Field(description="where the person's data was erased (null: never); "
+                                                       "every personal value then reads \"[erased]\"")
     events: list[AuditEvent] = Field(description="every stored event of the person, in stream order")
     views: dict[str, Any] = Field(description="billing, support and journey as the departments read them")
 
