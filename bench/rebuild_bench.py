@@ -35,6 +35,9 @@ RATE_AIM = 30_000  # events/s
 RATIO_AIM = 0.7  # of the raw read-and-decode rate
 MILLION_SECONDS_AIM = 60.0  # 1M events on PostgreSQL
 PEAK_AIM_MIB = 300.0
+AS_OF_READS = env_int("BENCH_AS_OF_READS", 200)
+AS_OF_AIM_MS = 50.0
+VERIFY_AIM = 2.0  # x the rebuild's time
 
 
 def _run(stores: Stores, case: str, kind: str, slug: str, args: list[str]) -> Result:
@@ -42,20 +45,29 @@ def _run(stores: Stores, case: str, kind: str, slug: str, args: list[str]) -> Re
     return measure(case, stores.label, kind, args, profile)
 
 
-def bench_store(stores: Stores) -> tuple[Result, Result]:
-    """The stream, then the raw read and the rebuild, each on its own copy of it."""
+Measured = tuple[Result, Result, Result, Result]
+
+
+def bench_store(stores: Stores) -> Measured:
+    """The stream, then the raw read and the rebuild, each on its own copy of it; then, on the
+    rebuilt copy, past views of random customers and a whole verification."""
     _run(stores, f"ingest {EVENTS:,} events (setup)", "ingest", "rebuild-ingest",
          ["ingest", stores.new("stream"), "--events", str(EVENTS), "--batch", "250", "--seed", str(SEED)])
     raw = _run(stores, f"read + decode log, pages of {PAGE:,} (raw)", "read", "rebuild-read",
                ["read", stores.copy("stream", "raw"), "--batch-size", str(PAGE)])
+    rebuilt_url = stores.copy("stream", "rebuilt")
     rebuilt = _run(stores, f"rebuild: every view, pages of {PAGE:,}", "rebuild", "rebuild",
-                   ["rebuild", stores.copy("stream", "rebuilt"), "--batch-size", str(PAGE)])
-    return raw, rebuilt
+                   ["rebuild", rebuilt_url, "--batch-size", str(PAGE)])
+    past = _run(stores, f"as-of read of one customer's billing ({AS_OF_READS} random)", "as-of", "as-of",
+                ["as-of", rebuilt_url, "--events", str(AS_OF_READS), "--seed", str(SEED)])
+    verified = _run(stores, "verify: chain, views rebuilt and compared, decisions", "verify", "verify",
+                    ["verify", rebuilt_url])
+    return raw, rebuilt, past, verified
 
 
-def run(labels: Sequence[str]) -> tuple[list[str], list[tuple[Result, Result]]]:
+def run(labels: Sequence[str]) -> tuple[list[str], list[Measured]]:
     described: list[str] = []
-    results: list[tuple[Result, Result]] = []
+    results: list[Measured] = []
     with contextlib.ExitStack() as stack:
         for label in labels:
             print(f"{label} (rebuild):", file=sys.stderr)
@@ -81,7 +93,7 @@ def aims(raw: Result, rebuilt: Result) -> list[str]:
     return found
 
 
-def section(described: Sequence[str], results: Sequence[tuple[Result, Result]]) -> Iterator[str]:
+def section(described: Sequence[str], results: Sequence[Measured]) -> Iterator[str]:
     yield "## Rebuild of every view"
     yield ""
     yield from (f"- store: {d}" for d in described)
@@ -90,12 +102,25 @@ def section(described: Sequence[str], results: Sequence[tuple[Result, Result]]) 
     yield ""
     yield "| case | store | events | seconds | events/s | vs raw | peak RSS MiB | aims |"
     yield "|---|---|---:|---:|---:|---:|---:|---|"
-    for raw, rebuilt in results:
+    for raw, rebuilt, _, _ in results:
         yield (f"| {raw.case} | {raw.store} | {raw.events:,} | {raw.seconds:,.2f} | {raw.rate:,.0f} | baseline "
                f"| {raw.peak_rss_mib:,.1f} | |")
         ratio = rebuilt.rate / raw.rate if raw.rate else 0.0
         yield (f"| {rebuilt.case} | {rebuilt.store} | {rebuilt.events:,} | {rebuilt.seconds:,.2f} "
                f"| {rebuilt.rate:,.0f} | {ratio:.2f}x | {rebuilt.peak_rss_mib:,.1f} | {'; '.join(aims(raw, rebuilt))} |")
+    yield ""
+    yield "| case | store | events in the store | figure | aim |"
+    yield "|---|---|---:|---|---|"
+    for _, rebuilt, past, verified in results:
+        p50, p99 = past.raw["p50_ms"], past.raw["p99_ms"]
+        yield (f"| {past.case} | {past.store} | {past.raw['end']:,} | p50 {p50:,.1f} ms, p99 {p99:,.1f} ms, "
+               f"max {past.raw['max_ms']:,.1f} ms over {past.raw['customers']:,} customers "
+               f"| < {AS_OF_AIM_MS:.0f} ms: {'met' if p99 < AS_OF_AIM_MS else 'MISSED'} (p99) |")
+        ratio = verified.seconds / rebuilt.seconds if rebuilt.seconds else 0.0
+        checks = ", ".join(f"{name} {n:,}" for name, n in verified.raw["checks"].items())
+        yield (f"| {verified.case} | {verified.store} | {verified.events:,} | {verified.seconds:,.1f} s "
+               f"({ratio:.2f}x the rebuild; checked: {checks}), peak RSS {verified.peak_rss_mib:,.0f} MiB "
+               f"| <= {VERIFY_AIM:.0f}x rebuild: {'met' if ratio <= VERIFY_AIM else 'MISSED'} |")
     yield ""
     yield ("Rebuild seconds include the switch (on SQLite the secondary indexes are built under their live names "
            "inside it); wall time of the rebuild process, imports included, is the seconds plus under 2 s.")

@@ -166,9 +166,60 @@ def rebuild_views(url: str, page_size: int) -> dict:
     return {"events": done.events, "seconds": timer.seconds, "start": 0, "end": done.position, "head": head}
 
 
+def as_of_reads(url: str, reads: int, seed: int) -> dict:
+    """``reads`` past views of random customers (billing, as of a random position at or after the
+    customer's registration): each folded from that customer's events alone. Latencies in ms."""
+    import random  # noqa: PLC0415
+
+    from domain.errors import UnknownError  # noqa: PLC0415
+    from services.reads import AsOf  # noqa: PLC0415
+
+    journey = _journey(url)
+    rng = random.Random(seed)  # noqa: S311 -- which customers to read, not a secret
+    try:
+        head = journey.service.head()
+        with journey.store.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT DISTINCT customer_id FROM {journey.store.docs} WHERE kind = 'customer'")  # noqa: S608
+            customers = sorted(row["customer_id"] for row in c.fetchall())
+        latencies, events = [], 0
+        for customer in rng.sample(customers, min(reads, len(customers))):
+            position = rng.randint(head // 2, head)
+            started = time.perf_counter()
+            try:
+                journey.reads.billing(customer, as_of=AsOf(position))
+            except UnknownError:  # registered after the position: a 404, also timed
+                pass
+            latencies.append((time.perf_counter() - started) * 1000)
+            events += 1
+    finally:
+        journey.close()
+    latencies.sort()
+    return {"events": events, "seconds": sum(latencies) / 1000, "start": 0, "end": head, "customers": len(customers),
+            "p50_ms": latencies[len(latencies) // 2], "p99_ms": latencies[int(len(latencies) * 0.99)],
+            "max_ms": latencies[-1]}
+
+
+def verify_store(url: str) -> dict:
+    """``journey verify`` without a checkpoint: the hash chain, the views rebuilt in scratch
+    tables and compared, every decision checked again."""
+    from services.verification import verify  # noqa: PLC0415
+
+    journey, timer = _journey(url), Timer()
+    try:
+        head = journey.service.head()
+        report = timer(verify, journey)
+    finally:
+        journey.close()
+    if not report.ok:
+        raise RuntimeError(f"the store does not verify: {report.to_text()}")
+    checks = {c.name: c.checked for c in report.checks}
+    return {"events": head, "seconds": timer.seconds, "start": 0, "end": head, "checks": checks}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
-    parser.add_argument("case", choices=["ingest", "library", "catch-up", "catch-up-per-event", "read", "rebuild"])
+    parser.add_argument("case", choices=[
+        "ingest", "library", "catch-up", "catch-up-per-event", "read", "rebuild", "as-of", "verify"])
     parser.add_argument("url")
     parser.add_argument("--batch", type=int, default=1, help="touchpoints per ingest call / events per save")
     parser.add_argument("--touchpoints", type=int)
@@ -184,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
         "catch-up-per-event": lambda: catch_up_per_event(args.url, args.events),
         "read": lambda: read_only(args.url, args.batch_size),
         "rebuild": lambda: rebuild_views(args.url, args.batch_size),
+        "as-of": lambda: as_of_reads(args.url, args.events or 200, args.seed),
+        "verify": lambda: verify_store(args.url),
     }[args.case]
     if args.profile:
         profiler = cProfile.Profile()
