@@ -10,6 +10,7 @@ Erasing a person deletes the row; ``purge`` then removes what the database keeps
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
@@ -115,15 +116,21 @@ class SQLiteDataKeys(_SQLDataKeys):
         sqlite_checkpoint(self.datastore)
 
 
-def sqlite_checkpoint(datastore: Any) -> None:
+def sqlite_checkpoint(datastore: Any, wait: float = 10.0) -> None:
     """Copy every page of the write-ahead log into the database file and truncate the log to
-    zero bytes (``wal_checkpoint(TRUNCATE)``); raises when readers kept it from completing."""
-    with datastore.get_connection(commit=True) as connection:
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        busy = cursor.fetchone()[0]
-    if busy:
-        raise RuntimeError("the SQLite write-ahead log could not be truncated: readers held it; retry")
+    zero bytes (``wal_checkpoint(TRUNCATE)``), trying again while readers hold it, for at most
+    ``wait`` seconds; then raises."""
+    deadline = time.monotonic() + wait
+    while True:
+        with datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = cursor.fetchone()[0]
+        if not busy:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError("the SQLite write-ahead log could not be truncated: readers held it; erase again")
+        time.sleep(0.05)
 
 
 class PostgresDataKeys(_SQLDataKeys):

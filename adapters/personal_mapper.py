@@ -86,15 +86,15 @@ class PersonalDataMapper(Mapper[UUID]):
         if not fields:
             return super().to_stored_event(domain_event)
         customer_id = self.owner_of(domain_event)
-        aggregate = str(domain_event.originator_id)
+        aggregate = domain_event.originator_id.bytes
         sealed = dict(state)
         for field in fields:
             if field == _BY_USER:
                 by: Principal = state["by"]
-                token = self.fields.encrypt(self.transcoder.encode(by.user), customer_id, aggregate, field)
+                token = self.fields.encrypt(self._plaintext(by.user), customer_id, aggregate, field)
                 sealed["by"] = Principal(by.department, token, by.source, by.event_id)
             else:
-                sealed[field] = self.fields.encrypt(self.transcoder.encode(state[field]), customer_id, aggregate, field)
+                sealed[field] = self.fields.encrypt(self._plaintext(state[field]), customer_id, aggregate, field)
         copy = object.__new__(type(domain_event))
         object.__setattr__(copy, "__dict__", sealed)
         return super().to_stored_event(copy)
@@ -105,18 +105,28 @@ class PersonalDataMapper(Mapper[UUID]):
         customer_id = state.get("customer_id")
         if isinstance(customer_id, str):
             self._remember(event.originator_id, customer_id)
-        aggregate = str(event.originator_id)
+        aggregate = event.originator_id.bytes
         for field in PERSONAL_FIELDS.intersection(state):
             if is_token(state[field]):
                 state[field] = self._open(state[field], aggregate, field)
         by = state.get("by")
         if isinstance(by, Principal) and isinstance(by.user, str) and is_token(by.user):
-            state["by"] = Principal(by.department, self._open(by.user, aggregate, _BY_USER), by.source, by.event_id)
+            # The Principal was just decoded for this event alone: open its user in place.
+            object.__setattr__(by, "user", self._open(by.user, aggregate, _BY_USER))
         return event
 
-    def _open(self, token: str, aggregate: str, field: str) -> Any:
+    def _plaintext(self, value: Any) -> bytes:
+        """What is sealed: a string as UTF-8 after ``s`` (most values), anything else (a
+        birthday) transcoded to JSON after ``j``."""
+        if type(value) is str:
+            return b"s" + value.encode()
+        return b"j" + self.transcoder.encode(value)
+
+    def _open(self, token: str, aggregate: bytes, field: str) -> Any:
         plaintext = self.fields.decrypt(token, aggregate, field)
-        return ERASED if plaintext is None else self.transcoder.decode(plaintext)
+        if plaintext is None:
+            return ERASED
+        return plaintext[1:].decode() if plaintext[:1] == b"s" else self.transcoder.decode(plaintext[1:])
 
 
 def _personal(state: dict[str, Any]) -> list[str]:

@@ -25,7 +25,7 @@ from domain.values import Department, Principal
 from services.journey import JourneyApplication
 
 MASTER = parse_master_key(new_master_key())
-AGG = str(uuid4())
+AGG = uuid4().bytes
 
 
 class Ticking:
@@ -50,7 +50,7 @@ def test_a_sealed_value_opens_under_its_customers_key_only_for_its_aggregate_and
     with pytest.raises(TamperedError):
         cipher.decrypt(token, AGG, "email")  # moved to another field
     with pytest.raises(TamperedError):
-        cipher.decrypt(token, str(uuid4()), "name")  # moved to another aggregate
+        cipher.decrypt(token, uuid4().bytes, "name")  # moved to another aggregate
     other = cipher.encrypt(b'"Bob"', "c2", AGG, "name")
     with pytest.raises(TamperedError):  # sealed for c2, relabelled as c1's
         cipher.decrypt(other.replace("enc1:c2:", "enc1:c1:").replace(other.split(":")[2], token.split(":")[2]), AGG,
