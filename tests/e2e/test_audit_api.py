@@ -173,3 +173,13 @@ def test_after_an_erasure_past_views_and_the_export_show_the_person_erased_and_v
         assert time.monotonic() < deadline, "the verification did not finish"
         time.sleep(0.1)
     assert answer["last"]["ok"] is True, answer["last"]
+
+
+def test_an_export_of_a_customer_id_beyond_latin_1_names_its_file_in_utf_8(client: TestClient) -> None:
+    customer = "\u0110or\u0111e"
+    assert client.post("/events", json=cloudevent("customer.registered", customer, {
+        "name": "Đorđe", "email": "d@example.org"}, "u1")).status_code == 202
+    answer = client.get(f"/customers/{customer}/export", params={"min_position": 1},
+                        headers={"X-Department": "privacy"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Disposition"] == "attachment; filename*=UTF-8''%C4%90or%C4%91e.json"

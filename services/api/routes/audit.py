@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
@@ -139,7 +140,8 @@ async def export_of(
     by: Annotated[Caller, allow(P.EXPORT_PERSONAL_DATA)], min_position: MinPosition = None,
 ) -> dict[str, Any]:
     await journey.reads.caught_up(min_position)
-    response.headers["Content-Disposition"] = f'attachment; filename="{customer_id}.json"'
+    # RFC 6266/8187: the id percent-encoded as UTF-8 (a header holds latin-1 only)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(customer_id, safe='')}.json"
     return await read_logged(journey, by, "export", response, export, journey, customer_id)
 
 
