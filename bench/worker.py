@@ -140,8 +140,7 @@ def read_only(url: str, batch_size: int) -> dict:
         while page := app.recorder.select_notifications(
             start=position, limit=batch_size, inclusive_of_start=False
         ):
-            for n in page:
-                app.mapper.to_domain_event(n)
+            app.mapper.to_domain_events(page)  # as the projectors and the rebuild decode a page
             position = page[-1].id
         return position
 

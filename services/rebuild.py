@@ -74,12 +74,12 @@ def _refuse_kafka(journey: Journey) -> None:
 
 def pages(app: JourneyApplication, after: int, up_to: int | None, size: int) -> Iterator[list[Positioned]]:
     """The stored events after ``after`` (up to ``up_to`` when given), decoded, a page at a time."""
-    decode = app.mapper.to_domain_event
+    decode = app.mapper.to_domain_events
     while up_to is None or after < up_to:
         page = app.recorder.select_notifications(start=after, limit=size, stop=up_to, inclusive_of_start=False)
         if not page:
             return
-        yield [(decode(n), n.id) for n in page]
+        yield list(zip(decode(page), (n.id for n in page), strict=True))
         after = page[-1].id
 
 
