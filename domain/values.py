@@ -44,7 +44,8 @@ class Principal:
     event_id: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "department", Department(self.department))
+        if type(self.department) is not Department:
+            object.__setattr__(self, "department", Department(self.department))
 
     @property
     def label(self) -> str:
