@@ -70,6 +70,11 @@ def is_token(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
+def token_owner(token: str) -> str:
+    """The customer id a token names (a malformed token yields a string no customer has)."""
+    return token[len(PREFIX) :].rsplit(":", 2)[0]
+
+
 def associated_data(customer_id: str, aggregate: bytes, field: str) -> bytes:
     """What a token is bound to: the customer, the aggregate (its id's 16 bytes), the field."""
     return b"%s\x1f%s\x1f%s" % (customer_id.encode(), aggregate, field.encode())
@@ -149,6 +154,18 @@ class KeyRing:
             found.update(self.store.wrapped(missing))  # another process may have won the race
         for customer_id in needed:
             self._remember(customer_id, self._unwrap(customer_id, found[customer_id]), now)
+
+    def prefetch(self, customer_ids: Iterable[str]) -> None:
+        """Look up, in one round trip, the stored keys of those of ``customer_ids`` not cached,
+        and cache them (or their absence) as ``for_reading`` would, for ``ttl`` seconds."""
+        now = self.clock()
+        needed = [c for c in customer_ids if self._cached(c, now) is None]
+        if not needed:
+            return
+        found = self.store.wrapped(needed)
+        for customer_id in needed:
+            wrapped = found.get(customer_id)
+            self._remember(customer_id, None if wrapped is None else self._unwrap(customer_id, wrapped), now)
 
     def for_writing(self, customer_id: str) -> DataKey:
         """The customer's key, created when the customer has none."""

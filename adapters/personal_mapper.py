@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.application import Repository
 from eventsourcing.persistence import EventStore, Mapper, Recording, StoredEvent, Transcoder
 
-from adapters.personal_cipher import FieldCipher, KeyRing, is_token
+from adapters.personal_cipher import FieldCipher, KeyRing, is_token, token_owner
 from domain.personal import ERASED, PERSONAL_FIELDS
 from domain.values import Principal
 
@@ -100,7 +100,27 @@ class PersonalDataMapper(Mapper[UUID]):
         return super().to_stored_event(copy)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        event = super().to_domain_event(stored_event)
+        return self._opened(super().to_domain_event(stored_event))
+
+    def to_domain_events(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
+        """``to_domain_event`` of each of ``stored_events``, with the keys of every customer
+        whose tokens they hold looked up in one round trip (``KeyRing.prefetch``) rather than
+        one per customer: what reading a page of the log (projecting, rebuilding) calls."""
+        decoded = [Mapper.to_domain_event(self, stored) for stored in stored_events]
+        owners: set[str] = set()
+        for event in decoded:
+            state = vars(event)
+            for field in PERSONAL_FIELDS.intersection(state):
+                if is_token(state[field]):
+                    owners.add(token_owner(state[field]))
+            by = state.get("by")
+            if isinstance(by, Principal) and isinstance(by.user, str) and is_token(by.user):
+                owners.add(token_owner(by.user))
+        self.keys.prefetch(owners)
+        return [self._opened(event) for event in decoded]
+
+    def _opened(self, event: Any) -> Any:
+        """``event`` (decoded) with its personal fields opened, in place."""
         state = vars(event)
         customer_id = state.get("customer_id")
         if isinstance(customer_id, str):

@@ -131,17 +131,23 @@ def catch_up_per_event(url: str, limit: int | None, page: int = 1000) -> dict:
 
 
 def read_only(url: str, batch_size: int) -> dict:
-    """Reading and decoding the notification log in pages, projecting nothing: the ceiling."""
+    """Reading and decoding the notification log in pages, projecting nothing: the ceiling (as
+    the rebuild decodes: a page at a time, the collector set as while rebuilding)."""
+    from services.rebuild import fewer_collections  # noqa: PLC0415
+
     journey, timer = _journey(url, batch_size), Timer()
     app = journey.service.app
 
     def run() -> int:
+        with fewer_collections():
+            return read_all()
+
+    def read_all() -> int:
         position = 0
         while page := app.recorder.select_notifications(
             start=position, limit=batch_size, inclusive_of_start=False
         ):
-            for n in page:
-                app.mapper.to_domain_event(n)
+            app.mapper.to_domain_events(page)  # as the projectors and the rebuild decode a page
             position = page[-1].id
         return position
 

@@ -33,6 +33,9 @@ class Department(StrEnum):
     PRIVACY = "privacy"
 
 
+_DEPARTMENTS = {d.value: d for d in Department}
+
+
 @dataclass(frozen=True)
 class Principal:
     """The actor recorded on every event: a department and a user, or an integrator ``source``
@@ -44,7 +47,10 @@ class Principal:
     event_id: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "department", Department(self.department))
+        department = self.department
+        if type(department) is not Department:  # decoded events name it by value: look it up
+            member = _DEPARTMENTS.get(department) if isinstance(department, str) else None
+            object.__setattr__(self, "department", member if member is not None else Department(department))
 
     @property
     def label(self) -> str:

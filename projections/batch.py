@@ -25,6 +25,7 @@ class Batch:
     #: loads them; projections.erasure), and the stored entries to write back, by position.
     stored_entries: dict[str, list[tuple[int, Doc]]] = field(default_factory=dict)
     rewritten: dict[int, tuple[str, Doc]] = field(default_factory=dict)
+    _order: list[tuple[str, str]] = field(default_factory=list, repr=False, compare=False)
 
     def get(self, view: str, key: str) -> Doc | None:
         return self.docs.get((view, key))
@@ -37,8 +38,10 @@ class Batch:
         self.entries.append((position, customer_id, entry))
 
     def dirty_docs(self) -> Iterable[tuple[str, str, Doc]]:
-        for view, key in sorted(self.dirty):
-            yield view, key, self.docs[(view, key)]
+        if len(self._order) != len(self.dirty):  # sorted once per batch (dirty only grows)
+            self._order = sorted(self.dirty)
+        docs = self.docs
+        return [(view, key, docs[(view, key)]) for view, key in self._order]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -33,12 +33,29 @@ def jsonable(value: Any) -> Any:  # noqa: PLR0911 -- one return per kind of valu
     if isinstance(value, Enum):
         return value.value
     if is_dataclass(value) and not isinstance(value, type):
-        return {k: jsonable(v) for k, v in asdict(value).items()}
+        return {k: jsonable(v) for k, v in _dataclass_items(value)}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     return value
+
+
+#: The field names of each dataclass met (a handful of value types).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_NESTED = (list, tuple, dict, set, frozenset)
+
+
+def _dataclass_items(value: Any) -> Any:
+    """``asdict(value).items()``, without its deep copy when no field holds a container or a
+    dataclass (an order line, a deferral): the values are then the fields' own, unchanged."""
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    values = [getattr(value, name) for name in names]
+    if any(isinstance(v, _NESTED) or is_dataclass(v) for v in values):
+        return asdict(value).items()
+    return zip(names, values, strict=True)
 
 
 def payload(event: Any) -> dict[str, Any]:

@@ -51,14 +51,14 @@ class Projector:
         the position reached. Memory stays flat: one page of notifications is held at a time.
         ``stopping`` is asked between pages."""
         position = self._reached(self.position())
-        decode = self.app.mapper.to_domain_event
+        decode = self.app.mapper.to_domain_events
         while not stopping():
             page = self.app.recorder.select_notifications(
                 start=position, limit=self.batch_size, inclusive_of_start=False
             )
             if not page:
                 break
-            events = [(decode(n), n.id) for n in page]
+            events = list(zip(decode(page), (n.id for n in page), strict=True))
             # Another projector may have got further meanwhile: project answers where it is.
             position = self._reached(self.store.project(self.app.name, events, fold, page[-1].id))
         return position

@@ -353,3 +353,28 @@ def test_events_of_aggregates_never_seen_created_are_ignored():
     # then no view invents a document or an entry for it
     assert batch.docs == {}
     assert batch.entries == []
+
+
+def test_value_objects_in_journey_payloads_are_written_as_their_fields_would_be_by_asdict():
+    from dataclasses import asdict, dataclass  # noqa: PLC0415
+    from decimal import Decimal  # noqa: PLC0415
+
+    from domain.holds import Deferral, Hold, HoldKind  # noqa: PLC0415
+    from domain.values import Money, OrderLine  # noqa: PLC0415
+    from projections.encoding import jsonable  # noqa: PLC0415
+
+    @dataclass(frozen=True)
+    class Nested:
+        line: OrderLine
+        price: Money
+        tags: tuple[str, ...]
+
+    values = [
+        OrderLine("SKU-1", "books", 2, Decimal("12.50")),
+        Deferral(date(2026, 3, 1), "asked nicely", "billing:bo", 2, "billing"),
+        Hold(HoldKind.DISPUTE, "wrong amount"),
+        Nested(OrderLine("SKU-2", "games", 1, Decimal("5")), Money(Decimal("5.00"), "EUR"), ("a", "b")),
+    ]
+    for value in values:  # asdict first turns every nested dataclass into its plain fields
+        assert jsonable(value) == {k: jsonable(v) for k, v in asdict(value).items()}
+    assert jsonable(values[3])["price"] == {"amount": "5.00", "currency": "EUR"}

@@ -142,3 +142,39 @@ def test_postgresql_needs_a_master_key_and_sqlite_falls_back_to_the_development_
     assert Settings(database_url="sqlite:///x.sqlite").master_key is None
     JourneyApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     assert "DEVELOPMENT master key" in caplog.text
+
+
+class CountingKeys(MemoryDataKeys):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    def wrapped(self, customer_ids):  # type: ignore[no-untyped-def]
+        self.lookups += 1
+        return super().wrapped(customer_ids)
+
+
+def test_a_page_decodes_as_its_events_one_by_one_with_one_key_lookup_and_erasures_honoured():
+    env = {"PERSISTENCE_MODULE": "eventsourcing.popo", "JOURNEY_MASTER_KEY": new_master_key()}
+    writer = JourneyApplication(env=env)
+    by = Principal(Department.SALES, user="sol")
+    customers = [
+        Customer(f"c{i}", f"Person {i}", f"p{i}@example.org", None, datetime(2024, 1, 1, tzinfo=UTC), by)
+        for i in range(5)
+    ]
+    writer.save(*customers)
+    page = writer.recorder.select_notifications(start=1, limit=10)
+    writer.mapper.keys.destroy("c3")
+
+    keys = CountingKeys()
+    keys.add_missing(list(writer.mapper.keys.store.wrapped([c.customer_id for c in customers]).items()), datetime.now(UTC))
+    reader = JourneyApplication(env=env)
+    reader.mapper.keys.store = keys
+
+    events = reader.mapper.to_domain_events(page)
+
+    assert keys.lookups == 1
+    assert [(e.customer_id, e.name, e.by.user) for e in events] == [
+        (f"c{i}", ERASED if i == 3 else f"Person {i}", ERASED if i == 3 else "sol") for i in range(5)
+    ]
+    assert [vars(e) for e in events] == [vars(writer.mapper.to_domain_event(n)) for n in page]
