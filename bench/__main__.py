@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench import http_bench, http_report, kafka_bench, kafka_report, rebuild_bench, report
 from bench.report import Row
-from bench.runner import Result, env_int, measure
+from bench.runner import Result, env_int, measure, throwaway_master_key
 from bench.stores import Stores, postgres_stores, sqlite_stores
 
 EVENTS = env_int("BENCH_EVENTS", 20_000)
@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     if what not in ("all", "core", "http", "kafka", "rebuild") or len(args) > 1:
         raise SystemExit("usage: python -m bench [all|core|http|kafka|rebuild]")
     labels = [s.strip() for s in os.environ.get("BENCH_STORES", "sqlite,postgres").split(",") if s.strip()]
+    throwaway_master_key()  # inherited by every worker and server the bench starts
     signal.signal(signal.SIGTERM, _stop)  # unwind: servers and clusters are stopped on the way out
     started = time.perf_counter()
     if what in ("all", "core"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -69,6 +70,12 @@ def measure(case: str, store: str, kind: str, args: list[str], profile: Path | N
     if "head" in raw and raw["end"] != raw["head"]:
         raise RuntimeError(f"{case}: stopped at {raw['end']}, the stream's head is {raw['head']}")
     return result
+
+
+def throwaway_master_key() -> None:
+    """Give the bench's processes a master key of their own unless one is set: its stores are
+    thrown away, and PostgreSQL refuses to start without one (docs/privacy.md)."""
+    os.environ.setdefault("JOURNEY_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
 
 
 def env_int(name: str, default: int) -> int:
