@@ -10,6 +10,7 @@ decision recorded, and evaluates the rule again.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,9 @@ from domain.provenance import (
 )
 from projections.encoding import actor, event_type, jsonable, payload
 from services.reads import History
+
+#: How many customers' histories a re-check of every decision keeps at a time.
+KEPT_HISTORIES = 256
 
 #: The topics of the decision events, for reading only them from the stream.
 DECISION_TOPICS = tuple(get_topic(getattr(Invoice, name.split(".")[1])) for name in DECISIONS)
@@ -142,15 +146,22 @@ class Audit:
             raise NotADecisionError(position)
         return self.explain_event(event, position)
 
-    def explain_event(self, event: Any, position: int) -> Explanation:
+    def explain_event(
+        self, event: Any, position: int, customer: tuple[str, list[tuple[Any, int]]] | None = None,
+    ) -> Explanation:
+        """The decision ``event`` at ``position`` explained; ``customer``: its customer's id and
+        events (at least up to the decision) when the caller read them already."""
         kind = DECISIONS[event_type(event)]
         recorded = getattr(event, "checked", None)
-        # The invoice's first event names its customer; then all of that customer's events before.
-        issued = self.history.events_of([event.originator_id], position - 1)
-        if not issued:
-            raise NotADecisionError(position)
-        customer_id = issued[0][0].customer_id
-        before = self.customer_events(customer_id, position - 1)
+        if customer is None:
+            # The invoice's first event names its customer; then all of that customer's events before.
+            issued = self.history.events_of([event.originator_id], position - 1)
+            if not issued:
+                raise NotADecisionError(position)
+            customer_id = issued[0][0].customer_id
+            before = self.customer_events(customer_id, position - 1)
+        else:
+            customer_id, before = customer[0], [(e, p) for e, p in customer[1] if p < position]
         aggregates: dict[UUID, Any] = {}
         for e, _ in before:
             aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
@@ -178,12 +189,16 @@ class Audit:
 
     def decisions(self, upto: int, page: int = 1000) -> Iterator[tuple[Any, int]]:
         """Every decision event up to position ``upto``, in stream order, a page at a time."""
+        for found in self._decision_pages(upto, page):
+            yield from found
+
+    def _decision_pages(self, upto: int, page: int = 1000) -> Iterator[list[tuple[Any, int]]]:
         start = 1
         while start <= upto:
             found = self.history.page(start, page, upto, DECISION_TOPICS)
             if not found:
                 return
-            yield from found
+            yield found
             start = found[-1][1] + 1
 
     def recheck(self, upto: int, advance: Callable[[int], None] | None = None) -> tuple[int, int | None, list[str]]:
@@ -191,13 +206,26 @@ class Audit:
         hold (None when all do) and what is wrong (the first 20)."""
         checked, first_bad = 0, None
         details: list[str] = []
-        for event, position in self.decisions(upto):
-            checked += 1
-            problems = self.explain_event(event, position).problems
-            if problems:
-                first_bad = position if first_bad is None else first_bad
-                if len(details) < 20:
-                    details.append(f"position {position} ({DECISIONS[event_type(event)]}): {'; '.join(problems)}")
-            if advance is not None:
-                advance(1)
+        # A customer's events are read once (up to ``upto``) for all of its decisions; the most
+        # recently used customers' are kept, a bounded number.
+        histories: OrderedDict[str, list[tuple[Any, int]]] = OrderedDict()
+        for found in self._decision_pages(upto):
+            owners = self.customers_of([e.originator_id for e, _ in found])
+            for event, position in found:
+                checked += 1
+                owner = owners.get(event.originator_id)
+                if owner is not None and owner not in histories:
+                    histories[owner] = self.customer_events(owner, upto)
+                    if len(histories) > KEPT_HISTORIES:
+                        histories.popitem(last=False)
+                elif owner is not None:
+                    histories.move_to_end(owner)
+                customer = (owner, histories[owner]) if owner is not None else None
+                problems = self.explain_event(event, position, customer).problems
+                if problems:
+                    first_bad = position if first_bad is None else first_bad
+                    if len(details) < 20:
+                        details.append(f"position {position} ({DECISIONS[event_type(event)]}): {'; '.join(problems)}")
+                if advance is not None:
+                    advance(1)
         return checked, first_bad, details
