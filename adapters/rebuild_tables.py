@@ -23,7 +23,9 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from adapters.read_store import PostgresReadStore, SQLiteReadStore, ViewTables
+from projections import billing, journey
 from projections.batch import Fold, Positioned
+from projections.lists import FED_BY
 
 #: The view tables a scratch store holds, by attribute, with each one's key columns.
 TABLES = {"docs": ("key", "view"), "entries": ("position",), "candidates": ("key",), "lists": ("key", "list")}
@@ -35,6 +37,26 @@ Pages = Callable[[int, int], Iterable[Sequence[Positioned]]]
 
 class ScratchGoneError(Exception):
     """The scratch tables were switched in or dropped by another run meanwhile."""
+
+
+class ScratchAheadError(Exception):
+    """One view's scratch tables reflect a later position than the live views (only a full
+    rebuild may move the live views on)."""
+
+
+def view_rows(view: str, mark: str = "?") -> list[tuple[str, str, list[str]]]:
+    """The rows of the view tables that belong to ``view``, as (table attribute, condition,
+    parameters): its documents; the journey's entries; billing's dunning candidates; the list
+    rows of the lists it feeds (``projections.lists.FED_BY``)."""
+    rows = [("docs", f"view = {mark}", [view])]
+    if view == journey.VIEW:
+        rows.append(("entries", "1 = 1", []))
+    if view == billing.VIEW:
+        rows.append(("candidates", "1 = 1", []))
+    fed = list(FED_BY.get(view, ()))
+    if fed:
+        rows.append(("lists", f"list IN ({', '.join([mark] * len(fed))})", fed))
+    return rows
 
 
 class ScratchTables:
@@ -72,6 +94,32 @@ class ScratchTables:
 
     def _rename(self, c: Any, live: ViewTables) -> None:
         raise NotImplementedError
+
+    def swap_view(self, live: ViewTables, application_name: str, pages: Pages, fold: Fold, view: str) -> int:
+        """In one transaction: lock the live tracking row, fold into the scratch tables (filled
+        by ``fold``, one view's) what the live views reflect beyond them, put the rows of
+        ``view`` in place of the live ones (``view_rows``), leave every other view's rows and
+        the live tracking as they are, and drop the scratch tables. Returns the position."""
+        with self.datastore.transaction(commit=True) as c:
+            live_position = live._tracked(c, application_name)  # noqa: SLF001 -- projectors wait from here
+            if not self._exists(c):
+                raise ScratchGoneError("the scratch tables are gone: another run switched or dropped them")
+            built = self._position_in(c, self.tracked_as(application_name))
+            if built > live_position:
+                raise ScratchAheadError(
+                    f"the new tables reflect position {built}, the live views {live_position}: discard them"
+                )
+            for events in pages(built, live_position):
+                self._fold_into(c, events, fold)
+            for attribute, where, params in view_rows(view, self.mark):
+                c.execute(f"DELETE FROM {getattr(live, attribute)} WHERE {where}", params)  # noqa: S608
+                c.execute(
+                    f"INSERT INTO {getattr(live, attribute)} "  # noqa: S608 -- names and marks of our own
+                    f"SELECT * FROM {getattr(self, attribute)} WHERE {where}",
+                    params,
+                )
+            self._drop(c)
+            return live_position
 
     def swap(self, live: ViewTables, application_name: str, pages: Pages, fold: Fold) -> int:
         """In one transaction: lock the live tracking row, fold into the scratch tables what the

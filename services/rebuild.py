@@ -7,6 +7,11 @@ lost, and the live projector continues from where the new tables stand. Reads an
 tables until the switch commits. An interrupted rebuild leaves its scratch tables and their own
 tracking position: run again, it resumes there; ``discard`` drops them.
 
+``rebuild(view=...)`` rebuilds one view alone (after a fix to its projection): only its mapper
+folds, never past the live views' position, and the switch replaces that view's rows (its
+documents and the entries, candidates and list rows derived from them) in one transaction, so
+every view still answers at one position.
+
 ``diff_views`` builds the views again in scratch tables up to the live position and compares
 them with the live tables row by row (``journey verify``).
 """
@@ -22,8 +27,8 @@ from typing import Any
 
 from adapters.rebuild_tables import ScratchTables, existing, scratch_store
 from adapters.view_diff import Comparison, compare_at_one_position
-from projections.batch import Positioned
-from projections.views import fold
+from projections.batch import Fold, Positioned
+from projections.views import VIEWS, fold, fold_of
 from services.bootstrap import Journey
 from services.journey import JourneyApplication
 
@@ -116,16 +121,17 @@ def pages(app: JourneyApplication, after: int, up_to: int | None, size: int) -> 
         after = page[-1].id
 
 
-def _fill(
+def _fill(  # noqa: PLR0913 -- the run's settings, passed through
     app: JourneyApplication, scratch: ScratchTables, up_to: int | None, size: int, advance: Advance,
-    stopping: Callable[[], bool],
+    stopping: Callable[[], bool], folding: Fold = fold,
 ) -> tuple[int, int, bool]:
-    """Fold the stream into ``scratch`` from its own position; returns (position, events, stopped)."""
+    """Fold the stream into ``scratch`` from its own position (with ``folding``); returns
+    (position, events, stopped)."""
     store: Any = scratch
     name = scratch.tracked_as(app.name)
     position, done = store.position(name), 0
     for events in pages(app, position, up_to, size):
-        position = store.project(name, events, fold, events[-1][1])
+        position = store.project(name, events, folding, events[-1][1])
         done += len(events)
         advance(len(events))
         if stopping():
@@ -133,36 +139,51 @@ def _fill(
     return position, done, False
 
 
-def partial_rebuild(journey: Journey) -> int | None:
-    """The position a partial rebuild got to, or None when there is none."""
-    if not existing(journey.store, REBUILD):
+def _scratch_name(view: str | None) -> str:
+    """The scratch tables' name of a rebuild of every view (None) or of ``view`` alone."""
+    if view is None:
+        return REBUILD
+    if view not in VIEWS:
+        raise RebuildRefusedError(f"unknown view {view!r}: one of {', '.join(VIEWS)}")
+    return f"{REBUILD}_{view}"
+
+
+def partial_rebuild(journey: Journey, view: str | None = None) -> int | None:
+    """The position a partial rebuild (of every view, or of ``view``) got to, or None when
+    there is none."""
+    name = _scratch_name(view)
+    if not existing(journey.store, name):
         return None
-    scratch: Any = scratch_store(journey.store, REBUILD)
+    scratch: Any = scratch_store(journey.store, name)
     return scratch.position(scratch.tracked_as(journey.service.app.name))
 
 
-def discard(journey: Journey) -> int | None:
+def discard(journey: Journey, view: str | None = None) -> int | None:
     """Drop a partial rebuild's tables; returns the position it had reached (None: none)."""
-    position = partial_rebuild(journey)
+    position = partial_rebuild(journey, view)
     if position is not None:
-        scratch_store(journey.store, REBUILD).drop()
+        scratch_store(journey.store, _scratch_name(view)).drop()
     return position
 
 
 def rebuild(
     journey: Journey,
     *,
+    view: str | None = None,
     page_size: int = PAGE_SIZE,
     advance: Advance = lambda _: None,
     stopping: Callable[[], bool] = lambda: False,
 ) -> Rebuilt:
-    """Build every view from the stream into new tables (resuming a partial rebuild's tables
-    when they exist), then switch them in atomically. ``advance(n)`` is called with the events of
-    each page folded; ``stopping()`` is asked after each page: when it answers True the rebuild
-    stops there, leaving its tables to resume (``switched`` False)."""
+    """Build every view (or ``view`` alone) from the stream into new tables (resuming a partial
+    rebuild's tables when they exist), then switch them in atomically. ``advance(n)`` is called
+    with the events of each page folded; ``stopping()`` is asked after each page: when it
+    answers True the rebuild stops there, leaving its tables to resume (``switched`` False)."""
     _refuse_kafka(journey)
+    name = _scratch_name(view)
     with fewer_collections():
-        return _rebuild(journey, page_size, advance, stopping)
+        if view is None:
+            return _rebuild(journey, page_size, advance, stopping)
+        return _rebuild_view(journey, view, name, page_size, advance, stopping)
 
 
 def _rebuild(journey: Journey, page_size: int, advance: Advance, stopping: Callable[[], bool]) -> Rebuilt:
@@ -179,6 +200,24 @@ def _rebuild(journey: Journey, page_size: int, advance: Advance, stopping: Calla
     position, more, _ = _fill(app, scratch, None, page_size, advance, lambda: False)
     reached = scratch.swap(live, app.name, lambda after, up_to: pages(app, after, up_to, page_size), fold)
     journey.reads.progress.advanced(reached)  # readers waiting in this process learn the position
+    return Rebuilt(True, reached, events + more, resumed)
+
+
+def _rebuild_view(  # noqa: PLR0913 -- the run's settings, passed through
+    journey: Journey, view: str, name: str, page_size: int, advance: Advance, stopping: Callable[[], bool],
+) -> Rebuilt:
+    """One view: its new tables never go past the live views' position (every view answers at
+    one position), and the switch replaces that view's rows only, in one transaction."""
+    app, live = journey.service.app, journey.store
+    resumed = partial_rebuild(journey, view)
+    scratch = scratch_store(live, name)
+    folding = fold_of(view)
+    position, events, stopped = _fill(app, scratch, live.position(app.name), page_size, advance, stopping, folding)
+    if stopped:
+        return Rebuilt(False, position, events, resumed)
+    position, more, _ = _fill(app, scratch, live.position(app.name), page_size, advance, lambda: False, folding)
+    reached = scratch.swap_view(live, app.name, lambda after, up_to: pages(app, after, up_to, page_size), folding,
+                                view)
     return Rebuilt(True, reached, events + more, resumed)
 
 

@@ -1,4 +1,5 @@
-"""``journey rebuild`` as an operator runs it: rebuild and switch, discard a partial rebuild."""
+"""``journey rebuild`` as an operator runs it: rebuild and switch, discard a partial rebuild, one
+view alone."""
 
 from __future__ import annotations
 
@@ -57,3 +58,20 @@ def test_rebuild_resumes_a_partial_rebuild_and_says_so(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming the partial rebuild from position 30" in resumed.stdout
     assert "switched them in" in resumed.stdout
+    # One view alone: its own partial rebuild, discarded by name; then rebuilt and switched in.
+    journey = bootstrap(Settings(database_url=url, clock=DAY))
+    try:
+        head = journey.service.head()
+        rebuild(journey, view="support", page_size=25, stopping=lambda: True)
+    finally:
+        journey.close()
+    assert "no partial rebuild to discard" in run_journey("rebuild", "--discard", env=env).stdout
+    dropped = run_journey("rebuild", "--view", "support", "--discard", env=env)
+    assert "discarded the partial rebuild (it had reached position 25)" in dropped.stdout
+    billing = run_journey("rebuild", "--view", "billing", env=env)
+    assert billing.returncode == 0, billing.stderr
+    assert f"rebuilt the billing view from {head} events and switched it in; views at position {head}" \
+        in billing.stdout
+    assert "rebuilding the billing view" in billing.stderr
+    unknown = run_journey("rebuild", "--view", "ledger", env=env)
+    assert unknown.returncode == 2 and "invalid choice: 'ledger'" in unknown.stderr
