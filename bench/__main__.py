@@ -30,13 +30,12 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 from bench import http_bench, http_report, kafka_bench, kafka_report, rebuild_bench, report
 from bench.report import Row
-from bench.runner import Result, env_int, measure, throwaway_master_key
-from bench.stores import Stores, postgres_stores, sqlite_stores
+from bench.runner import PROFILE_DIR, Result, env_int, throwaway_master_key
+from bench.stores import OPENERS, Stores, run_case
 
 EVENTS = env_int("BENCH_EVENTS", 20_000)
 SCALE = env_int("BENCH_SCALE", 4)
@@ -45,39 +44,30 @@ SINGLE = env_int("BENCH_SINGLE", 2_000)
 NAIVE = env_int("BENCH_NAIVE_EVENTS", 3_000)
 NAIVE_CATCH_UP = env_int("BENCH_NAIVE_CATCH_UP", 5_000)
 SEED = env_int("BENCH_SEED", 1)
-PROFILE_DIR = Path(os.environ["BENCH_PROFILE_DIR"]) if os.environ.get("BENCH_PROFILE_DIR") else None
-OPENERS: dict[str, Callable[[], contextlib.AbstractContextManager[Stores]]] = {
-    "sqlite": sqlite_stores, "postgres": postgres_stores,
-}
-
-
-def _run(stores: Stores, case: str, kind: str, slug: str, args: list[str]) -> Result:
-    profile = PROFILE_DIR / f"{stores.label}-{slug}.prof" if PROFILE_DIR else None
-    return measure(case, stores.label, kind, args, profile)
 
 
 def bench_store(stores: Stores) -> tuple[list[Row], list[tuple[Result, Result]]]:
     """Every case on one kind of store, each on its own fresh database."""
     big = EVENTS * SCALE
     seed = ["--seed", str(SEED)]
-    naive = _run(stores, "library: 1 event per save (naive)", "library", "library-1",
-                 ["library", stores.new("library1"), "--events", str(NAIVE), "--batch", "1"])
-    lib100 = _run(stores, "library: 100 events per save (ref)", "library", "library-100",
-                  ["library", stores.new("library100"), "--events", str(EVENTS), "--batch", "100"])
-    single = _run(stores, "ingest: 1 touchpoint per call", "ingest", "ingest-1",
-                  ["ingest", stores.new("single"), "--touchpoints", str(SINGLE), "--batch", "1", *seed])
-    batch_n = _run(stores, f"ingest: {BATCH} touchpoints per call (N)", "ingest", "ingest-n",
-                   ["ingest", stores.new("n"), "--events", str(EVENTS), "--batch", str(BATCH), *seed])
-    batch_4n = _run(stores, f"ingest: {BATCH} touchpoints per call ({SCALE}N)", "ingest", "ingest-4n",
-                    ["ingest", stores.new("big"), "--events", str(big), "--batch", str(BATCH), *seed])
-    read = _run(stores, "read + decode log only, pages of 1000 (ref)", "read", "read",
-                ["read", stores.copy("n", "read"), "--batch-size", "1000"])
-    per_event = _run(stores, "catch-up: 1 event per transaction (naive)", "catch-up", "catch-up-1",
-                     ["catch-up-per-event", stores.copy("n", "per_event"), "--events", str(NAIVE_CATCH_UP)])
-    catch_n = _run(stores, "catch-up: batch_size 1000 (N)", "catch-up", "catch-up-n",
-                   ["catch-up", stores.copy("n", "catch_n"), "--batch-size", "1000"])
-    catch_4n = _run(stores, f"catch-up: batch_size 1000 ({SCALE}N)", "catch-up", "catch-up-4n",
-                    ["catch-up", stores.copy("big", "catch_big"), "--batch-size", "1000"])
+    naive = run_case(stores, "library: 1 event per save (naive)", "library", "library-1",
+                     ["library", stores.new("library1"), "--events", str(NAIVE), "--batch", "1"])
+    lib100 = run_case(stores, "library: 100 events per save (ref)", "library", "library-100",
+                      ["library", stores.new("library100"), "--events", str(EVENTS), "--batch", "100"])
+    single = run_case(stores, "ingest: 1 touchpoint per call", "ingest", "ingest-1",
+                      ["ingest", stores.new("single"), "--touchpoints", str(SINGLE), "--batch", "1", *seed])
+    batch_n = run_case(stores, f"ingest: {BATCH} touchpoints per call (N)", "ingest", "ingest-n",
+                       ["ingest", stores.new("n"), "--events", str(EVENTS), "--batch", str(BATCH), *seed])
+    batch_4n = run_case(stores, f"ingest: {BATCH} touchpoints per call ({SCALE}N)", "ingest", "ingest-4n",
+                        ["ingest", stores.new("big"), "--events", str(big), "--batch", str(BATCH), *seed])
+    read = run_case(stores, "read + decode log only, pages of 1000 (ref)", "read", "read",
+                    ["read", stores.copy("n", "read"), "--batch-size", "1000"])
+    per_event = run_case(stores, "catch-up: 1 event per transaction (naive)", "catch-up", "catch-up-1",
+                         ["catch-up-per-event", stores.copy("n", "per_event"), "--events", str(NAIVE_CATCH_UP)])
+    catch_n = run_case(stores, "catch-up: batch_size 1000 (N)", "catch-up", "catch-up-n",
+                       ["catch-up", stores.copy("n", "catch_n"), "--batch-size", "1000"])
+    catch_4n = run_case(stores, f"catch-up: batch_size 1000 ({SCALE}N)", "catch-up", "catch-up-4n",
+                        ["catch-up", stores.copy("big", "catch_big"), "--batch-size", "1000"])
 
     def ingest_target(r: Result) -> str:
         if stores.label != "postgres":

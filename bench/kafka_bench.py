@@ -41,7 +41,7 @@ from bench.kafka_cases import (
     tansu_pid,
 )
 from bench.kafka_workers import settings_of, worker_env
-from bench.runner import env_int
+from bench.runner import PROFILE_DIR, env_int
 from bench.stores import Stores, sqlite_stores
 from tests.support.kafka import _tansu_binary, tansu_broker
 
@@ -51,7 +51,6 @@ SECONDS = env_int("BENCH_KAFKA_SECONDS", 15)
 SAMPLE_MS = env_int("BENCH_KAFKA_SAMPLE_MS", 10)
 CATCH_UP_LIMIT = env_int("BENCH_KAFKA_CATCH_UP_LIMIT", 120)
 SEED = env_int("BENCH_SEED", 1)
-PROFILE_DIR = Path(os.environ["BENCH_PROFILE_DIR"]) if os.environ.get("BENCH_PROFILE_DIR") else None
 
 OPENERS: dict[str, Callable[[], contextlib.AbstractContextManager[Stores]]] = {
     "sqlite": sqlite_stores, "postgres": durable_postgres_stores,

@@ -14,22 +14,16 @@ Sizes come from the environment:
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 
 from bench import report
-from bench.runner import Result, env_int, measure
-from bench.stores import Stores, postgres_stores, sqlite_stores
+from bench.runner import Result, env_int
+from bench.stores import OPENERS, Stores, run_case
 
 EVENTS = env_int("BENCH_REBUILD_EVENTS", 1_000_000)
 PAGE = env_int("BENCH_REBUILD_PAGE", 5_000)
 SEED = env_int("BENCH_SEED", 1)
-PROFILE_DIR = Path(os.environ["BENCH_PROFILE_DIR"]) if os.environ.get("BENCH_PROFILE_DIR") else None
-OPENERS: dict[str, Callable[[], contextlib.AbstractContextManager[Stores]]] = {
-    "sqlite": sqlite_stores, "postgres": postgres_stores,
-}
 
 RATE_AIM = 30_000  # events/s
 RATIO_AIM = 0.7  # of the raw read-and-decode rate
@@ -40,28 +34,23 @@ AS_OF_AIM_MS = 50.0
 VERIFY_AIM = 2.0  # x the rebuild's time
 
 
-def _run(stores: Stores, case: str, kind: str, slug: str, args: list[str]) -> Result:
-    profile = PROFILE_DIR / f"{stores.label}-{slug}.prof" if PROFILE_DIR else None
-    return measure(case, stores.label, kind, args, profile)
-
-
 Measured = tuple[Result, Result, Result, Result]
 
 
 def bench_store(stores: Stores) -> Measured:
     """The stream, then the raw read and the rebuild, each on its own copy of it; then, on the
     rebuilt copy, past views of random customers and a whole verification."""
-    _run(stores, f"ingest {EVENTS:,} events (setup)", "ingest", "rebuild-ingest",
-         ["ingest", stores.new("stream"), "--events", str(EVENTS), "--batch", "250", "--seed", str(SEED)])
-    raw = _run(stores, f"read + decode log, pages of {PAGE:,} (raw)", "read", "rebuild-read",
-               ["read", stores.copy("stream", "raw"), "--batch-size", str(PAGE)])
+    run_case(stores, f"ingest {EVENTS:,} events (setup)", "ingest", "rebuild-ingest",
+             ["ingest", stores.new("stream"), "--events", str(EVENTS), "--batch", "250", "--seed", str(SEED)])
+    raw = run_case(stores, f"read + decode log, pages of {PAGE:,} (raw)", "read", "rebuild-read",
+                   ["read", stores.copy("stream", "raw"), "--batch-size", str(PAGE)])
     rebuilt_url = stores.copy("stream", "rebuilt")
-    rebuilt = _run(stores, f"rebuild: every view, pages of {PAGE:,}", "rebuild", "rebuild",
-                   ["rebuild", rebuilt_url, "--batch-size", str(PAGE)])
-    past = _run(stores, f"as-of read of one customer's billing ({AS_OF_READS} random)", "as-of", "as-of",
-                ["as-of", rebuilt_url, "--events", str(AS_OF_READS), "--seed", str(SEED)])
-    verified = _run(stores, "verify: chain, views rebuilt and compared, decisions", "verify", "verify",
-                    ["verify", rebuilt_url])
+    rebuilt = run_case(stores, f"rebuild: every view, pages of {PAGE:,}", "rebuild", "rebuild",
+                       ["rebuild", rebuilt_url, "--batch-size", str(PAGE)])
+    past = run_case(stores, f"as-of read of one customer's billing ({AS_OF_READS} random)", "as-of", "as-of",
+                    ["as-of", rebuilt_url, "--events", str(AS_OF_READS), "--seed", str(SEED)])
+    verified = run_case(stores, "verify: chain, views rebuilt and compared, decisions", "verify", "verify",
+                        ["verify", rebuilt_url])
     return raw, rebuilt, past, verified
 
 

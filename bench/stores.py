@@ -8,7 +8,7 @@ import os
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from bench.runner import PROFILE_DIR, Result, measure
 from tests.support.postgres import create_database, drop_database, postgres_server
 
 ENV_VAR = "JOURNEY_BENCH_DATABASE_URL"
@@ -128,3 +129,15 @@ def postgres_stores() -> Iterator[PostgresStores]:
             yield stores
         finally:
             stores.close()
+
+
+#: The stores of the in-process cases, by ``BENCH_STORES`` label.
+OPENERS: dict[str, Callable[[], contextlib.AbstractContextManager[Stores]]] = {
+    "sqlite": sqlite_stores, "postgres": postgres_stores,
+}
+
+
+def run_case(stores: Stores, case: str, kind: str, slug: str, args: list[str]) -> Result:
+    """One worker case on ``stores`` in a fresh process (profiled as ``slug`` when asked)."""
+    profile = PROFILE_DIR / f"{stores.label}-{slug}.prof" if PROFILE_DIR else None
+    return measure(case, stores.label, kind, args, profile)
