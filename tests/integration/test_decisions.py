@@ -14,7 +14,7 @@ from domain.provenance import DECISIONS
 from domain.values import Department, Principal
 from services.audit import NotADecisionError
 from services.clock import FixedClock
-from tests.integration.helpers import START, eur, lines, open_journey
+from tests.integration.helpers import START, eur, lines
 
 BILLING = Principal(Department.BILLING, user="bea")
 SUPPORT = Principal(Department.SUPPORT, user="sam")
@@ -53,18 +53,6 @@ def generated_history(journey, clock: FixedClock, seed: int, customers: int = 6,
         except DomainError:
             refused += 1
     return refused
-
-
-@pytest.fixture
-def clock():
-    return FixedClock(START)
-
-
-@pytest.fixture
-def journey(database_url, clock):
-    journey = open_journey(database_url, clock)
-    yield journey
-    journey.close()
 
 
 def test_every_decision_of_a_generated_history_is_explained_and_holds(journey, clock) -> None:

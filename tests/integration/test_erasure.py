@@ -13,7 +13,6 @@ from domain.errors import DunningRefusedError, InvalidTransitionError, UnknownEr
 from domain.personal import ERASED
 from domain.values import Department, Principal
 from projections.views import VIEWS
-from services.clock import FixedClock
 from services.privacy import Privacy
 from services.projector import Projector
 from tests.integration.erasure_helpers import (
@@ -25,14 +24,9 @@ from tests.integration.erasure_helpers import (
     table_rows,
     zelda_history,
 )
-from tests.integration.helpers import BILLING, START, dump, fresh_read_store, open_journey, stream
+from tests.integration.helpers import BILLING, dump, fresh_read_store, open_journey, stream
 
 OFFICER = Principal(Department.PRIVACY, user="dora-data-protection")
-
-
-@pytest.fixture
-def clock():
-    return FixedClock(START)
 
 
 @pytest.fixture

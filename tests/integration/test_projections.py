@@ -37,18 +37,6 @@ CUSTOMERS = ["c1", "c2"]
 
 
 @pytest.fixture
-def clock():
-    return FixedClock(START)
-
-
-@pytest.fixture
-def journey(database_url, clock):
-    journey = open_journey(database_url, clock)
-    yield journey
-    journey.close()
-
-
-@pytest.fixture
 def fresh_store(journey, tmp_path):
     """A second, empty read store over the same event store."""
     store = fresh_read_store(journey, "rebuild", tmp_path)
