@@ -229,13 +229,18 @@ def read_topic(bootstrap: str, topic: str, quiet_seconds: float = 1.0, deadline_
 _LOGGED_ERROR = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (?:WARNING|ERROR|CRITICAL) (\S+): ")
 
 
+#: How Python joins the tracebacks of one chain: the first of the chain says whose it is.
+_CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
+
+
 def our_tracebacks(output: str) -> list[str]:
     """The tracebacks in a worker's log that are not the Kafka client's own: kafka-python logs
-    some races of its shutdown (a socket closed under its reader) with a traceback, and goes on."""
+    some races of its shutdown (a socket closed under its reader) with a traceback, chained ones
+    too, and goes on."""
     lines = output.splitlines()
     found = []
     for number, line in enumerate(lines):
-        if line.startswith("Traceback"):
+        if line.startswith("Traceback") and not any(before.startswith(_CHAINED) for before in lines[max(0, number - 2) : number]):
             logged_by = _LOGGED_ERROR.match(lines[number - 1]) if number else None
             if not (logged_by and logged_by.group(1).startswith("kafka.")):
                 found.append("\n".join(lines[max(0, number - 2) : number + 30]))
