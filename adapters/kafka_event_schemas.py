@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from adapters.kafka_events import PROFILE_FIELDS, ce_type
 from domain.complaint import Complaint
+from domain.contact_book import ContactBook
 from domain.customer import Customer
 from domain.invoice import Invoice
 from domain.order import Order
@@ -30,7 +31,7 @@ from domain.personal import ENVELOPE_FIELDS, PERSONAL_FIELDS
 from domain.values import Money, Principal
 
 #: The aggregates whose events make up the shared stream.
-AGGREGATES: tuple[type[Any], ...] = (Customer, Order, Invoice, Complaint)
+AGGREGATES: tuple[type[Any], ...] = (Customer, Order, Invoice, Complaint, ContactBook)
 #: Nested classes of an aggregate that are not events of their own.
 _NOT_STORED = frozenset({"Event", "Created", "Snapshot"})
 #: A decimal as ``jsonable`` writes it.

@@ -68,9 +68,14 @@ class Relayed:
 
 
 def ce_type(event: Any) -> str:
-    """``Invoice.PaymentReceived`` is ``journey.invoice.payment_received``."""
+    """``Invoice.PaymentReceived`` is ``journey.invoice.payment_received``,
+    ``ContactBook.ConsentGiven`` ``journey.contact_book.consent_given``."""
     aggregate, _, name = type(event).__qualname__.partition(".")
-    return f"journey.{aggregate.lower()}.{re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower()}"
+    return f"journey.{_snake(aggregate)}.{_snake(name)}"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def ce_id(event: Any) -> str:

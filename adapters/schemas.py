@@ -3,13 +3,15 @@ validates input, documents the API and generates the event catalogue (docs/event
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from domain import commands as c
+from domain.contact import Cap, Channel, Preferences, Purpose, QuietHours
 from domain.values import Money, OrderLine
 
 #: Identifiers: no control characters (PostgreSQL text cannot hold NUL, and none belongs in an id).
@@ -236,6 +238,131 @@ class ComplaintResolved(Schema):
         return c.ResolveComplaint(subject, self.complaint_id, self.note)
 
 
+class ConsentGiven(Schema):
+    """The customer agreed to be contacted over a channel for a purpose. Promotional e-mail
+    (marketing, newsletter, events) needs his confirmation (double opt-in) unless the source
+    already ran it: ``double_opt_in_confirmed``."""
+
+    channel: Channel
+    purpose: Purpose
+    source: Id = Field(description="where he said so: a label such as web-form or store-berlin (no personal data)")
+    expires_on: date | None = None
+    double_opt_in_confirmed: bool = False
+
+    def command(self, subject: str) -> c.Command:
+        return c.GiveConsent(subject, self.channel, self.purpose, self.source, self.expires_on,
+                             self.double_opt_in_confirmed)
+
+
+class ConsentConfirmed(Schema):
+    """The customer confirmed his consent (double opt-in)."""
+
+    channel: Channel
+    purpose: Purpose
+
+    def command(self, subject: str) -> c.Command:
+        return c.ConfirmConsent(subject, self.channel, self.purpose)
+
+
+class ConsentWithdrawn(Schema):
+    """The customer withdrew his consent to a channel and purpose."""
+
+    channel: Channel
+    purpose: Purpose
+    source: Id = Field(description="where he said so (no personal data)")
+
+    def command(self, subject: str) -> c.Command:
+        return c.WithdrawConsent(subject, self.channel, self.purpose, self.source)
+
+
+class CapIn(Schema):
+    limit: int = Field(ge=0, le=1000, description="at most this many promotional contacts")
+    days: int = Field(ge=1, le=366, description="in any this many days")
+    channel: Channel | None = Field(None, description="on this channel; absent: on all channels together")
+
+
+#: A local time of day, hours and minutes.
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class QuietHoursIn(Schema):
+    start: ClockTime = Field(description="local time (HH:MM) the quiet hours begin, e.g. 22:00")
+    end: ClockTime = Field(description="local time (HH:MM) they end, e.g. 08:00 (before start: the next day)")
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        "UTC", description="IANA time zone, e.g. Europe/Berlin")
+
+    @model_validator(mode="after")
+    def _known(self) -> QuietHoursIn:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        if self.start == self.end:
+            raise ValueError("quiet hours must start and end at different times")
+        return self
+
+    def value(self) -> QuietHours:
+        return QuietHours(time.fromisoformat(self.start), time.fromisoformat(self.end), self.timezone)
+
+
+class ContactPreferencesSet(Schema):
+    """The customer set how he wants to be contacted: frequency caps, quiet hours, preferred
+    channel (replacing what he set before)."""
+
+    caps: list[CapIn] = Field(default_factory=list, max_length=20)
+    quiet_hours: QuietHoursIn | None = None
+    preferred_channel: Channel | None = None
+
+    def preferences(self) -> Preferences:
+        return Preferences(
+            tuple(Cap(c.limit, c.days, c.channel) for c in self.caps),
+            None if self.quiet_hours is None else self.quiet_hours.value(),
+            self.preferred_channel,
+        )
+
+    def command(self, subject: str) -> c.Command:
+        return c.SetContactPreferences(subject, self.preferences())
+
+
+class InboundContact(Schema):
+    """The customer got in touch: a call, an e-mail, a chat, a store visit."""
+
+    contact_id: Id
+    channel: Channel
+    note: Text | None = None
+
+    def command(self, subject: str) -> c.Command:
+        return c.RecordInboundContact(subject, self.contact_id, self.channel, self.note)
+
+
+class ContactDelivered(Schema):
+    """The mailing tool delivered a contact."""
+
+    contact_id: Id
+
+    def command(self, subject: str) -> c.Command:
+        return c.RecordContactResult(subject, self.contact_id, "delivered")
+
+
+class ContactBounced(Schema):
+    """A contact could not be delivered."""
+
+    contact_id: Id
+    reason: Text | None = None
+
+    def command(self, subject: str) -> c.Command:
+        return c.RecordContactResult(subject, self.contact_id, "bounced", self.reason)
+
+
+class ContactOpened(Schema):
+    """The customer opened a contact (an e-mail, a message)."""
+
+    contact_id: Id
+
+    def command(self, subject: str) -> c.Command:
+        return c.RecordContactResult(subject, self.contact_id, "opened")
+
+
 #: CloudEvents ``type`` -> the schema of its ``data``.
 EVENT_TYPES: dict[str, type[Any]] = {
     "customer.registered": CustomerRegistered,
@@ -254,6 +381,14 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "complaint.filed": ComplaintFiled,
     "complaint.answered": ComplaintAnswered,
     "complaint.resolved": ComplaintResolved,
+    "consent.given": ConsentGiven,
+    "consent.confirmed": ConsentConfirmed,
+    "consent.withdrawn": ConsentWithdrawn,
+    "contact.preferences_set": ContactPreferencesSet,
+    "contact.inbound": InboundContact,
+    "contact.delivered": ContactDelivered,
+    "contact.bounced": ContactBounced,
+    "contact.opened": ContactOpened,
 }
 
 _LINE = {"sku": "BOSCH-GSR18", "product_group": "power-tools", "quantity": 1, "unit_price": "189.00"}
@@ -281,4 +416,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                         "text": "the drill smokes"},
     "complaint.answered": {"complaint_id": "CP-1", "text": "a replacement is on its way"},
     "complaint.resolved": {"complaint_id": "CP-1", "note": "replacement delivered"},
+    "consent.given": {"channel": "email", "purpose": "newsletter", "source": "web-form", "expires_on": "2028-03-01"},
+    "consent.confirmed": {"channel": "email", "purpose": "newsletter"},
+    "consent.withdrawn": {"channel": "sms", "purpose": "marketing", "source": "sms-stop-reply"},
+    "contact.preferences_set": {"caps": [{"limit": 1, "days": 7}], "preferred_channel": "email",
+                                "quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "Europe/Berlin"}},
+    "contact.inbound": {"contact_id": "IN-1001", "channel": "phone", "note": "asked about the drill's warranty"},
+    "contact.delivered": {"contact_id": "K-1001"},
+    "contact.bounced": {"contact_id": "K-1002", "reason": "mailbox full"},
+    "contact.opened": {"contact_id": "K-1001"},
 }

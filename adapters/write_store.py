@@ -155,6 +155,14 @@ class _SideTables:
             )
             return [row["member"] for row in curs.fetchall()]
 
+    def add_links(self, links: Sequence[Link]) -> None:
+        """Record ``links`` outside a write (a back-fill); those already there stay."""
+        if links:
+            with self.datastore.transaction(commit=True) as curs:
+                self._insert_rows(
+                    curs, self.links_table, " ON CONFLICT DO NOTHING", [(ln.relation, ln.owner, ln.member) for ln in links]
+                )
+
     def stored_ids(self, ids: Iterable[UUID]) -> set[UUID]:
         """Which of ``ids`` have any stored event: one query for a whole batch, where loading
         each aggregate to find it absent costs a query (and a replay) each."""

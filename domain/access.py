@@ -54,6 +54,11 @@ class Permission(StrEnum):
     READ_AUDIT = "read-audit"
     EXPORT_PERSONAL_DATA = "export-personal-data"
     ERASE_PERSONAL_DATA = "erase-personal-data"
+    RECORD_CONSENTS = "record-consents"
+    CONTACT_CUSTOMERS = "contact-customers"
+    READ_MARKETING = "read-marketing"
+    READ_OUTBOX = "read-outbox"
+    ACKNOWLEDGE_OUTBOX = "acknowledge-outbox"
 
 
 P = Permission
@@ -61,18 +66,27 @@ _READ_ALL = frozenset(p for p in Permission if p.value.startswith("read-") and p
 
 #: The permissions of each role. Nothing is granted by default.
 GRANTS: Mapping[Role, frozenset[Permission]] = {
-    Role.INTEGRATOR: frozenset({P.PUBLISH_EVENTS}),
+    # An integrator publishes touchpoints; a mailing tool is one: it reads the outbox and
+    # acknowledges what it took (delivery results come back as CloudEvents).
+    Role.INTEGRATOR: frozenset({P.PUBLISH_EVENTS, P.READ_OUTBOX, P.ACKNOWLEDGE_OUTBOX}),
     Role.BILLING: frozenset({
         P.MANAGE_RECEIVABLES, P.DUN, P.CORRECT_INVOICES, P.GRANT_DEFERRALS, P.HANDLE_DISPUTES,
         P.REQUEST_DETAILED_INVOICES, P.READ_CUSTOMERS, P.READ_JOURNEY, P.READ_BILLING, P.READ_SUPPORT,
-        P.READ_ORDERS, P.READ_DUNNING_WORKLISTS,
+        P.READ_ORDERS, P.READ_DUNNING_WORKLISTS, P.READ_MARKETING, P.CONTACT_CUSTOMERS,
     }),
     Role.SUPPORT: frozenset({
         P.HANDLE_COMPLAINTS, P.REQUEST_DETAILED_INVOICES, P.GRANT_DEFERRALS, P.HANDLE_DISPUTES, P.RECORD_ORDERS,
-        P.READ_CUSTOMERS, P.READ_JOURNEY, P.READ_BILLING, P.READ_SUPPORT, P.READ_ORDERS,
+        P.READ_CUSTOMERS, P.READ_JOURNEY, P.READ_BILLING, P.READ_SUPPORT, P.READ_ORDERS, P.READ_MARKETING,
+        P.RECORD_CONSENTS, P.CONTACT_CUSTOMERS,
     }),
-    Role.SALES: frozenset({P.RECORD_ORDERS, P.READ_CUSTOMERS, P.READ_JOURNEY, P.READ_ORDERS}),
-    Role.MARKETING: frozenset({P.READ_CUSTOMERS, P.READ_JOURNEY}),
+    Role.SALES: frozenset({
+        P.RECORD_ORDERS, P.READ_CUSTOMERS, P.READ_JOURNEY, P.READ_ORDERS, P.READ_MARKETING, P.RECORD_CONSENTS,
+        P.CONTACT_CUSTOMERS,
+    }),
+    Role.MARKETING: frozenset({
+        P.READ_CUSTOMERS, P.READ_JOURNEY, P.READ_MARKETING, P.RECORD_CONSENTS, P.CONTACT_CUSTOMERS, P.READ_OUTBOX,
+        P.ACKNOWLEDGE_OUTBOX,
+    }),
     Role.AUDITOR: _READ_ALL,
     # The data protection officer answers a person's requests: a copy of everything (right of
     # access) and erasure of the personal data (right to be forgotten); no department work.

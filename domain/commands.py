@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from domain.contact import Channel, Preferences, Purpose
 from domain.values import Money, OrderLine
 
 
@@ -195,10 +196,90 @@ class ErasePersonalData:
     customer_id: str
 
 
+@dataclass(frozen=True)
+class GiveConsent:
+    """The customer agrees to be contacted over ``channel`` for ``purpose`` (``confirmed``: the
+    source already ran the double opt-in)."""
+
+    customer_id: str
+    channel: Channel
+    purpose: Purpose
+    source: str
+    expires_on: date | None = None
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class ConfirmConsent:
+    """The customer confirmed his consent (double opt-in)."""
+
+    customer_id: str
+    channel: Channel
+    purpose: Purpose
+
+
+@dataclass(frozen=True)
+class WithdrawConsent:
+    customer_id: str
+    channel: Channel
+    purpose: Purpose
+    source: str
+
+
+@dataclass(frozen=True)
+class SetContactPreferences:
+    customer_id: str
+    preferences: Preferences
+
+
+@dataclass(frozen=True)
+class ContactCustomer:
+    """An outbound contact, checked against the contact rule and recorded, made or refused.
+    ``occasion`` (of ``campaign``) is decided once."""
+
+    customer_id: str
+    contact_id: str
+    channel: Channel
+    purpose: Purpose
+    message: str
+    campaign: str | None = None
+    occasion: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordInboundContact:
+    """The customer got in touch: a call, an e-mail, a chat, a visit."""
+
+    customer_id: str
+    contact_id: str
+    channel: Channel
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordContactResult:
+    """What became of an allowed contact: ``handed-over`` (to the mailing tool), ``delivered``,
+    ``bounced`` (``reason``), ``opened``."""
+
+    customer_id: str
+    contact_id: str
+    result: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AcknowledgeContacts:
+    """The mailing tool took these contacts, ``(customer id, contact id)``, from the outbox;
+    those it acknowledged before are passed over."""
+
+    contacts: tuple[tuple[str, str], ...]
+
+
 Command = (
     RegisterCustomer | ChangeContactDetails | PlaceOrder | ShipOrder | DeliverOrder | CancelOrder
     | ReturnOrder | IssueInvoice | RequestDetailedInvoice | IssueCorrectedInvoice | ReceivePayment
     | GrantDeferral | OpenDispute | ResolveDispute | DunInvoice | HandToCollection | FileComplaint
     | AnswerComplaint | ResolveComplaint | IssueCreditNote | WriteOffInvoice | OffsetCredit
-    | RevokeDeferral | ShortenDeferral | ErasePersonalData
+    | RevokeDeferral | ShortenDeferral | ErasePersonalData | GiveConsent | ConfirmConsent | WithdrawConsent
+    | SetContactPreferences | ContactCustomer | RecordInboundContact | RecordContactResult | AcknowledgeContacts
 )

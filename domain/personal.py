@@ -2,7 +2,9 @@
 
 Contact data (name, email, birthday, phone, address) and every free text a person or an
 employee wrote (complaint texts, notes, reasons, dispute resolutions) are personal. Everything
-else an event carries (ids, amounts, dates, levels, product groups, order lines) is not: it may
+else an event carries (ids, amounts, dates, levels, product groups, order lines, channels and
+purposes of consents and contacts, the label of a consent's source, a campaign's message name and
+occasion, a refusal's reason codes) is not: it may
 leave the service, e.g. on the relayed Kafka topic, and must still replay after a person is
 erased. The staff member who acted (``by.user``) is personal too; the department is not.
 
@@ -22,7 +24,8 @@ NOT_PERSONAL_FIELDS = frozenset(
     {
         "customer_id", "invoice_id", "order_id", "complaint_id", "product_group", "amount", "currency",
         "due_date", "until", "number", "level", "lines", "whole", "to_invoice", "from_invoice", "at",
-        "by", "checked",
+        "by", "checked", "channel", "purpose", "source", "expires_on", "confirmed", "caps", "quiet_hours",
+        "preferred_channel", "contact_id", "campaign", "occasion", "message", "reasons",
     }
 )
 

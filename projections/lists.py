@@ -13,6 +13,8 @@ valid whatever is inserted meanwhile) and a few filter columns:
   both sorted by due date, oldest first (then by invoice id), with ``day`` the due date and
   ``amount`` the balance in ten-thousandths of the currency (exact for every ISO 4217
   exponent, summed by the database).
+- ``outbox`` (marketing view): the contact books with contacts made and not yet handed to the
+  mailing tool, one row each, in the order of their oldest such contact (its position).
 
 Rows hold no time-dependent fact: a read turns today into ranges of ``sort_key`` and ``day``
 (``complaints_query``, ``receivables_query``) and ages, buckets and the hold rule at read time.
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from projections import billing, customers, support
+from projections import billing, customers, marketing, support
 from projections.batch import Doc, Snapshot
 from projections.encoding import account_of
 
@@ -33,6 +35,7 @@ CUSTOMERS = "customers"
 OPEN_COMPLAINTS = "open-complaints"
 IN_COLLECTION = "in-collection"
 RECEIVABLES = "receivables"
+OUTBOX = "outbox"
 
 #: The view each list is derived from; a page shows that view's documents of its rows.
 SOURCES = {
@@ -40,6 +43,7 @@ SOURCES = {
     OPEN_COMPLAINTS: support.VIEW,
     IN_COLLECTION: billing.VIEW,
     RECEIVABLES: billing.VIEW,
+    OUTBOX: marketing.VIEW,
 }
 #: The lists each view feeds (a changed document rewrites its rows in exactly these).
 FED_BY = {view: tuple(name for name, source in SOURCES.items() if source == view) for view in set(SOURCES.values())}
@@ -97,7 +101,18 @@ def list_rows(view: str, key: str, doc: Doc) -> list[ListRow]:
         amount = int(balance.scaleb(AMOUNT_EXPONENT).to_integral_value())
         return [ListRow(name, key, f"{doc['due_date']}|{doc['invoice_id']}", customer_id, day=doc["due_date"],
                         currency=doc["currency"], amount=amount)]
+    if view == marketing.VIEW and kind == "contact-book":
+        return _outbox_rows(key, doc)
     return []
+
+
+def _outbox_rows(key: str, book: Doc) -> list[ListRow]:
+    """A contact book's row in the outbox: there while a contact made awaits the mailing tool,
+    sorted by the oldest such contact's position."""
+    pending = [c for c in book["contacts"] if c["status"] == "made"]
+    if not pending:
+        return []
+    return [ListRow(OUTBOX, key, f"{pending[0]['position']:012d}", book["customer_id"], day=pending[0]["at"][:10])]
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,28 @@ def _dunned(a: Attrs, s: Subject) -> str:
     return f"dunning level {a['level']}{final} for {_inv(s)}"
 
 
+def _consent_given(a: Attrs, s: Subject) -> str:
+    line = f"consent to {a['purpose']} by {a['channel']} given via {text(a['source'])}"
+    if a.get("expires_on"):
+        line += f" until {_day(a['expires_on'])}"
+    return line + ("" if a["confirmed"] else " (awaiting confirmation)")
+
+
+def _preferences_set(a: Attrs, s: Subject) -> str:
+    parts = [f"at most {c['limit']} in {c['days']} days" + (f" by {c['channel']}" if c.get("channel") else "")
+             for c in a["caps"]]
+    quiet = a.get("quiet_hours")
+    if quiet:
+        parts.append(f"quiet {quiet['start']}-{quiet['end']} {quiet['timezone']}")
+    if a.get("preferred_channel"):
+        parts.append(f"prefers {a['preferred_channel']}")
+    return "contact preferences set: " + ("; ".join(parts) or "none")
+
+
+def _campaign(a: Attrs) -> str:
+    return f" ({text(a['campaign'])})" if a.get("campaign") else ""
+
+
 SUMMARIES: dict[str, Summary] = {
     "Customer.Registered": lambda a, s: f"customer registered: {text(a['name'])}",
     "Customer.ContactDetailsChanged": _contact_changed,
@@ -176,6 +198,25 @@ SUMMARIES: dict[str, Summary] = {
     ),
     "Complaint.Answered": lambda a, s: f"complaint {s['complaint_id']} answered",
     "Complaint.Resolved": lambda a, s: f"complaint {s['complaint_id']} resolved" + _why(a, "note"),
+    "ContactBook.Opened": lambda a, s: "contact book opened",
+    "ContactBook.ConsentGiven": _consent_given,
+    "ContactBook.ConsentConfirmed": lambda a, s: f"consent to {a['purpose']} by {a['channel']} confirmed (double opt-in)",
+    "ContactBook.ConsentWithdrawn": lambda a, s: (
+        f"consent to {a['purpose']} by {a['channel']} withdrawn via {text(a['source'])}"
+    ),
+    "ContactBook.PreferencesSet": _preferences_set,
+    "ContactBook.ContactMade": lambda a, s: (
+        f"{a['purpose']} contact {a['contact_id']} by {a['channel']}: {text(a['message'])}" + _campaign(a)
+    ),
+    "ContactBook.ContactRefused": lambda a, s: (
+        f"{a['purpose']} contact {a['contact_id']} by {a['channel']} refused: "
+        + ", ".join(r["code"] for r in a["reasons"]) + _campaign(a)
+    ),
+    "ContactBook.InboundContact": lambda a, s: f"customer got in touch by {a['channel']}" + _why(a, "note"),
+    "ContactBook.ContactHandedOver": lambda a, s: f"contact {a['contact_id']} handed to the mailing tool",
+    "ContactBook.ContactDelivered": lambda a, s: f"contact {a['contact_id']} delivered",
+    "ContactBook.ContactBounced": lambda a, s: f"contact {a['contact_id']} bounced" + _why(a, "reason"),
+    "ContactBook.ContactOpened": lambda a, s: f"contact {a['contact_id']} opened",
 }
 
 

@@ -17,13 +17,14 @@ from adapters.writer_lock import schema_lock
 from domain.holds import DunningPolicy
 from services.access_log import AccessLog
 from services.audit import Audit
+from services.backfill import backfill_customer_complaints
 from services.clock import Clock, FixedClock, SystemClock
 from services.credentials import Credentials, TokenVerifying, bearer_tokens
 from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
 from services.rate_limits import RateLimits
 from services.reads import Reads
-from services.settings import Settings
+from services.settings import Settings, contact_policy
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
         min_interval=timedelta(days=settings.dunning_min_interval_days),
         max_deferral=timedelta(days=settings.max_deferral_days),
     )
+    contacts = contact_policy(settings)
     source = settings.kafka_events_topic if settings.projector_source == "kafka" else None
     creating = schema_lock(location, SCHEMA_LOCK_SECONDS)
     try:
@@ -137,8 +139,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
                 location, clock, policy, lock_timeout=settings.writer_lock_timeout,
                 write_timeout=settings.write_timeout, max_group=settings.max_group,
                 master_key=None if settings.master_key is None else settings.master_key.get_secret_value(),
-                data_key_seconds=settings.data_key_cache_seconds,
+                data_key_seconds=settings.data_key_cache_seconds, contact_policy=contacts,
             )
+            backfill_customer_complaints(service.app)
             store = open_read_store(location, service, source)
             tables = open_security_tables(location, service)
     finally:
@@ -147,7 +150,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
     history = History(service.app.recorder, service.app.mapper)
     reads = Reads(
         store, service.app.name, clock, policy, settings.read_wait_seconds, service.head,
-        lambda: service.writer.written, history, lambda customer_id: aggregates_of(store, customer_id),
+        lambda: service.writer.written, history, lambda customer_id: aggregates_of(store, customer_id), contacts,
     )
     projector.on_advanced(reads.progress.advanced)
     return Journey(

@@ -44,6 +44,14 @@ STORED_AS = {
     "complaint.filed": "Complaint.Filed",
     "complaint.answered": "Complaint.Answered",
     "complaint.resolved": "Complaint.Resolved",
+    "consent.given": "ContactBook.ConsentGiven (+ ContactBook.Opened)",
+    "consent.confirmed": "ContactBook.ConsentConfirmed",
+    "consent.withdrawn": "ContactBook.ConsentWithdrawn (+ ContactBook.Opened)",
+    "contact.preferences_set": "ContactBook.PreferencesSet (+ ContactBook.Opened)",
+    "contact.inbound": "ContactBook.InboundContact (+ ContactBook.Opened)",
+    "contact.delivered": "ContactBook.ContactDelivered",
+    "contact.bounced": "ContactBook.ContactBounced",
+    "contact.opened": "ContactBook.ContactOpened",
 }
 
 DEPARTMENT_EVENTS = [
@@ -69,6 +77,17 @@ DEPARTMENT_EVENTS = [
     ("POST /orders", "Order.Placed", "order_id (made up when not given), lines, currency"),
     ("DELETE /customers/{id}/personal-data", "Customer.PersonalDataErased",
      "customer_id; `by` is the department (privacy) alone: no personal data"),
+    ("POST /customers/{id}/contacts", "ContactBook.ContactMade",
+     "contact_id (made up when not given), channel, purpose, message, campaign?, occasion?, and the contact "
+     "rule's facts (`checked`): the contact rule allowed it"),
+    ("POST /customers/{id}/contacts", "ContactBook.ContactRefused",
+     "the same, and reasons (every code and detail): the contact rule refused it; never sent"),
+    ("POST /outbox/acknowledgements", "ContactBook.ContactHandedOver", "contact_id"),
+    ("POST /customers/{id}/consents", "ContactBook.ConsentGiven", "as `consent.given`"),
+    ("POST /customers/{id}/consents/confirmation", "ContactBook.ConsentConfirmed", "as `consent.confirmed`"),
+    ("POST /customers/{id}/consents/withdrawal", "ContactBook.ConsentWithdrawn", "as `consent.withdrawn`"),
+    ("PUT /customers/{id}/contact-preferences", "ContactBook.PreferencesSet", "as `contact.preferences_set`"),
+    ("POST /customers/{id}/inbound-contacts", "ContactBook.InboundContact", "as `contact.inbound`"),
 ]
 
 
@@ -107,7 +126,10 @@ def render() -> str:
         schema = model.model_json_schema()
         lines += ["", f"## {type_}", "", inspect.cleandoc(model.__doc__ or ""), "", *_fields(schema)]
         for name, sub in schema.get("$defs", {}).items():
-            lines += ["", f"`{name}`:", "", *_fields(sub)]
+            if "enum" in sub:
+                lines += ["", f"`{name}`: one of {', '.join(f'`{v}`' for v in sub['enum'])}"]
+            else:
+                lines += ["", f"`{name}`:", "", *_fields(sub)]
     lines += ["", "## Department commands", "", "| endpoint | stored as | data |", "|---|---|---|"]
     lines += [f"| `{e}` | `{s}` | {d} |" for e, s, d in DEPARTMENT_EVENTS]
     lines += ["", "`Invoice.CreditNoteIssued` (`amount`, `reason`): a cancellation or a return credits each "

@@ -1,8 +1,7 @@
 """The right of access: everything the journey holds about one person, as one JSON document.
 
 The document carries the person's whole history (every stored event of the customer's
-aggregates, decoded as the projector sees it) and the current department views, read at the
-same moment; the export is recorded in the access log like every read.
+aggregates, decoded as the projector sees it) and the current department views (billing, support, marketing, journey), read at the same moment; the export is recorded in the access log like every read.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ def export(journey: Journey, customer_id: str, min_position: int | None = None, 
         "erased_at_position": erased,
         "events": events,
         "views": {
-            "billing": views["billing"], "support": views["support"],
+            "billing": views["billing"], "support": views["support"], "marketing": views["marketing"],
             "journey": journey.reads.journey(customer_id, as_of=AsOf(position)),
         },
     }

@@ -13,10 +13,12 @@ from eventsourcing.domain import DomainEventProtocol
 
 from domain import commands as c
 from domain.complaint import Complaint
+from domain.contact import ContactPolicy, CustomerHolds
+from domain.contact_book import HANDED_OVER, AlreadyAcknowledgedError, ContactBook
 from domain.currencies import format_amount
 from domain.customer import Customer
-from domain.errors import InvalidTransitionError
-from domain.holds import DunningPolicy
+from domain.errors import InvalidTransitionError, UnknownError
+from domain.holds import FINAL_DUNNING_LEVEL, DunningPolicy
 from domain.invoice import Invoice, credit_offsets, credits_for
 from domain.order import Order
 from domain.values import Money, Principal
@@ -27,8 +29,10 @@ Events = list[DomainEventProtocol]
 #: Links kept beside the stream (adapters.write_store): an order's invoices and complaints.
 ORDER_INVOICE = "order-invoice"
 ORDER_COMPLAINT = "order-complaint"
-#: A customer's invoices, for offsetting its credit.
+#: A customer's invoices, for offsetting its credit and for the contact rule's holds.
 CUSTOMER_INVOICE = "customer-invoice"
+#: A customer's complaints, for the contact rule's holds.
+CUSTOMER_COMPLAINT = "customer-complaint"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Context:
     at: datetime
     by: Principal
     policy: DunningPolicy
+    contact: ContactPolicy = ContactPolicy()
 
 
 #: The aggregate each creating command starts, and the field naming it.
@@ -58,21 +63,28 @@ def created_id(command: object) -> UUID | None:
     return cls.create_id(getattr(command, created[1]))
 
 
+#: What each command answers besides the position, from the command and its events.
+ANSWERS: dict[type, Any] = {
+    c.DunInvoice: lambda cmd, events: {"level": events[0].level},
+    c.FileComplaint: lambda cmd, events: {"complaint_id": cmd.complaint_id},
+    c.PlaceOrder: lambda cmd, events: {"order_id": cmd.order_id},
+    c.WriteOffInvoice: lambda cmd, events: {"amount": jsonable_money(events[0].amount)},
+    c.OffsetCredit: lambda cmd, events: {"offsets": offsets_made(events)},
+    c.ContactCustomer: lambda cmd, events: {
+        "contact_id": cmd.contact_id, "allowed": not getattr(events[-1], "reasons", []),
+        "reasons": getattr(events[-1], "reasons", []),
+    },
+    c.RecordInboundContact: lambda cmd, events: {"contact_id": cmd.contact_id},
+    c.AcknowledgeContacts: lambda cmd, events: {"acknowledged": [e.contact_id for e in events]},
+}
+
+
 def answer_of(command: object, events: Events) -> dict[str, Any]:
     """What a department is told besides the position (kept with an Idempotency-Key, so a
     retry is told the same): the dunning level a step reached, the amount written off, the
-    offsets made."""
-    if isinstance(command, c.DunInvoice):
-        return {"level": events[0].level}  # type: ignore[attr-defined]
-    if isinstance(command, c.FileComplaint):
-        return {"complaint_id": command.complaint_id}
-    if isinstance(command, c.PlaceOrder):
-        return {"order_id": command.order_id}
-    if isinstance(command, c.WriteOffInvoice):
-        return {"amount": jsonable_money(events[0].amount)}  # type: ignore[attr-defined]
-    if isinstance(command, c.OffsetCredit):
-        return {"offsets": offsets_made(events)}
-    return {}
+    offsets made, whether a contact was made and every reason it was refused."""
+    answer = ANSWERS.get(type(command))
+    return {} if answer is None else answer(command, events)
 
 
 def offsets_made(events: Events) -> list[dict[str, str]]:
@@ -308,6 +320,7 @@ def _(cmd: c.FileComplaint, uow: UnitOfWork, ctx: Context) -> Events:
         product_group=cmd.product_group, text=cmd.text, at=ctx.at, by=ctx.by,
     )
     uow.link(ORDER_COMPLAINT, cmd.order_id, cmd.complaint_id)
+    uow.link(CUSTOMER_COMPLAINT, cmd.customer_id, cmd.complaint_id)
     return uow.record(complaint)
 
 
@@ -323,3 +336,99 @@ def _(cmd: c.ResolveComplaint, uow: UnitOfWork, ctx: Context) -> Events:
     complaint = uow.get(Complaint, cmd.complaint_id, cmd.customer_id)
     complaint.resolve(note=cmd.note, at=ctx.at, by=ctx.by)
     return uow.record(complaint)
+
+
+def contact_book(uow: UnitOfWork, customer_id: str, ctx: Context) -> tuple[ContactBook, Customer]:
+    """The customer's contact book (opened with its first entry) and the customer."""
+    customer = uow.get(Customer, customer_id)
+    book = uow.find(ContactBook, customer_id)
+    if book is None:
+        book = ContactBook(customer_id=customer_id, at=ctx.at, by=ctx.by)
+    return book, customer
+
+
+def customer_holds(uow: UnitOfWork, customer_id: str, policy: ContactPolicy) -> CustomerHolds:
+    """What the customer's invoices and complaints hold against promotion (the contact rule's
+    ``CustomerHolds``): invoices with a balance by dunning level (collection counts as the
+    level after the last), invoices in dispute, open complaints."""
+    invoices = [uow.get(Invoice, i) for i in uow.members(CUSTOMER_INVOICE, customer_id)]
+    complaints = [uow.get(Complaint, i) for i in uow.members(CUSTOMER_COMPLAINT, customer_id)]
+    owing = [i for i in invoices if i.balance.amount > 0]
+    return CustomerHolds(
+        dunning=tuple((i.invoice_id, FINAL_DUNNING_LEVEL + 1 if i.handed_to_collection else i.dunning_level)
+                      for i in owing if i.dunning_level or i.handed_to_collection),
+        disputes=tuple(i.invoice_id for i in invoices if i.open_dispute is not None) if policy.on_dispute else (),
+        complaints=tuple(x.complaint_id for x in complaints if not x.resolved) if policy.on_complaint else (),
+    )
+
+
+@handle.register
+def _(cmd: c.GiveConsent, uow: UnitOfWork, ctx: Context) -> Events:
+    book, customer = contact_book(uow, cmd.customer_id, ctx)
+    customer.check_not_erased("given a consent")
+    book.give_consent(channel=cmd.channel, purpose=cmd.purpose, source=cmd.source, expires_on=cmd.expires_on,
+                      confirmed=cmd.confirmed, at=ctx.at, by=ctx.by)
+    return uow.record(book)
+
+
+@handle.register
+def _(cmd: c.ConfirmConsent, uow: UnitOfWork, ctx: Context) -> Events:
+    book, customer = contact_book(uow, cmd.customer_id, ctx)
+    customer.check_not_erased("asked to confirm a consent")
+    book.confirm_consent(channel=cmd.channel, purpose=cmd.purpose, at=ctx.at, by=ctx.by)
+    return uow.record(book)
+
+
+@handle.register
+def _(cmd: c.WithdrawConsent, uow: UnitOfWork, ctx: Context) -> Events:
+    book, _ = contact_book(uow, cmd.customer_id, ctx)
+    book.withdraw_consent(channel=cmd.channel, purpose=cmd.purpose, source=cmd.source, at=ctx.at, by=ctx.by)
+    return uow.record(book)
+
+
+@handle.register
+def _(cmd: c.SetContactPreferences, uow: UnitOfWork, ctx: Context) -> Events:
+    book, _ = contact_book(uow, cmd.customer_id, ctx)
+    book.set_preferences(preferences=cmd.preferences, at=ctx.at, by=ctx.by)
+    return uow.record(book)
+
+
+@handle.register
+def _(cmd: c.ContactCustomer, uow: UnitOfWork, ctx: Context) -> Events:
+    book, customer = contact_book(uow, cmd.customer_id, ctx)
+    book.contact(
+        contact_id=cmd.contact_id, channel=cmd.channel, purpose=cmd.purpose, campaign=cmd.campaign,
+        occasion=cmd.occasion, message=cmd.message, holds=customer_holds(uow, cmd.customer_id, ctx.contact),
+        erased=customer.erased, policy=ctx.contact, at=ctx.at, by=ctx.by,
+    )
+    return uow.record(book)
+
+
+@handle.register
+def _(cmd: c.RecordInboundContact, uow: UnitOfWork, ctx: Context) -> Events:
+    book, _ = contact_book(uow, cmd.customer_id, ctx)
+    book.record_inbound(contact_id=cmd.contact_id, channel=cmd.channel, note=cmd.note, at=ctx.at, by=ctx.by)
+    return uow.record(book)
+
+
+@handle.register
+def _(cmd: c.RecordContactResult, uow: UnitOfWork, ctx: Context) -> Events:
+    book, _ = contact_book(uow, cmd.customer_id, ctx)
+    book.record_result(contact_id=cmd.contact_id, result=cmd.result, reason=cmd.reason, at=ctx.at, by=ctx.by)
+    return uow.record(book)
+
+
+@handle.register
+def _(cmd: c.AcknowledgeContacts, uow: UnitOfWork, ctx: Context) -> Events:
+    books: dict[str, ContactBook] = {}
+    for customer_id, contact_id in cmd.contacts:
+        book = books.get(customer_id) or uow.find(ContactBook, customer_id)
+        if book is None or contact_id not in book.contacts:
+            raise UnknownError("contact", contact_id)
+        books[customer_id] = book
+        if book.awaits_handover(contact_id):
+            book.record_result(contact_id=contact_id, result=HANDED_OVER, reason=None, at=ctx.at, by=ctx.by)
+    events = uow.record(*books.values())
+    if not events:
+        raise AlreadyAcknowledgedError("every contact named was acknowledged before")
+    return events

@@ -21,6 +21,7 @@ from adapters.personal_mapper import KeyCheckedRepository, PersonalDataMapper, S
 from adapters.transcodings import register_journey_transcodings
 from adapters.writer_lock import writer_lock
 from domain.commands import Command
+from domain.contact import ContactPolicy
 from domain.holds import DunningPolicy
 from domain.values import Department, Principal
 from services import handlers_privacy  # noqa: F401 -- registers the erasure command's handler
@@ -130,6 +131,7 @@ class JourneyService:
         max_group: int = 5000,
         master_key: str | None = None,
         data_key_seconds: float | None = None,
+        contact_policy: ContactPolicy | None = None,
     ) -> None:
         env = dict(location.env)
         if master_key is not None:
@@ -139,6 +141,7 @@ class JourneyService:
         self.app = JourneyApplication(env=env)
         self.clock = clock
         self.policy = policy or DunningPolicy()
+        self.contact_policy = contact_policy or ContactPolicy()
         self.write_timeout = write_timeout
         self._listeners: list[Callable[[], None]] = []
         self.writer = GroupWriter(
@@ -160,13 +163,13 @@ class JourneyService:
 
     def _command(self, command: Command, by: Principal, idempotency: IdempotencyKey | None) -> Future[Written]:
         return self.writer.submit(
-            Execute(command, by, lambda: Context(self.clock.now(), by, self.policy), idempotency)
+            Execute(command, by, lambda: Context(self.clock.now(), by, self.policy, self.contact_policy), idempotency)
         )
 
     def _ingest(self, submissions: Sequence[Submission], user: str | None = None) -> Future[list[Accepted]]:
         def context(sub: Submission) -> Context:
             by = Principal(Department.INTEGRATOR, user=user, source=sub.source, event_id=sub.event_id)
-            return Context(sub.time or self.clock.now(), by, self.policy)
+            return Context(sub.time or self.clock.now(), by, self.policy, self.contact_policy)
 
         return self.writer.submit(Ingest(submissions, context))
 

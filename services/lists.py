@@ -12,7 +12,7 @@ from datetime import date
 
 from domain.errors import UnknownError
 from domain.values import aggregate_id
-from projections import billing, customers, lists, support, worklists
+from projections import billing, customers, lists, marketing_model, support, worklists
 from projections.batch import Doc
 from projections.lists import ListPage, ListQuery
 from services.cursors import decode_cursor, encode_cursor
@@ -59,6 +59,12 @@ class Lists:
         today = self._today()
         page, next_cursor = self._page(lists.receivables_query(bucket, today), limit, cursor)
         return worklists.receivables_page(page, next_cursor, today, self.reads.policy)
+
+    def outbox(self, channel: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
+        """The contacts made and not yet handed to the mailing tool of up to ``limit`` customers
+        (in the order of their oldest such contact), of ``channel`` when given, each with the
+        customer's contact data."""
+        return marketing_model.outbox_page(*self._page(ListQuery(lists.OUTBOX), limit, cursor), channel)
 
     def _one(self, kind: str, natural_id: str, view: str, views: tuple[str, ...], shape: Callable[..., Doc | None]) -> Doc:
         key = aggregate_id(kind, natural_id).hex

@@ -15,9 +15,10 @@ from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 
+from domain.contact import ContactPolicy
 from domain.errors import UnknownError
 from domain.holds import DunningPolicy
-from projections import customers, read_models, worklists
+from projections import customers, marketing_model, read_models, worklists
 from projections import views as all_views
 from projections.batch import Batch, Doc, ReadStore, Snapshot
 from projections.candidates import dunned_by
@@ -64,6 +65,8 @@ class History(Protocol):
     def position_at(self, when: datetime, head: int) -> int: ...
 
 
+#: The views a marketing read needs: the contact book, and what the contact rule reads of the others.
+MARKETING_READS = ("billing", "support", "customers", "marketing")
 #: The name candidate cursors carry (services.cursors).
 CANDIDATES = "dunning-candidates"
 
@@ -90,8 +93,10 @@ class Reads:
         written: Callable[[], int] = lambda: 0,
         history: History | None = None,
         aggregates_of: Callable[[str], list[UUID]] | None = None,
+        contact_policy: ContactPolicy | None = None,
     ) -> None:
         self.store = store
+        self.contact_policy = contact_policy or ContactPolicy()
         self.stream_name = stream_name
         self.clock = clock
         self.policy = policy
@@ -146,18 +151,18 @@ class Reads:
     def _customer(
         self, customer_id: str, views: tuple[str, ...], min_position: int | None, *, entries: bool = False,
         as_of: AsOf | None = None,
-    ) -> tuple[Snapshot, date]:
-        """One snapshot of the customer's documents and the business day to read them on: now,
+    ) -> tuple[Snapshot, datetime]:
+        """One snapshot of the customer's documents and the business time to read them at: now,
         or, ``as_of`` a past point, folded from the customer's events up to that point."""
         if as_of is not None:
-            snapshot, today = self.past(customer_id, as_of)
+            snapshot, now = self.past(customer_id, as_of)
         else:
             self.wait_for(min_position)
             snapshot = self.store.read(self.stream_name, customer_id, (*views, "journey"), entries=entries)
-            today = self._today()
+            now = self.clock.now()
         if not any(d["kind"] == "customer" for d in snapshot.of("journey")):
             raise UnknownError("customer", customer_id)
-        return snapshot, today
+        return snapshot, now
 
     def resolve(self, as_of: AsOf) -> int:
         """The stream position ``as_of`` names; BeyondHeadError past the head."""
@@ -170,10 +175,10 @@ class Reads:
             raise BeyondHeadError(head, as_of.position)
         return as_of.position
 
-    def past(self, customer_id: str, as_of: AsOf) -> tuple[Snapshot, date]:
+    def past(self, customer_id: str, as_of: AsOf) -> tuple[Snapshot, datetime]:
         """The customer's documents and entries as the views held them at ``as_of``, folded from
         that customer's events alone (the views must have reached the position: the caller
-        waits with ``caught_up``), and the business day then: the time asked, or the business
+        waits with ``caught_up``), and the business time then: the time asked, or the business
         time of the event at the position asked."""
         assert self.history is not None and self.aggregates_of is not None
         position = self.resolve(as_of)
@@ -184,11 +189,11 @@ class Reads:
                 if d.get("customer_id") == customer_id]
         entries = sorted((p, e) for p, c, e in batch.entries if c == customer_id)
         if as_of.time is not None:
-            today = as_of.time.date()
+            now = as_of.time
         else:
             event = self.history.at(position) if position else None
-            today = getattr(event, "at", self.clock.now()).date() if event is not None else self._today()
-        return Snapshot(position, docs, entries), today
+            now = getattr(event, "at", self.clock.now()) if event is not None else self.clock.now()
+        return Snapshot(position, docs, entries), now
 
     def knows(self, customer_id: str) -> bool:
         """Whether the views know the customer (one document read, no waiting)."""
@@ -205,23 +210,30 @@ class Reads:
 
     def billing(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
         """Billing's view of the customer, as of the clock's today (or as it was at ``as_of``)."""
-        snapshot, today = self._customer(customer_id, ("billing", customers.VIEW), min_position, as_of=as_of)
-        return read_models.billing_view(snapshot, today, self.policy)
+        snapshot, now = self._customer(customer_id, ("billing", customers.VIEW), min_position, as_of=as_of)
+        return read_models.billing_view(snapshot, now.date(), self.policy)
 
     def support(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
         """Support's view of the customer, as of the clock's today (or as it was at ``as_of``)."""
-        snapshot, today = self._customer(customer_id, ("support", "billing", customers.VIEW), min_position, as_of=as_of)
-        return read_models.support_view(snapshot, today, self.policy)
+        snapshot, now = self._customer(customer_id, ("support", "billing", customers.VIEW), min_position, as_of=as_of)
+        return read_models.support_view(snapshot, now.date(), self.policy)
+
+    def marketing(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
+        """Marketing's view of the customer now (or as it was at ``as_of``): consents,
+        preferences, holds, what the contact rule allows, every contact."""
+        snapshot, now = self._customer(customer_id, MARKETING_READS, min_position, as_of=as_of)
+        return marketing_model.marketing_view(snapshot, now, self.contact_policy)
 
     def views(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
-        """Billing and support of one customer from one snapshot: the same position, always."""
-        snapshot, today = self._customer(
-            customer_id, ("billing", "support", customers.VIEW), min_position, as_of=as_of
-        )
+        """Billing, support and marketing of one customer from one snapshot: the same position,
+        always."""
+        snapshot, now = self._customer(customer_id, MARKETING_READS, min_position, as_of=as_of)
+        today = now.date()
         return {
             "position": snapshot.position,
             "billing": read_models.billing_view(snapshot, today, self.policy),
             "support": read_models.support_view(snapshot, today, self.policy),
+            "marketing": marketing_model.marketing_view(snapshot, now, self.contact_policy),
         }
 
     def dunning_candidates(

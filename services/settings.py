@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.contact import ContactPolicy
 
 if TYPE_CHECKING:
     from adapters.kafka_touchpoints import KafkaOptions
@@ -43,6 +45,15 @@ class Settings(BaseSettings):
         300, ge=0, le=86_400, description="a CloudEvent time further ahead of the clock is refused (422)"
     )
     max_deferral_days: int = Field(90, ge=1, le=3650, description="the longest payment deferral")
+    contact_hold_dunning_level: int = Field(
+        2, ge=1, le=4, description="no promotional contact while an invoice of the customer is at this dunning level "
+        "or more (4: handed to collection)"
+    )
+    contact_hold_on_dispute: bool = Field(True, description="no promotional contact while an invoice is in dispute")
+    contact_hold_on_complaint: bool = Field(True, description="no promotional contact while a complaint is open")
+    contact_hold_after_withdrawal_days: int = Field(
+        30, ge=0, le=3650, description="no promotional contact for this many days after a promotional consent is withdrawn"
+    )
     ready_max_lag: int = Field(10_000, ge=0, description="most positions the views may lag while ready")
     key_cache_seconds: float = Field(
         5.0, ge=0, le=300, description="how long a process trusts an API key it looked up (and a revoked key keeps working)"
@@ -139,6 +150,15 @@ class Settings(BaseSettings):
         if at is not None and at.tzinfo is None:
             raise ValueError("needs a timezone, e.g. 2026-03-10T09:00:00Z")
         return at
+
+
+def contact_policy(settings: Settings) -> ContactPolicy:
+    """The departments' holds on promotional contacts (the contact rule's policy)."""
+    return ContactPolicy(
+        dunning_level=settings.contact_hold_dunning_level, on_dispute=settings.contact_hold_on_dispute,
+        on_complaint=settings.contact_hold_on_complaint,
+        after_withdrawal=timedelta(days=settings.contact_hold_after_withdrawal_days),
+    )
 
 
 def kafka_options(settings: Settings) -> KafkaOptions:

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from adapters.write_store import KeyRecord, Link, StoredKey
 from domain.complaint import Complaint
+from domain.contact_book import ContactBook
 from domain.customer import Customer
 from domain.errors import AlreadyExistsError, UnknownError, WrongCustomerError
 from domain.invoice import Invoice
@@ -25,7 +26,7 @@ from domain.order import Order
 
 A = TypeVar("A", bound=Aggregate)
 
-KIND = {Customer: "customer", Order: "order", Invoice: "invoice", Complaint: "complaint"}
+KIND = {Customer: "customer", Order: "order", Invoice: "invoice", Complaint: "complaint", ContactBook: "contact-book"}
 
 
 class SideTables(Protocol):

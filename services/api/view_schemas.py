@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
+from domain.contact import Channel, Purpose
 from domain.holds import HoldKind
 from domain.invoice_facts import InvoiceStatus, NextStep
 
@@ -153,10 +154,129 @@ class SupportView(CustomerView):
     orders: list[OrderDoc]
 
 
+class ConsentOut(BaseModel):
+    channel: Channel
+    purpose: Purpose
+    source: str = Field(description="where the customer said so")
+    given_at: str
+    expires_on: date | None
+    confirmed: bool = Field(description="false while a double opt-in awaits the customer's confirmation")
+
+
+class WithdrawalOut(BaseModel):
+    channel: Channel
+    purpose: Purpose
+    source: str
+    at: str
+
+
+class CapOut(BaseModel):
+    limit: int
+    days: int
+    channel: Channel | None = Field(description="null: on all channels together")
+
+
+class QuietHoursOut(BaseModel):
+    start: str
+    end: str
+    timezone: str
+
+
+class PreferencesOut(BaseModel):
+    caps: list[CapOut]
+    quiet_hours: QuietHoursOut | None
+    preferred_channel: Channel | None
+
+
+class DunningHoldOut(BaseModel):
+    invoice_id: str
+    level: int = Field(description="the invoice's dunning level; 4: handed to collection")
+
+
+class ContactHoldsOut(BaseModel):
+    """What the other departments' history holds against promotion (the policy decides which count)."""
+
+    dunning: list[DunningHoldOut]
+    disputes: list[str]
+    complaints: list[str]
+
+
+class ContactRefusalOut(BaseModel):
+    code: str = Field(examples=["no-consent", "cap-reached", "quiet-hours", "hold:dunning"])
+    detail: str
+
+
+class ContactabilityOut(BaseModel):
+    """The contact rule's answer now for one channel and purpose."""
+
+    channel: Channel
+    purpose: Purpose
+    allowed: bool
+    reasons: list[ContactRefusalOut]
+    next_allowed: str | None = Field(description="when it is next allowed if nothing changes but time; null: only "
+                                                 "when something else changes (a consent, a complaint resolved)")
+
+
+class ContactResultOut(BaseModel):
+    result: Literal["handed-over", "delivered", "bounced", "opened"]
+    at: str
+    position: int
+
+
+class ContactOutcomeOut(BaseModel):
+    """One contact: outbound (made or refused, then handed over, delivered, bounced, opened) or inbound."""
+
+    contact_id: str
+    direction: Literal["outbound", "inbound"]
+    channel: Channel
+    purpose: Purpose | None = None
+    campaign: str | None = None
+    occasion: str | None = None
+    message: str | None = None
+    department: str
+    at: str
+    position: int
+    status: Literal["made", "refused", "inbound", "handed-over", "delivered", "bounced", "opened"]
+    reasons: list[ContactRefusalOut] = Field(default_factory=list)
+    results: list[ContactResultOut]
+
+
+class MarketingView(BaseModel):
+    position: int
+    as_of: str = Field(description="the time the contact rule's answers are computed for")
+    customer: ContactOut | None
+    consents: list[ConsentOut]
+    withdrawals: list[WithdrawalOut]
+    preferences: PreferencesOut
+    holds: ContactHoldsOut
+    contactability: list[ContactabilityOut]
+    contacts: list[ContactOutcomeOut]
+
+
 class ViewsOut(BaseModel):
     position: int
     billing: BillingView
     support: SupportView
+    marketing: MarketingView
+
+
+class OutboxContactOut(BaseModel):
+    customer_id: str
+    contact_id: str
+    channel: Channel
+    purpose: Purpose
+    campaign: str | None
+    occasion: str | None
+    message: str
+    made_at: str
+    position: int
+    recipient: ContactOut | None = Field(description="whom to reach: the customer's contact data")
+
+
+class OutboxOut(BaseModel):
+    position: int
+    contacts: list[OutboxContactOut]
+    next_cursor: str | None
 
 
 class TouchpointOut(BaseModel):

@@ -8,13 +8,15 @@ from fastapi.testclient import TestClient
 
 from adapters.schemas import EVENT_TYPES
 from domain.complaint import Complaint
+from domain.contact_book import ContactBook
 from domain.customer import Customer
 from domain.invoice import Invoice
 from domain.order import Order
 from services import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
-AGGREGATES = {"Customer": Customer, "Order": Order, "Invoice": Invoice, "Complaint": Complaint}
+AGGREGATES = {"Customer": Customer, "Order": Order, "Invoice": Invoice, "Complaint": Complaint,
+              "ContactBook": ContactBook}
 
 
 def test_the_event_catalogue_is_generated_from_the_schemas() -> None:

@@ -43,7 +43,7 @@ def test_a_body_the_api_cannot_read_is_refused_at_the_door_before_it_is_read(cli
             assert anonymous.headers["WWW-Authenticate"].startswith('Bearer realm="customer-journey"')
             assert_refused(client.post(path, content=body, headers={**json, "Authorization": "Bearer jk_0"}),
                            401, "malformed-credentials")
-            assert_refused(client.post(path, content=body, headers={**json, "X-Department": "marketing"}),
+            assert_refused(client.post(path, content=body, headers={**json, "X-Department": "auditor"}),
                            403, "forbidden")
     allowed = client.post("/invoices/I1/payments", content=b"{not json", headers={**json, "X-Department": "billing"})
     assert_refused(allowed, 400, "malformed-json")  # an admitted caller learns what is wrong with its body

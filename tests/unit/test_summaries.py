@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 
 from domain.complaint import Complaint
+from domain.contact_book import ContactBook
 from domain.customer import Customer
 from domain.holds import DunningPolicy
 from domain.invoice import Invoice
@@ -36,7 +37,7 @@ from tests.unit.builders import (
 )
 
 AFTER_DUE = date(2026, 3, 20)
-AGGREGATES = (Customer, Order, Invoice, Complaint)
+AGGREGATES = (Customer, Order, Invoice, Complaint, ContactBook)
 
 
 def entries_of(stream: Stream) -> list[dict[str, Any]]:

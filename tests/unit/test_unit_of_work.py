@@ -133,13 +133,14 @@ def test_an_invoice_of_another_customer_is_refused(journey):
         journey.do(c.ReceivePayment("C-2", "I-1", eur("1.00")))
 
 
-def test_filing_a_complaint_records_one_touchpoint_and_links_it_to_the_order(journey):
+def test_filing_a_complaint_records_one_touchpoint_and_links_it_to_the_order_and_the_customer(journey):
     uow = journey.unit()
     events = handle(c.FileComplaint("C-1", "K-1", "O-1", "kitchen", "the kettle leaks"), uow, Context(AT, SUE, DunningPolicy()))
 
     assert names(events) == ["Complaint.Filed"]
     assert events[0].by == SUE and events[0].at == AT
-    assert [(ln.relation, ln.owner, ln.member) for ln in uow.links] == [("order-complaint", "O-1", "K-1")]
+    assert [(ln.relation, ln.owner, ln.member) for ln in uow.links] == [
+        ("order-complaint", "O-1", "K-1"), ("customer-complaint", "C-1", "K-1")]
     assert uow.members("order-complaint", "O-1") == ["K-1"]
 
 

@@ -1,0 +1,126 @@
+"""What marketing is shown: a customer's consents, preferences, holds, the contact rule's answer
+for every channel and purpose now (with the next allowed contact), and every contact with its
+outcome; and the outbox, the contacts made and not yet handed to the mailing tool.
+
+The rule's facts come from the same documents a read shows (the contact book's, billing's
+invoices, support's complaints, the customer's), so what marketing sees allowed is what a
+contact made at that position is checked against (``domain.contact``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from domain.contact import (
+    Channel,
+    Consent,
+    ContactPolicy,
+    ContactStanding,
+    CustomerHolds,
+    Made,
+    Purpose,
+    contact_refusals,
+    next_allowed,
+    preferences_of,
+)
+from domain.holds import FINAL_DUNNING_LEVEL
+from projections import billing, customers, marketing, support
+from projections.batch import Doc, Snapshot
+from projections.encoding import account_of
+from projections.lists import ListPage
+
+
+def holds_of(snapshot: Snapshot) -> CustomerHolds:
+    """What the customer's invoices and complaints in ``snapshot`` hold against promotion, as
+    the contact book's handler reads them from the aggregates (services.handlers)."""
+    invoices = snapshot.of(billing.VIEW, "invoice")
+    owing = [i for i in invoices if account_of(i).balance > 0]
+    return CustomerHolds(
+        dunning=tuple(sorted((i["invoice_id"], FINAL_DUNNING_LEVEL + 1 if i["handed_to_collection"] else i["dunning_level"])
+                             for i in owing if i["dunning_level"] or i["handed_to_collection"])),
+        disputes=tuple(sorted(i["invoice_id"] for i in invoices if i["open_dispute"] is not None)),
+        complaints=tuple(sorted(c["complaint_id"] for c in snapshot.of(support.VIEW, "complaint")
+                                if c["status"] != "resolved")),
+    )
+
+
+def standing_of(book: Doc | None, holds: CustomerHolds, *, erased: bool) -> ContactStanding:
+    """The contact rule's facts from a contact book document (None: no book yet)."""
+    if book is None:
+        return ContactStanding(holds=holds, erased=erased)
+    prefs = book["preferences"]
+    return ContactStanding(
+        consents=tuple(
+            Consent(Channel(c["channel"]), Purpose(c["purpose"]), c["source"], datetime.fromisoformat(c["given_at"]),
+                    None if c["expires_on"] is None else date.fromisoformat(c["expires_on"]), c["confirmed"])
+            for c in book["consents"].values()
+        ),
+        withdrawals=tuple((Channel(w["channel"]), Purpose(w["purpose"]), datetime.fromisoformat(w["at"]))
+                          for w in book["withdrawals"].values()),
+        preferences=preferences_of(prefs["caps"], prefs["quiet_hours"], prefs["preferred_channel"]),
+        made=tuple(Made(datetime.fromisoformat(m["at"]), Channel(m["channel"]), Purpose(m["purpose"]))
+                   for m in book["made"]),
+        holds=holds, erased=erased,
+    )
+
+
+def _book(snapshot: Snapshot) -> Doc | None:
+    books = snapshot.of(marketing.VIEW, "contact-book")
+    return books[0] if books else None
+
+
+def contactability(standing: ContactStanding, now: datetime, policy: ContactPolicy) -> list[Doc]:
+    """The contact rule's answer for every channel and purpose at ``now``."""
+    found = []
+    for channel in Channel:
+        for purpose in Purpose:
+            refusals = contact_refusals(channel, purpose, standing, now, policy)
+            upcoming = next_allowed(channel, purpose, standing, now, policy)
+            found.append({
+                "channel": str(channel), "purpose": str(purpose), "allowed": not refusals,
+                "reasons": [{"code": r.code, "detail": r.detail} for r in refusals],
+                "next_allowed": None if upcoming is None else upcoming.isoformat(),
+            })
+    return found
+
+
+def marketing_view(snapshot: Snapshot, now: datetime, policy: ContactPolicy) -> Doc:
+    """Marketing's view of one customer at ``now``."""
+    profile = snapshot.of(customers.VIEW)
+    contact = customers.contact(profile[0]) if profile else None
+    holds = holds_of(snapshot)
+    book = _book(snapshot)
+    standing = standing_of(book, holds, erased=bool(contact and contact.get("erased")))
+    return {
+        "position": snapshot.position,
+        "as_of": now.isoformat(),
+        "customer": contact,
+        "consents": sorted((book or {}).get("consents", {}).values(), key=lambda c: (c["channel"], c["purpose"])),
+        "withdrawals": sorted((book or {}).get("withdrawals", {}).values(), key=lambda w: (w["channel"], w["purpose"])),
+        "preferences": (book or {}).get("preferences", {"caps": [], "quiet_hours": None, "preferred_channel": None}),
+        "holds": {"dunning": [{"invoice_id": i, "level": lv} for i, lv in holds.dunning],
+                  "disputes": list(holds.disputes), "complaints": list(holds.complaints)},
+        "contactability": contactability(standing, now, policy),
+        "contacts": (book or {}).get("contacts", []),
+    }
+
+
+def outbox_page(page: ListPage, next_cursor: str | None, channel: str | None = None) -> Doc:
+    """A page of the outbox: the contacts made and not yet handed over of the page's customers
+    (of ``channel`` when given), oldest first, with whom to reach (the customer's contact data)
+    and what to send."""
+    books = {key: doc for view, key, doc in page.snapshot.docs if view == marketing.VIEW}
+    people = {d["customer_id"]: customers.contact(d) for v, _, d in page.snapshot.docs if v == customers.VIEW}
+    pending = sorted(
+        ({**c, "customer_id": row.customer_id} for row in page.rows for c in books[row.key]["contacts"]
+         if c["status"] == "made" and (channel is None or c["channel"] == channel)),
+        key=lambda c: c["position"],
+    )
+    items = [
+        {
+            "customer_id": c["customer_id"], "contact_id": c["contact_id"], "channel": c["channel"],
+            "purpose": c["purpose"], "campaign": c["campaign"], "occasion": c["occasion"], "message": c["message"],
+            "made_at": c["at"], "position": c["position"], "recipient": people.get(c["customer_id"]),
+        }
+        for c in pending
+    ]
+    return {"position": page.snapshot.position, "contacts": items, "next_cursor": next_cursor}
