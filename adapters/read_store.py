@@ -19,6 +19,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
+from adapters.campaign_queries import CampaignQueries
 from adapters.candidates_table import CandidatesTable
 from adapters.erasure_rows import ErasureRows
 from adapters.kafka_tables import KafkaTables
@@ -28,7 +29,7 @@ from projections.batch import Batch, Doc, Fold, Positioned, Snapshot
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-class ViewTables(CandidatesTable, ListsTable, KafkaTables, ErasureRows):
+class ViewTables(CandidatesTable, ListsTable, KafkaTables, ErasureRows, CampaignQueries):
     """The SQL both databases share; subclasses name the tables, the placeholder, and how the
     tracking row is locked. Rows are read by column name (sqlite3.Row and psycopg's DictRow)."""
 

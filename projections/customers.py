@@ -22,12 +22,17 @@ def apply(doc: Doc | None, name: str, data: dict[str, Any], position: int) -> Do
         return {
             "kind": "customer", "customer_id": data["customer_id"], "name": data["name"],
             "email": data["email"], "phone": data.get("phone"), "address": data.get("address"),
-            "position": position,
+            "birthday": _day(data.get("birthday")), "position": position,
         }
     if name == "Customer.ContactDetailsChanged" and doc is not None:
         changed = {k: data[k] for k in CHANGEABLE if data.get(k)}
         return {**doc, **changed, "position": position}
     return None
+
+
+def _day(value: Any) -> str | None:
+    """A birthday as an ISO day (an event's date, or a journey entry's string), or None."""
+    return str(value.isoformat()) if hasattr(value, "isoformat") else value if isinstance(value, str) else None
 
 
 def project(batch: Batch, event: Any, position: int) -> None:

@@ -13,6 +13,11 @@ valid whatever is inserted meanwhile) and a few filter columns:
   both sorted by due date, oldest first (then by invoice id), with ``day`` the due date and
   ``amount`` the balance in ten-thousandths of the currency (exact for every ISO 4217
   exponent, summed by the database).
+- ``complaints`` (support view): every complaint, resolved or not, as ``open-complaints``;
+- ``orders`` (support view): every order not cancelled, by the time placed (then order id), with
+  ``day`` the day placed and ``amount`` its value; ``deliveries``: the delivered ones, by the
+  time delivered (the campaigns find dormant and top customers and recent deliveries here);
+- ``customers`` rows carry the birthday's month and day (``MM-DD``) in ``day``;
 - ``outbox`` (marketing view): the contact books with contacts made and not yet handed to the
   mailing tool, one row each, in the order of their oldest such contact (its position).
 
@@ -26,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from projections import billing, customers, marketing, support
 from projections.batch import Doc, Snapshot
@@ -36,6 +42,9 @@ OPEN_COMPLAINTS = "open-complaints"
 IN_COLLECTION = "in-collection"
 RECEIVABLES = "receivables"
 OUTBOX = "outbox"
+COMPLAINTS = "complaints"
+ORDERS = "orders"
+DELIVERIES = "deliveries"
 
 #: The view each list is derived from; a page shows that view's documents of its rows.
 SOURCES = {
@@ -44,6 +53,9 @@ SOURCES = {
     IN_COLLECTION: billing.VIEW,
     RECEIVABLES: billing.VIEW,
     OUTBOX: marketing.VIEW,
+    COMPLAINTS: support.VIEW,
+    ORDERS: support.VIEW,
+    DELIVERIES: support.VIEW,
 }
 #: The lists each view feeds (a changed document rewrites its rows in exactly these).
 FED_BY = {view: tuple(name for name, source in SOURCES.items() if source == view) for view in set(SOURCES.values())}
@@ -84,26 +96,56 @@ def _utc(at: str) -> str:
 
 def list_rows(view: str, key: str, doc: Doc) -> list[ListRow]:
     """The rows of one view document in every list (none for most documents)."""
-    kind, customer_id = doc["kind"], doc["customer_id"]
-    if view == customers.VIEW and kind == "customer":
-        search = f"{doc['name'].casefold()}\x1f{doc['email'].casefold()}"
-        return [ListRow(CUSTOMERS, key, f"{customer_id.casefold()}\x1f{customer_id}", customer_id,
-                        tag=digits(doc["phone"]) or None, search=search)]
-    if view == support.VIEW and kind == "complaint" and doc["status"] != "resolved":
-        filed = _utc(doc["history"][0]["at"])
-        return [ListRow(OPEN_COMPLAINTS, key, f"{filed}|{doc['complaint_id']}", customer_id,
-                        tag=doc["product_group"], day=filed[:10])]
-    if view == billing.VIEW and kind == "invoice":
-        balance = account_of(doc).balance
-        if balance <= 0:
-            return []
-        name = IN_COLLECTION if doc["handed_to_collection"] else RECEIVABLES
-        amount = int(balance.scaleb(AMOUNT_EXPONENT).to_integral_value())
-        return [ListRow(name, key, f"{doc['due_date']}|{doc['invoice_id']}", customer_id, day=doc["due_date"],
-                        currency=doc["currency"], amount=amount)]
-    if view == marketing.VIEW and kind == "contact-book":
-        return _outbox_rows(key, doc)
-    return []
+    rows = _ROWS.get((view, doc["kind"]))
+    return [] if rows is None else rows(key, doc)
+
+
+def _amount(value: Decimal) -> int:
+    return int(value.scaleb(AMOUNT_EXPONENT).to_integral_value())
+
+
+def _customer_rows(key: str, doc: Doc) -> list[ListRow]:
+    customer_id = doc["customer_id"]
+    search = f"{doc['name'].casefold()}\x1f{doc['email'].casefold()}"
+    return [ListRow(CUSTOMERS, key, f"{customer_id.casefold()}\x1f{customer_id}", customer_id,
+                    tag=digits(doc["phone"]) or None, search=search, day=month_day(doc.get("birthday")))]
+
+
+def month_day(birthday: Any) -> str | None:
+    """``MM-DD`` of an ISO birthday; None for none, or one that reads as erased."""
+    if isinstance(birthday, str) and len(birthday) == 10 and birthday[4] == "-":
+        return birthday[5:]
+    return None
+
+
+def _complaint_rows(key: str, doc: Doc) -> list[ListRow]:
+    filed = _utc(doc["history"][0]["at"])
+    sort_key, group = f"{filed}|{doc['complaint_id']}", doc["product_group"]
+    rows = [ListRow(COMPLAINTS, key, sort_key, doc["customer_id"], tag=group, day=filed[:10])]
+    if doc["status"] != "resolved":
+        rows.append(ListRow(OPEN_COMPLAINTS, key, sort_key, doc["customer_id"], tag=group, day=filed[:10]))
+    return rows
+
+
+def _order_rows(key: str, doc: Doc) -> list[ListRow]:
+    if doc["status"] == "cancelled" or "placed_at" not in doc:  # (a document projected before orders were listed)
+        return []
+    placed = _utc(doc["placed_at"])
+    rows = [ListRow(ORDERS, key, f"{placed}|{doc['order_id']}", doc["customer_id"], day=placed[:10],
+                    currency=doc["currency"], amount=_amount(Decimal(doc["total"])))]
+    if doc.get("delivered_at"):
+        delivered = _utc(doc["delivered_at"])
+        rows.append(ListRow(DELIVERIES, key, f"{delivered}|{doc['order_id']}", doc["customer_id"], day=delivered[:10]))
+    return rows
+
+
+def _invoice_rows(key: str, doc: Doc) -> list[ListRow]:
+    balance = account_of(doc).balance
+    if balance <= 0:
+        return []
+    name = IN_COLLECTION if doc["handed_to_collection"] else RECEIVABLES
+    return [ListRow(name, key, f"{doc['due_date']}|{doc['invoice_id']}", doc["customer_id"], day=doc["due_date"],
+                    currency=doc["currency"], amount=_amount(balance))]
 
 
 def _outbox_rows(key: str, book: Doc) -> list[ListRow]:
@@ -113,6 +155,16 @@ def _outbox_rows(key: str, book: Doc) -> list[ListRow]:
     if not pending:
         return []
     return [ListRow(OUTBOX, key, f"{pending[0]['position']:012d}", book["customer_id"], day=pending[0]["at"][:10])]
+
+
+#: The rows of each kind of document, by (view, kind).
+_ROWS = {
+    (customers.VIEW, "customer"): _customer_rows,
+    (support.VIEW, "complaint"): _complaint_rows,
+    (support.VIEW, "order"): _order_rows,
+    (billing.VIEW, "invoice"): _invoice_rows,
+    (marketing.VIEW, "contact-book"): _outbox_rows,
+}
 
 
 @dataclass(frozen=True)

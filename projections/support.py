@@ -5,6 +5,7 @@ departments are shown one standing."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from projections.batch import Batch
@@ -33,7 +34,9 @@ def project(batch: Batch, event: Any, position: int) -> None:
         batch.put(VIEW, key, {
             "kind": "order", "customer_id": event.customer_id, "order_id": event.order_id,
             "status": "placed", "product_groups": sorted({ln.product_group for ln in event.lines}),
-            "position": position,
+            "placed_at": event.at.isoformat(), "currency": event.currency,
+            "total": str(sum((ln.unit_price * ln.quantity for ln in event.lines), Decimal(0))),
+            "delivered_at": None, "position": position,
         })
         return
     if name == "Invoice.Issued":
@@ -60,6 +63,8 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:
             doc["history"].append(_history(e, name))
         case "Order.Shipped" | "Order.Delivered" | "Order.Cancelled":
             doc["status"] = name.removeprefix("Order.").lower()
+            if name == "Order.Delivered":
+                doc["delivered_at"] = e.at.isoformat()
         case "Order.Returned":
             doc["status"] = "returned" if e.whole else "partially returned"
         case "Invoice.DetailedInvoiceRequested":

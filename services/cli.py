@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-from services import cli_audit, cli_export, cli_keys, cli_privacy, cli_rebuild
+from services import cli_audit, cli_campaigns, cli_export, cli_keys, cli_privacy, cli_rebuild
 from services.settings import get_settings
 
 
@@ -40,7 +40,7 @@ def serve(args: argparse.Namespace) -> None:
             supervisor.close()
 
 
-def _stop_on_signals() -> threading.Event:
+def stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -58,7 +58,7 @@ def project(args: argparse.Namespace) -> None:
     if args.source is not None:
         settings = settings.model_copy(update={"projector_source": args.source})
     journey = bootstrap(settings)
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     if settings.projector_source == "kafka":
         from services.kafka_projector import kafka_projector_worker
 
@@ -86,7 +86,7 @@ def ingest(_: argparse.Namespace) -> None:
     settings = get_settings()
     journey = bootstrap(settings)
     worker, dead_letters = ingest_worker(settings, journey.service, journey.clock)
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     logging.info("ingesting %s from %s into %s", settings.kafka_touchpoints_topic, settings.kafka_bootstrap,
                  journey.location.redacted_url)
     try:
@@ -110,7 +110,7 @@ def relay(_: argparse.Namespace) -> None:
     settings = get_settings()
     journey = bootstrap(settings)
     worker, close = relay_worker(settings, journey.service.app, journey.store)
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     lease = relay_lock(journey.location, timeout=5.0)
     standing_by = False
     listener = None
@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     cli_rebuild.add_parsers(commands)
     cli_audit.add_parsers(commands)
     cli_privacy.add_parsers(commands)
+    cli_campaigns.add_parsers(commands)
     demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")
     demo_parser.add_argument("--customers", type=int, default=300)
     demo_parser.add_argument("--seed", type=int, default=7)

@@ -90,6 +90,7 @@ def _generated(events: _Events, now: datetime, customers: int, rng: random.Rando
             "phone": f"+49 {rng.randint(30, 89)} {rng.randint(100000, 9999999)}",
             "address": f"{rng.choice(STREETS)} {rng.randint(1, 120)}\n{rng.randint(10000, 99999)} {rng.choice(CITIES)}",
         })
+        _contact_rights(events, subject, start, random.Random(n))  # noqa: S311 -- its own, so the rest stays as it was
         for o in range(rng.randint(1, 3)):
             order_id, at = f"O-{n:05d}-{o}", start + timedelta(days=o * 7)
             lines: list[dict[str, Any]] = [
@@ -126,6 +127,19 @@ def _generated(events: _Events, now: datetime, customers: int, rng: random.Rando
             if rng.random() < 0.1:
                 events.add("invoice.detailed_requested", subject, at + timedelta(days=4), {
                     "invoice_id": invoice_id, "note": "itemised invoice please"})
+
+
+def _contact_rights(events: _Events, subject: str, at: datetime, rng: random.Random) -> None:
+    """What the generated customer agreed to at the shop: most to marketing e-mail (confirmed),
+    some to letters, a few with a weekly cap and quiet hours."""
+    if rng.random() < 0.7:
+        events.add("consent.given", subject, at, {"channel": "email", "purpose": "marketing", "source": "web-form",
+                                                  "double_opt_in_confirmed": True})
+    if rng.random() < 0.4:
+        events.add("consent.given", subject, at, {"channel": "letter", "purpose": "marketing", "source": "store"})
+    if rng.random() < 0.2:
+        events.add("contact.preferences_set", subject, at, {
+            "caps": [{"limit": 1, "days": 7}], "quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "Europe/Berlin"}})
 
 
 def load_demo(journey: Journey, customers: int = 300, seed: int = 7) -> dict[str, Any]:

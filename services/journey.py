@@ -22,6 +22,7 @@ from adapters.transcodings import register_journey_transcodings
 from adapters.writer_lock import writer_lock
 from domain.commands import Command
 from domain.contact import ContactPolicy
+from domain.errors import DomainError
 from domain.holds import DunningPolicy
 from domain.values import Department, Principal
 from services import handlers_privacy  # noqa: F401 -- registers the erasure command's handler
@@ -176,6 +177,19 @@ class JourneyService:
     def execute(self, command: Command, by: Principal, idempotency: IdempotencyKey | None = None) -> Written:
         """Carry out one department command; raises DomainError when a rule refuses it."""
         return self._command(command, by, idempotency).result(self.write_timeout)
+
+    def execute_many(self, commands: Sequence[tuple[Command, Principal]]) -> list[Written | DomainError]:
+        """Carry out many independent commands, handed to the writer together so that it commits
+        them in a few groups; each answers its result, or the DomainError that refused it (the
+        others are written all the same)."""
+        futures = [self._command(command, by, None) for command, by in commands]
+        results: list[Written | DomainError] = []
+        for future in futures:
+            try:
+                results.append(future.result(self.write_timeout))
+            except DomainError as error:
+                results.append(error)
+        return results
 
     def ingest(self, submissions: Sequence[Submission]) -> list[Accepted]:
         """Store a batch of integrator touchpoints atomically, in order, each at most once.

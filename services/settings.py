@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -51,6 +53,21 @@ class Settings(BaseSettings):
     )
     contact_hold_on_dispute: bool = Field(True, description="no promotional contact while an invoice is in dispute")
     contact_hold_on_complaint: bool = Field(True, description="no promotional contact while a complaint is open")
+    campaign_birthday_window_days: int = Field(7, ge=0, le=60, description="a birthday offer still goes out this many days late")
+    campaign_cross_sell_window_days: int = Field(14, ge=0, le=365, description="cross-selling after deliveries of the last N days")
+    campaign_dormant_days: int = Field(180, ge=1, le=3650, description="a customer without an order for N days is won back")
+    campaign_alternative_complaints: int = Field(
+        2, ge=1, le=100, description="complaints in one product group before an alternative product is offered"
+    )
+    campaign_top_spend: Decimal = Field(
+        Decimal(1000), gt=0, description="top customers spent at least this in one currency over the last 365 days"
+    )
+    campaign_top_event: str | None = Field(
+        None, max_length=100, pattern=r"^[A-Za-z0-9._-]+$", description="the exclusive event top customers are invited to"
+    )
+    campaign_affinity_csv: Path | None = Field(
+        None, description="the product-affinity table (product_group,kind,product); default: the example shipped"
+    )
     contact_hold_after_withdrawal_days: int = Field(
         30, ge=0, le=3650, description="no promotional contact for this many days after a promotional consent is withdrawn"
     )

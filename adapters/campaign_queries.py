@@ -1,0 +1,104 @@
+"""What the campaign policies ask the read store: customers found through the list table's rows
+(birthdays on the customers list, orders and deliveries, complaints per product group), then
+their documents in one snapshot. A mixin of the read stores (adapters/read_store.py).
+
+Each finding query is one statement over one list (``projections.lists``): birthdays and
+deliveries by the ``(list, day, ...)`` index, the others a ``GROUP BY`` over the list's rows,
+done by the database (one row per customer comes back, not one per order)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from projections.batch import Doc, Snapshot
+from projections.lists import COMPLAINTS, CUSTOMERS, DELIVERIES, ORDERS
+
+
+def _chunks(items: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class CampaignQueries:
+    """Finding the customers a campaign policy concerns, and reading their documents."""
+
+    mark: str
+    docs: str
+    lists: str
+    datastore: Any
+    _marks: Any
+    _begin_snapshot: Any
+    _position_in: Any
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, list(params))
+            return list(c.fetchall())
+
+    def customers_born_on(self, month_days: Sequence[str]) -> list[str]:
+        """The customers whose birthday (``MM-DD``) is one of ``month_days``."""
+        if not month_days:
+            return []
+        rows = self._rows(
+            f"SELECT customer_id FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
+            f"AND day IN ({self._marks(len(month_days))}) ORDER BY customer_id",
+            [CUSTOMERS, *month_days],
+        )
+        return [r["customer_id"] for r in rows]
+
+    def last_orders_before(self, day: str) -> list[tuple[str, str]]:
+        """``(customer, day of the last order)`` of the customers whose last order (not
+        cancelled) was placed before ``day``."""
+        rows = self._rows(
+            f"SELECT customer_id, max(day) AS last FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
+            f"GROUP BY customer_id HAVING max(day) < {self.mark} ORDER BY customer_id",
+            [ORDERS, day],
+        )
+        return [(r["customer_id"], r["last"]) for r in rows]
+
+    def deliveries_between(self, first: str, last: str) -> list[tuple[str, str]]:
+        """``(customer, order document key)`` of the orders delivered from ``first`` through
+        ``last`` (days)."""
+        rows = self._rows(
+            f"SELECT customer_id, key FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
+            f"AND day >= {self.mark} AND day <= {self.mark} ORDER BY customer_id, key",
+            [DELIVERIES, first, last],
+        )
+        return [(r["customer_id"], r["key"]) for r in rows]
+
+    def complaints_per_group(self, at_least: int) -> list[tuple[str, str, int]]:
+        """``(customer, product group, complaints)`` where a customer filed ``at_least``
+        complaints (resolved or not) in one product group."""
+        rows = self._rows(
+            f"SELECT customer_id, tag, count(*) AS n FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
+            f"GROUP BY customer_id, tag HAVING count(*) >= {self.mark} ORDER BY customer_id, tag",
+            [COMPLAINTS, at_least],
+        )
+        return [(r["customer_id"], r["tag"], int(r["n"])) for r in rows]
+
+    def spent_since(self, day: str, at_least: int) -> list[tuple[str, str, int]]:
+        """``(customer, currency, total)`` of the orders placed on or after ``day`` where the
+        total in one currency reaches ``at_least`` (ten-thousandths, as the list keeps amounts)."""
+        rows = self._rows(
+            f"SELECT customer_id, currency, sum(amount) AS total FROM {self.lists} "  # noqa: S608
+            f"WHERE list = {self.mark} AND day >= {self.mark} GROUP BY customer_id, currency "
+            f"HAVING sum(amount) >= {self.mark} ORDER BY customer_id, currency",
+            [ORDERS, day, at_least],
+        )
+        return [(r["customer_id"], r["currency"], int(r["total"])) for r in rows]
+
+    def read_customers(self, application_name: str, customer_ids: Sequence[str], views: tuple[str, ...]) -> Snapshot:
+        """In one snapshot, every document of ``views`` of the customers ``customer_ids``."""
+        docs: list[tuple[str, str, Doc]] = []
+        with self.datastore.transaction(commit=False) as c:
+            self._begin_snapshot(c)
+            position = self._position_in(c, application_name)
+            for chunk in _chunks(sorted(set(customer_ids)), 900 - len(views)):
+                c.execute(
+                    f"SELECT view, key, body FROM {self.docs} WHERE view IN ({self._marks(len(views))}) "  # noqa: S608
+                    f"AND customer_id IN ({self._marks(len(chunk))}) ORDER BY key, view",
+                    [*views, *chunk],
+                )
+                docs += [(r["view"], r["key"], json.loads(r["body"])) for r in c.fetchall()]
+        return Snapshot(position, docs, [])

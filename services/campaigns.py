@@ -1,0 +1,262 @@
+"""Running the campaign policies (domain/campaigns.py): find the customers a policy concerns in
+the read store, read their documents in one snapshot, propose each occasion not yet decided on
+the channel the contact rule allows (the customer's preferred one first), and record every
+proposal as a contact through the contact rule: made, or refused with its reasons. A proposal
+that only waits for the customer's quiet hours to end is left for a later run.
+
+Running a policy again proposes nothing new: an occasion is decided once (the contact's id is
+the occasion's, so even two runs at once record it once). ``journey campaigns run`` runs one
+policy or all; ``journey campaigns serve --interval S`` runs them every S seconds, backing off
+after a failure and going on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from domain import campaigns as policy
+from domain import commands as c
+from domain.campaigns import Affinity, CampaignSettings, Proposal
+from domain.contact_book import OccasionDecidedError, occasion_key
+from domain.errors import AlreadyExistsError, DomainError
+from domain.values import Department, Principal
+from projections import billing, customers, lists, marketing, support
+from projections.batch import Doc, Snapshot
+from projections.marketing_model import holds_of, standing_of
+
+if TYPE_CHECKING:
+    from services.bootstrap import Journey
+    from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Who records a campaign's contacts.
+CAMPAIGNS = Principal(Department.MARKETING, user="campaigns")
+#: The views a proposal reads: the contact book, and what the rule and the policies read.
+VIEWS = (billing.VIEW, support.VIEW, customers.VIEW, marketing.VIEW)
+#: Contacts handed to the writer at once (it commits them in groups).
+CHUNK = 1000
+AMOUNT_SCALE = Decimal(10) ** lists.AMOUNT_EXPONENT
+
+
+def campaign_settings(settings: Settings) -> CampaignSettings:
+    return CampaignSettings(
+        birthday_window_days=settings.campaign_birthday_window_days,
+        cross_sell_window_days=settings.campaign_cross_sell_window_days,
+        dormant_days=settings.campaign_dormant_days,
+        complaints_for_alternative=settings.campaign_alternative_complaints,
+        top_spend=settings.campaign_top_spend, top_event=settings.campaign_top_event,
+    )
+
+
+def load_affinity(path: Path | None) -> Affinity:
+    """The affinity table of ``path``, or the example the package ships (services/affinity.csv)."""
+    if path is None:
+        text = resources.files("services").joinpath("affinity.csv").read_text(encoding="utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    return policy.parse_affinity(text.splitlines())
+
+
+@dataclass
+class RunReport:
+    """What one run of a policy did."""
+
+    policy: str
+    today: str
+    customers: int = 0
+    proposed: int = 0
+    made: int = 0
+    refused: int = 0
+    waiting: int = 0
+    decided_before: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {**{k: v for k, v in vars(self).items() if k != "reasons"}, "reasons": dict(sorted(self.reasons.items()))}
+
+
+#: A candidate: the customer and what the policy would propose given the customer's documents.
+Candidates = list[tuple[str, Callable[[Snapshot], Proposal | None]]]
+
+
+class Campaigns:
+    """The campaign policies over a wired journey."""
+
+    def __init__(self, journey: Journey, settings: CampaignSettings | None = None, affinity: Affinity | None = None):
+        self.journey = journey
+        self.settings = settings or campaign_settings(journey.settings)
+        self.affinity = affinity if affinity is not None else load_affinity(journey.settings.campaign_affinity_csv)
+
+    def run(self, name: str, today: date | None = None) -> RunReport:
+        """Run the policy ``name`` once (as of ``today``, default the clock's)."""
+        started = time.perf_counter()
+        now = self.journey.clock.now()
+        today = today or now.date()
+        report = RunReport(name, today.isoformat())
+        candidates = self._candidates(name, today)
+        report.customers = len({customer for customer, _ in candidates})
+        commands: list[tuple[c.Command, Principal]] = []
+        for chunk in _chunks(candidates, CHUNK):
+            snapshot = self.journey.store.read_customers(
+                self.journey.service.app.name, [customer for customer, _ in chunk], VIEWS)
+            by_customer = _per_customer(snapshot)
+            for customer, propose in chunk:
+                command = self._proposal(customer, propose, by_customer.get(customer, Snapshot(0, [], [])), now, report)
+                if command is not None:
+                    commands.append((command, CAMPAIGNS))
+        for command_chunk in _chunks(commands, CHUNK):
+            for result in self.journey.service.execute_many(command_chunk):
+                _count(result, report)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def run_all(self, today: date | None = None) -> list[RunReport]:
+        return [self.run(name, today) for name in policy.POLICIES]
+
+    def _proposal(
+        self, customer: str, propose: Callable[[Snapshot], Proposal | None], docs: Snapshot, now: datetime,
+        report: RunReport,
+    ) -> c.ContactCustomer | None:
+        proposal = propose(docs)
+        if proposal is None:
+            return None
+        books = docs.of(marketing.VIEW, "contact-book")
+        decided = {occasion_key(x.get("campaign"), x.get("occasion")) for b in books for x in b["contacts"]}
+        if occasion_key(proposal.campaign, proposal.occasion) in decided:
+            report.decided_before += 1
+            return None
+        profile = docs.of(customers.VIEW, "customer")
+        erased = bool(profile and profile[0].get("erased"))
+        standing = standing_of(books[0] if books else None, holds_of(docs), erased=erased)
+        channel, refusals = policy.choose_channel(standing, proposal.purpose, now, self.journey.service.contact_policy)
+        report.proposed += 1
+        if policy.waits(refusals):
+            report.waiting += 1
+            return None
+        return c.ContactCustomer(customer, proposal.contact_id, channel, proposal.purpose, proposal.message,
+                                 proposal.campaign, proposal.occasion)
+
+    # -- finding the customers of each policy --------------------------------------------------
+
+    def _candidates(self, name: str, today: date) -> Candidates:
+        finders = {
+            policy.BIRTHDAY: self._birthdays, policy.CROSS_SELLING: self._deliveries,
+            policy.REACTIVATION: self._dormant, policy.ALTERNATIVE: self._troubled, policy.TOP_EVENT: self._top,
+        }
+        if name not in finders:
+            raise DomainError(f"unknown campaign policy {name!r}: one of {', '.join(policy.POLICIES)}", "unknown-policy")
+        return finders[name](today)
+
+    def _birthdays(self, today: date) -> Candidates:
+        store, settings = self.journey.store, self.settings
+
+        def propose(docs: Snapshot) -> Proposal | None:
+            profile = docs.of(customers.VIEW, "customer")
+            birthday = lists.month_day(profile[0].get("birthday")) if profile else None
+            if birthday is None or profile[0].get("erased"):
+                return None
+            return policy.birthday_offer(date.fromisoformat(profile[0]["birthday"]), today, settings)
+
+        return [(customer, propose) for customer in store.customers_born_on(policy.birthday_days(today, settings))]
+
+    def _deliveries(self, today: date) -> Candidates:
+        first = today - timedelta(days=self.settings.cross_sell_window_days)
+        found: Candidates = []
+        for customer, key in self.journey.store.deliveries_between(first.isoformat(), today.isoformat()):
+            found.append((customer, partial(self._cross_sell, key)))
+        return found
+
+    def _cross_sell(self, key: str, docs: Snapshot) -> Proposal | None:
+        order = next((d for v, k, d in docs.docs if v == support.VIEW and k == key), None)
+        if order is None:
+            return None
+        counts = Counter(d["product_group"] for d in docs.of(support.VIEW, "complaint"))
+        return policy.cross_selling(order["order_id"], order["product_groups"], counts, self.affinity, self.settings)
+
+    def _dormant(self, today: date) -> Candidates:
+        before = today - timedelta(days=self.settings.dormant_days - 1)
+        return [
+            (customer, partial(_constant, policy.reactivation(date.fromisoformat(last), today, self.settings)))
+            for customer, last in self.journey.store.last_orders_before(before.isoformat())
+        ]
+
+    def _troubled(self, today: date) -> Candidates:  # noqa: ARG002 -- every policy is asked for a day
+        found: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for customer, group, count in self.journey.store.complaints_per_group(self.settings.complaints_for_alternative):
+            found[customer].append((group, count))
+        return [
+            (customer, partial(_first, [policy.alternative_offer(g, n, self.affinity, self.settings) for g, n in groups]))
+            for customer, groups in found.items()
+        ]
+
+    def _top(self, today: date) -> Candidates:
+        if self.settings.top_event is None:
+            return []
+        since = (today - timedelta(days=365)).isoformat()
+        least = int(self.settings.top_spend * AMOUNT_SCALE)
+        spent: dict[str, dict[str, Decimal]] = defaultdict(dict)
+        for customer, currency, total in self.journey.store.spent_since(since, least):
+            spent[customer][currency] = Decimal(total) / AMOUNT_SCALE
+        return [(customer, partial(_constant, policy.top_event_invitation(s, self.settings))) for customer, s in spent.items()]
+
+
+def _constant(proposal: Proposal | None, docs: Snapshot) -> Proposal | None:  # noqa: ARG001 -- the facts were found
+    return proposal
+
+
+def _first(proposals: Iterable[Proposal | None], docs: Snapshot) -> Proposal | None:  # noqa: ARG001
+    """The first proposal; the runner proposes one occasion per customer and run, the next
+    group's on the next run."""
+    return next((p for p in proposals if p is not None), None)
+
+
+def _per_customer(snapshot: Snapshot) -> dict[str, Snapshot]:
+    docs: dict[str, list[tuple[str, str, Doc]]] = defaultdict(list)
+    for view, key, doc in snapshot.docs:
+        docs[doc["customer_id"]].append((view, key, doc))
+    return {customer: Snapshot(snapshot.position, found, []) for customer, found in docs.items()}
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _count(result: Any, report: RunReport) -> None:
+    if isinstance(result, AlreadyExistsError | OccasionDecidedError):  # another run decided it meanwhile
+        report.decided_before += 1
+    elif isinstance(result, DomainError):
+        report.reasons[f"error:{result.code}"] += 1
+    elif result.answer["allowed"]:
+        report.made += 1
+    else:
+        report.refused += 1
+        report.reasons.update(r["code"] for r in result.answer["reasons"])
+
+
+def serve(journey: Journey, interval: float, stop: threading.Event, on_report: Callable[[RunReport], None]) -> None:
+    """Run every policy every ``interval`` seconds until ``stop`` is set; a failure is logged,
+    the loop backs off (doubling up to the interval) and goes on."""
+    campaigns, delay = Campaigns(journey), 1.0
+    while not stop.is_set():
+        try:
+            for report in campaigns.run_all():
+                on_report(report)
+            delay = 1.0
+            stop.wait(interval)
+        except Exception:  # noqa: BLE001 -- a worker backs off and resumes, it never dies silently
+            log.exception("a campaign run failed; trying again in %.0f s", delay)
+            stop.wait(delay)
+            delay = min(delay * 2, max(interval, 1.0))

@@ -1,0 +1,74 @@
+"""``journey campaigns run [--policy NAME] [--today DAY] [--json]``: run the campaign policies once
+(domain/campaigns.py, services/campaigns.py), each proposal checked by the contact rule and
+recorded, made or refused; ``journey campaigns serve [--interval S]``: run them every S seconds
+until stopped (SIGINT, SIGTERM). The views are caught up first, so a run reads the whole stream."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from domain.campaigns import POLICIES
+from services.settings import get_settings
+
+
+def _line(report: Any) -> str:
+    reasons = ", ".join(f"{code} {n}" for code, n in sorted(report.reasons.items()))
+    return (f"{report.policy} ({report.today}): {report.customers} customers, {report.proposed} proposed, "
+            f"{report.made} made, {report.refused} refused{f' ({reasons})' if reasons else ''}, "
+            f"{report.waiting} waiting for quiet hours to end, {report.decided_before} decided before; "
+            f"{report.seconds:.2f} s")
+
+
+def run_campaigns(args: argparse.Namespace) -> None:
+    from domain.errors import DomainError  # noqa: PLC0415 -- wires the store only when a command runs
+    from services.bootstrap import bootstrap  # noqa: PLC0415
+    from services.campaigns import Campaigns  # noqa: PLC0415
+
+    journey = bootstrap(get_settings())
+    try:
+        journey.catch_up_views()
+        campaigns = Campaigns(journey)
+        today = date.fromisoformat(args.today) if args.today else None
+        try:
+            reports = [campaigns.run(args.policy, today)] if args.policy else campaigns.run_all(today)
+        except DomainError as error:
+            raise SystemExit(f"campaigns not run: {error}") from None
+    finally:
+        journey.close()
+    if args.json:
+        print(json.dumps([r.as_json() for r in reports], indent=2))
+    else:
+        for report in reports:
+            print(_line(report))
+
+
+def serve_campaigns(args: argparse.Namespace) -> None:
+    from services.bootstrap import bootstrap  # noqa: PLC0415
+    from services.campaigns import serve  # noqa: PLC0415
+    from services.cli import stop_on_signals  # noqa: PLC0415
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = stop_on_signals()
+    journey = bootstrap(get_settings())
+    journey.start_projecting()
+    try:
+        serve(journey, args.interval, stop, lambda report: logging.info("%s", _line(report)))
+    finally:
+        journey.close()
+
+
+def add_parsers(commands: Any) -> None:
+    parser = commands.add_parser("campaigns", help="run the campaign policies through the contact rule")
+    sub = parser.add_subparsers(dest="campaigns_command", required=True)
+    run = sub.add_parser("run", help="run the policies once")
+    run.add_argument("--policy", choices=POLICIES, help="this policy only (default: all)")
+    run.add_argument("--today", help="the day to run as (YYYY-MM-DD; default: the clock's)")
+    run.add_argument("--json", action="store_true", help="the reports as JSON")
+    run.set_defaults(run=run_campaigns)
+    serve = sub.add_parser("serve", help="run every policy every --interval seconds until stopped")
+    serve.add_argument("--interval", type=float, default=3600.0, help="seconds between runs (default 3600)")
+    serve.set_defaults(run=serve_campaigns)

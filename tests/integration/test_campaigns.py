@@ -1,0 +1,155 @@
+"""The campaign policies run over a store (services/campaigns.py), on both stores: each finds its
+customers, proposes each occasion once through the contact rule, records refusals with their
+reasons, waits out quiet hours, and a second run proposes nothing new."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from domain import campaigns as policy
+from domain import commands as c
+from domain.campaigns import CampaignSettings
+from domain.contact import Channel, Preferences, Purpose, QuietHours
+from domain.values import OrderLine
+from services.campaigns import Campaigns, load_affinity
+from services.clock import FixedClock
+from tests.integration.helpers import BILLING, SALES, SUPPORT, eur, event_names, open_journey
+
+TODAY = date(2026, 3, 10)
+NOON = datetime(2026, 3, 10, 12, tzinfo=UTC)
+EMAIL, LETTER = Channel.EMAIL, Channel.LETTER
+
+
+def tools(value: str = "30", group: str = "power-tools") -> tuple[OrderLine, ...]:
+    return (OrderLine(f"sku-{group}", group, 1, Decimal(value)),)
+
+
+class Shop:
+    def __init__(self, journey: Any, clock: FixedClock) -> None:
+        self.journey, self.clock, self.n = journey, clock, 0
+
+    def run(self, command: Any, by: Any = SALES) -> Any:
+        return self.journey.service.execute(command, by)
+
+    def customer(self, customer: str, birthday: date | None = None, *consents: tuple[Channel, Purpose]) -> str:
+        self.run(c.RegisterCustomer(customer, f"Kim {customer}", f"{customer}@example.org", birthday))
+        for channel, purpose in consents:
+            self.run(c.GiveConsent(customer, channel, purpose, "store", None, True))
+        return customer
+
+    def order(self, customer: str, lines: tuple[OrderLine, ...], *, delivered: bool = False) -> str:
+        self.n += 1
+        order = f"{customer}-o{self.n}"
+        self.run(c.PlaceOrder(customer, order, lines, "EUR"))
+        if delivered:
+            self.run(c.ShipOrder(customer, order))
+            self.run(c.DeliverOrder(customer, order))
+        return order
+
+
+@pytest.fixture
+def shop(journey: Any, clock: FixedClock) -> Shop:
+    """Customers for every policy, their history written over the past year, the clock at noon
+    on 10 March 2026."""
+    shop = Shop(journey, clock)
+    clock.set(datetime(2025, 8, 1, 10, tzinfo=UTC))
+    shop.customer("dormant", None, (LETTER, Purpose.MARKETING))
+    shop.order("dormant", tools())
+    shop.customer("top", None, (EMAIL, Purpose.EVENTS))
+    shop.order("top", tools("600"))
+    clock.set(datetime(2026, 3, 1, 10, tzinfo=UTC))
+    shop.order("top", tools("450"))
+    shop.customer("buyer", None, (EMAIL, Purpose.MARKETING))
+    shop.customer("troubled", None, (EMAIL, Purpose.MARKETING))
+    troubled_order = shop.order("troubled", tools(), delivered=True)
+    for n in (1, 2):
+        shop.run(c.FileComplaint("troubled", f"CP-{n}", troubled_order, "power-tools", "it smokes"), SUPPORT)
+    clock.set(datetime(2026, 3, 5, 10, tzinfo=UTC))
+    shop.order("buyer", tools(), delivered=True)
+    shop.customer("bday", date(1990, 3, 10), (EMAIL, Purpose.MARKETING))
+    shop.customer("bday-held", date(1985, 3, 8), (LETTER, Purpose.MARKETING))
+    held_order = shop.order("bday-held", tools())
+    shop.run(c.IssueInvoice("bday-held", "I-held", held_order, eur(30), date(2026, 4, 1)), BILLING)
+    shop.run(c.OpenDispute("bday-held", "I-held", "never ordered"), SUPPORT)
+    shop.customer("bday-none", date(2000, 3, 9))
+    shop.customer("night-owl", date(1970, 3, 10), (EMAIL, Purpose.MARKETING))
+    shop.run(c.SetContactPreferences("night-owl", Preferences(quiet_hours=QuietHours(time(11), time(13)))))
+    clock.set(NOON)
+    journey.catch_up_views()
+    return shop
+
+
+def campaigns(journey: Any) -> Campaigns:
+    return Campaigns(journey, CampaignSettings(top_event="gala-2026"), load_affinity(None))
+
+
+def contacts(journey: Any, customer: str) -> list[tuple[str, str, str, list[str]]]:
+    journey.catch_up_views()
+    return [(x["campaign"], x["channel"], x["status"], [r["code"] for r in x["reasons"]])
+            for x in journey.reads.marketing(customer)["contacts"]]
+
+
+def test_every_policy_proposes_its_occasions_once_and_the_rule_decides(journey, shop):
+    runner = campaigns(journey)
+
+    reports = {r.policy: r for r in runner.run_all(TODAY)}
+
+    birthday = reports[policy.BIRTHDAY]
+    assert (birthday.customers, birthday.made, birthday.refused, birthday.waiting) == (4, 1, 2, 1)
+    assert birthday.reasons == {"hold:dispute": 1, "no-consent": 1}
+    assert contacts(journey, "bday") == [(policy.BIRTHDAY, "email", "made", [])]
+    assert contacts(journey, "bday-held") == [(policy.BIRTHDAY, "letter", "refused", ["hold:dispute"])]
+    assert contacts(journey, "bday-none") == [(policy.BIRTHDAY, "email", "refused", ["no-consent"])]
+    assert contacts(journey, "night-owl") == []  # waits for its quiet hours to end
+    # Cross-selling after the buyer's delivery; none for the troubled power tools; instead the
+    # alternative, refused while his complaints are open.
+    assert contacts(journey, "buyer") == [(policy.CROSS_SELLING, "email", "made", [])]
+    journey.catch_up_views()
+    buyer = journey.reads.marketing("buyer")["contacts"][0]
+    assert (buyer["message"], buyer["occasion"]) == ("accessory:BIT-SET-32", "order-buyer-o5")
+    assert contacts(journey, "troubled") == [(policy.ALTERNATIVE, "email", "refused", ["hold:complaint"])]
+    assert contacts(journey, "dormant") == [(policy.REACTIVATION, "letter", "made", [])]
+    assert contacts(journey, "top") == [(policy.TOP_EVENT, "email", "made", [])]
+    assert reports[policy.TOP_EVENT].customers == 1  # 1,050 EUR in a year; the others spent little
+    # Run again: nothing new is recorded, the decided occasions are named as such.
+    head = journey.service.head()
+    again = {r.policy: r for r in runner.run_all(TODAY)}
+    assert journey.service.head() == head
+    assert again[policy.BIRTHDAY].decided_before == 3 and again[policy.BIRTHDAY].waiting == 1
+    assert again[policy.REACTIVATION].decided_before == 1 and again[policy.REACTIVATION].made == 0
+
+
+def test_a_waiting_proposal_goes_out_once_the_quiet_hours_are_over(journey, shop, clock):
+    runner = campaigns(journey)
+    runner.run(policy.BIRTHDAY, TODAY)
+    clock.set(datetime(2026, 3, 10, 14, tzinfo=UTC))
+
+    later = runner.run(policy.BIRTHDAY, TODAY)
+
+    assert (later.made, later.waiting, later.decided_before) == (1, 0, 3)
+    assert contacts(journey, "night-owl") == [(policy.BIRTHDAY, "email", "made", [])]
+    assert event_names(journey)[-1] == "ContactBook.ContactMade"
+
+
+def test_an_unknown_policy_is_named(journey):
+    from domain.errors import DomainError
+
+    with pytest.raises(DomainError, match="unknown campaign policy"):
+        campaigns(journey).run("spam-everyone", TODAY)
+
+
+def test_two_runs_at_once_record_each_occasion_once(database_url, shop, journey):
+    other = open_journey(database_url, journey.clock)
+    try:
+        first, second = campaigns(journey), campaigns(other)
+        head = journey.service.head()
+        # Both read the views before either writes: both propose the same occasions.
+        a, b = first.run(policy.REACTIVATION, TODAY), second.run(policy.REACTIVATION, TODAY)
+        assert a.made + b.made == 1 and a.decided_before + b.decided_before == 1
+        assert journey.service.head() == head + 1
+    finally:
+        other.close()
