@@ -8,6 +8,7 @@ with the three Kafka workers (bench/kafka_bench.py). Prints Markdown.
   python -m bench http     the HTTP cases only (sizes: see bench/http_bench.py)
   python -m bench kafka    the Kafka cases only (sizes: see bench/kafka_bench.py)
   python -m bench rebuild  the rebuild of every view only (sizes: see bench/rebuild_bench.py)
+  python -m bench campaigns  the campaign policies only (sizes: see bench/campaign_bench.py)
 
 Sizes of the in-process cases come from the environment:
   BENCH_EVENTS        stored events of the catch-up stream N (default 20000); 4N is built too
@@ -32,7 +33,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-from bench import http_bench, http_report, kafka_bench, kafka_report, rebuild_bench, report
+from bench import campaign_bench, http_bench, http_report, kafka_bench, kafka_report, rebuild_bench, report
 from bench.report import Row
 from bench.runner import PROFILE_DIR, Result, env_int, throwaway_master_key
 from bench.stores import OPENERS, Stores, run_case
@@ -119,8 +120,8 @@ def _stop(signum: int, _frame: object) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     what = args[0] if args else "all"
-    if what not in ("all", "core", "http", "kafka", "rebuild") or len(args) > 1:
-        raise SystemExit("usage: python -m bench [all|core|http|kafka|rebuild]")
+    if what not in ("all", "core", "http", "kafka", "rebuild", "campaigns") or len(args) > 1:
+        raise SystemExit("usage: python -m bench [all|core|http|kafka|rebuild|campaigns]")
     labels = [s.strip() for s in os.environ.get("BENCH_STORES", "sqlite,postgres").split(",") if s.strip()]
     throwaway_master_key()  # inherited by every worker and server the bench starts
     signal.signal(signal.SIGTERM, _stop)  # unwind: servers and clusters are stopped on the way out
@@ -143,6 +144,11 @@ def main(argv: list[str] | None = None) -> None:
         described, results = rebuild_bench.run(labels)
         print("\n".join(["# customer-journey benchmark", "", *report.machine(), ""]) if what == "rebuild" else "")
         for line in rebuild_bench.section(described, results):
+            print(line, flush=True)
+    if what in ("all", "campaigns"):
+        described, measured = campaign_bench.run(labels)
+        print("\n".join(["# customer-journey benchmark", "", *report.machine(), ""]) if what == "campaigns" else "")
+        for line in campaign_bench.section(described, measured):
             print(line, flush=True)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 

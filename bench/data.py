@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from domain import commands as c
+from domain.contact import Cap, Channel, Preferences, Purpose, QuietHours
 from domain.values import Money, OrderLine
 from services.journey import Submission
 
@@ -24,6 +25,7 @@ PRODUCT_GROUPS = ("garden", "kitchen", "toys", "books", "electronics", "sports",
 WINDOW = 64  # customers active at the same time; their touchpoints interleave
 
 #: Commands that store more than their touchpoint: a cancellation credits the order's invoice.
+#: (A customer's first consent also opens his contact book: ``max_events`` counts it not.)
 TWO_EVENTS = (c.CancelOrder, c.ReturnOrder)
 
 
@@ -105,8 +107,27 @@ def customer_story(rng: random.Random, index: int) -> list[object]:
     return story
 
 
-def commands(seed: int, *, first: int = 0, step: int = 1) -> Iterator[object]:
-    """An endless stream of commands: ``WINDOW`` customers at a time, each in story order.
+def contact_rights(index: int) -> list[object]:
+    """What customer ``index`` agreed to (its own random numbers, so the rest of the stream is
+    the same with or without them): most to marketing e-mail, some to letters, a few with a
+    weekly cap and quiet hours."""
+    rng, cid = random.Random(index), f"C{index:07d}"  # noqa: S311 -- generated data, not secrets
+    found: list[object] = []
+    if rng.random() < 0.7:
+        found.append(c.GiveConsent(cid, Channel.EMAIL, Purpose.MARKETING, "web-form", None, True))
+    if rng.random() < 0.4:
+        found.append(c.GiveConsent(cid, Channel.LETTER, Purpose.MARKETING, "store"))
+    if rng.random() < 0.2:
+        found.append(c.SetContactPreferences(cid, Preferences((Cap(1, 7),), QuietHours(time(21), time(8), "Europe/Berlin"))))
+    return found
+
+
+def commands(
+    seed: int, *, first: int = 0, step: int = 1, customers_at_most: int | None = None, with_rights: bool = False,
+) -> Iterator[object]:
+    """A stream of commands: ``WINDOW`` customers at a time, each in story order; endless, or
+    until ``customers_at_most`` customers told their whole story. ``with_rights``: each
+    customer's consents and preferences follow his registration.
 
     Customers are numbered ``first``, ``first + step``, ...: ``step`` streams with firsts
     ``0 .. step-1`` share no customer, so concurrent clients can each send their own.
@@ -115,9 +136,15 @@ def commands(seed: int, *, first: int = 0, step: int = 1) -> Iterator[object]:
     customers = 0
     active: list[Iterator[object]] = []
     while True:
-        while len(active) < WINDOW:
-            active.append(iter(customer_story(rng, first + step * customers)))
+        while len(active) < WINDOW and (customers_at_most is None or customers < customers_at_most):
+            index = first + step * customers
+            story = customer_story(rng, index)
+            if with_rights:
+                story[1:1] = contact_rights(index)
+            active.append(iter(story))
             customers += 1
+        if not active:
+            return
         slot = rng.randrange(len(active))
         command = next(active[slot], None)
         if command is None:
@@ -128,11 +155,13 @@ def commands(seed: int, *, first: int = 0, step: int = 1) -> Iterator[object]:
 
 
 def submissions(
-    seed: int, *, max_touchpoints: int | None = None, max_events: int | None = None
+    seed: int, *, max_touchpoints: int | None = None, max_events: int | None = None,
+    customers: int | None = None, with_rights: bool = False,
 ) -> Iterator[Submission]:
-    """Submissions as the CloudEvents edge would build them, until either limit is reached."""
+    """Submissions as the CloudEvents edge would build them, until either limit is reached (or
+    ``customers`` customers told their whole story)."""
     touchpoints = events = 0
-    for command in commands(seed):
+    for command in commands(seed, customers_at_most=customers, with_rights=with_rights):
         if max_touchpoints is not None and touchpoints >= max_touchpoints:
             return
         if max_events is not None and events >= max_events:

@@ -49,20 +49,26 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def ingest(url: str, batch: int, touchpoints: int | None, events: int | None, seed: int) -> dict:
-    """JourneyService.ingest with ``batch`` touchpoints per call (1 = one call per touchpoint)."""
+def ingest(  # noqa: PLR0913 -- the case's sizes
+    url: str, batch: int, touchpoints: int | None, events: int | None, seed: int, customers: int | None = None,
+) -> dict:
+    """JourneyService.ingest with ``batch`` touchpoints per call (1 = one call per touchpoint);
+    ``customers``: that many customers' whole stories, with their consents and preferences."""
     journey, timer, sent = _journey(url), Timer(), 0
     try:
         start = journey.service.head()
-        stream = submissions(seed, max_touchpoints=touchpoints, max_events=events)
+        stream = submissions(seed, max_touchpoints=touchpoints, max_events=events, customers=customers,
+                             with_rights=customers is not None)
+        last_at = None
         for chunk in _batches(stream, batch):
             timer(journey.service.ingest, chunk)
             sent += len(chunk)
+            last_at = chunk[-1].time
         end = journey.service.head()
     finally:
         journey.close()
     return {"events": end - start, "touchpoints": sent, "seconds": timer.seconds,
-            "start": start, "end": end}
+            "start": start, "end": end, "last_at": None if last_at is None else last_at.isoformat()}
 
 
 class Touchpoint(Aggregate):
@@ -205,6 +211,31 @@ def as_of_reads(url: str, reads: int, seed: int) -> dict:
             "max_ms": latencies[-1]}
 
 
+def campaign(url: str, name: str, today: str, dry_run: bool) -> dict:
+    """One run of the campaign policy ``name`` (services/campaigns.py) on ``today``, the clock
+    fixed at its noon, on views caught up first (not timed); ``dry_run`` evaluates only."""
+    from datetime import UTC, date, datetime, time  # noqa: PLC0415
+
+    from domain.campaigns import CampaignSettings  # noqa: PLC0415
+    from services.campaigns import Campaigns, load_affinity  # noqa: PLC0415
+
+    day = date.fromisoformat(today)
+    journey = bootstrap(Settings(database_url=url, clock=datetime.combine(day, time(12), tzinfo=UTC)))
+    timer = Timer()
+    try:
+        journey.catch_up_views()
+        head = journey.service.head()
+        with journey.store.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT count(*) AS n FROM {journey.store.docs} WHERE view = 'customers'")  # noqa: S608
+            customers = c.fetchone()["n"]
+        campaigns = Campaigns(journey, CampaignSettings(top_event="bench-gala"), load_affinity(None))
+        report = timer(lambda: campaigns.run(name, day, dry_run=dry_run))
+    finally:
+        journey.close()
+    return {"events": customers, "seconds": timer.seconds, "start": 0, "end": head, "report": report.as_json(),
+            "today": today}
+
+
 def verify_store(url: str) -> dict:
     """``journey verify`` without a checkpoint: the hash chain, the views rebuilt in scratch
     tables and compared, every decision checked again."""
@@ -225,17 +256,21 @@ def verify_store(url: str) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     parser.add_argument("case", choices=[
-        "ingest", "library", "catch-up", "catch-up-per-event", "read", "rebuild", "as-of", "verify"])
+        "ingest", "library", "catch-up", "catch-up-per-event", "read", "rebuild", "as-of", "verify", "campaign"])
     parser.add_argument("url")
     parser.add_argument("--batch", type=int, default=1, help="touchpoints per ingest call / events per save")
     parser.add_argument("--touchpoints", type=int)
     parser.add_argument("--events", type=int)
     parser.add_argument("--batch-size", type=int, default=1000, help="projector page size")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--customers", type=int, help="ingest: that many customers with their contact rights")
+    parser.add_argument("--policy", help="campaign: the policy to run")
+    parser.add_argument("--today", help="campaign: the day to run on (YYYY-MM-DD)")
+    parser.add_argument("--dry-run", action="store_true", help="campaign: evaluate only")
     parser.add_argument("--profile", help="write cProfile stats of the measured run to this file")
     args = parser.parse_args(argv)
     run: Callable[[], dict] = {
-        "ingest": lambda: ingest(args.url, args.batch, args.touchpoints, args.events, args.seed),
+        "ingest": lambda: ingest(args.url, args.batch, args.touchpoints, args.events, args.seed, args.customers),
         "library": lambda: library(args.url, args.events, args.batch),
         "catch-up": lambda: catch_up(args.url, args.batch_size),
         "catch-up-per-event": lambda: catch_up_per_event(args.url, args.events),
@@ -243,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
         "rebuild": lambda: rebuild_views(args.url, args.batch_size),
         "as-of": lambda: as_of_reads(args.url, args.events or 200, args.seed),
         "verify": lambda: verify_store(args.url),
+        "campaign": lambda: campaign(args.url, args.policy, args.today, args.dry_run),
     }[args.case]
     if args.profile:
         profiler = cProfile.Profile()

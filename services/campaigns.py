@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from domain import campaigns as policy
 from domain import commands as c
 from domain.campaigns import Affinity, CampaignSettings, Proposal
+from domain.contact import ContactRefusal
 from domain.contact_book import OccasionDecidedError, occasion_key
 from domain.errors import AlreadyExistsError, DomainError
 from domain.values import Department, Principal
@@ -75,6 +76,7 @@ class RunReport:
 
     policy: str
     today: str
+    dry_run: bool = False
     customers: int = 0
     proposed: int = 0
     made: int = 0
@@ -100,12 +102,14 @@ class Campaigns:
         self.settings = settings or campaign_settings(journey.settings)
         self.affinity = affinity if affinity is not None else load_affinity(journey.settings.campaign_affinity_csv)
 
-    def run(self, name: str, today: date | None = None) -> RunReport:
-        """Run the policy ``name`` once (as of ``today``, default the clock's)."""
+    def run(self, name: str, today: date | None = None, *, dry_run: bool = False) -> RunReport:
+        """Run the policy ``name`` once (as of ``today``, default the clock's). ``dry_run``:
+        evaluate only, recording nothing; the report says what the contact rule would answer
+        now (a real run's answers may differ where the stream moved on meanwhile)."""
         started = time.perf_counter()
         now = self.journey.clock.now()
         today = today or now.date()
-        report = RunReport(name, today.isoformat())
+        report = RunReport(name, today.isoformat(), dry_run=dry_run)
         candidates = self._candidates(name, today)
         report.customers = len({customer for customer, _ in candidates})
         commands: list[tuple[c.Command, Principal]] = []
@@ -114,8 +118,14 @@ class Campaigns:
                 self.journey.service.app.name, [customer for customer, _ in chunk], VIEWS)
             by_customer = _per_customer(snapshot)
             for customer, propose in chunk:
-                command = self._proposal(customer, propose, by_customer.get(customer, Snapshot(0, [], [])), now, report)
-                if command is not None:
+                docs = by_customer.get(customer, Snapshot(0, [], []))
+                proposed = self._proposal(customer, propose, docs, now, report)
+                if proposed is None:
+                    continue
+                command, refusals = proposed
+                if dry_run:
+                    _count_refusals(refusals, report)
+                else:
                     commands.append((command, CAMPAIGNS))
         for command_chunk in _chunks(commands, CHUNK):
             for result in self.journey.service.execute_many(command_chunk):
@@ -129,7 +139,7 @@ class Campaigns:
     def _proposal(
         self, customer: str, propose: Callable[[Snapshot], Proposal | None], docs: Snapshot, now: datetime,
         report: RunReport,
-    ) -> c.ContactCustomer | None:
+    ) -> tuple[c.ContactCustomer, list[ContactRefusal]] | None:
         proposal = propose(docs)
         if proposal is None:
             return None
@@ -146,8 +156,9 @@ class Campaigns:
         if policy.waits(refusals):
             report.waiting += 1
             return None
-        return c.ContactCustomer(customer, proposal.contact_id, channel, proposal.purpose, proposal.message,
-                                 proposal.campaign, proposal.occasion)
+        command = c.ContactCustomer(customer, proposal.contact_id, channel, proposal.purpose, proposal.message,
+                                    proposal.campaign, proposal.occasion)
+        return command, refusals
 
     # -- finding the customers of each policy --------------------------------------------------
 
@@ -232,6 +243,14 @@ def _per_customer(snapshot: Snapshot) -> dict[str, Snapshot]:
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _count_refusals(refusals: list[ContactRefusal], report: RunReport) -> None:
+    if refusals:
+        report.refused += 1
+        report.reasons.update(r.code for r in refusals)
+    else:
+        report.made += 1
 
 
 def _count(result: Any, report: RunReport) -> None:

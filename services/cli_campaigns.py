@@ -17,8 +17,9 @@ from services.settings import get_settings
 
 def _line(report: Any) -> str:
     reasons = ", ".join(f"{code} {n}" for code, n in sorted(report.reasons.items()))
-    return (f"{report.policy} ({report.today}): {report.customers} customers, {report.proposed} proposed, "
-            f"{report.made} made, {report.refused} refused{f' ({reasons})' if reasons else ''}, "
+    would = "would be " if report.dry_run else ""
+    return (f"{report.policy} ({report.today}){' dry run' if report.dry_run else ''}: {report.customers} customers, "
+            f"{report.proposed} proposed, {report.made} {would}made, {report.refused} {would}refused{f' ({reasons})' if reasons else ''}, "
             f"{report.waiting} waiting for quiet hours to end, {report.decided_before} decided before; "
             f"{report.seconds:.2f} s")
 
@@ -34,7 +35,8 @@ def run_campaigns(args: argparse.Namespace) -> None:
         campaigns = Campaigns(journey)
         today = date.fromisoformat(args.today) if args.today else None
         try:
-            reports = [campaigns.run(args.policy, today)] if args.policy else campaigns.run_all(today)
+            names = [args.policy] if args.policy else list(POLICIES)
+            reports = [campaigns.run(name, today, dry_run=args.dry_run) for name in names]
         except DomainError as error:
             raise SystemExit(f"campaigns not run: {error}") from None
     finally:
@@ -68,6 +70,7 @@ def add_parsers(commands: Any) -> None:
     run.add_argument("--policy", choices=POLICIES, help="this policy only (default: all)")
     run.add_argument("--today", help="the day to run as (YYYY-MM-DD; default: the clock's)")
     run.add_argument("--json", action="store_true", help="the reports as JSON")
+    run.add_argument("--dry-run", action="store_true", help="evaluate only: what would be made or refused, recording nothing")
     run.set_defaults(run=run_campaigns)
     serve = sub.add_parser("serve", help="run every policy every --interval seconds until stopped")
     serve.add_argument("--interval", type=float, default=3600.0, help="seconds between runs (default 3600)")
