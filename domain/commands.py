@@ -275,6 +275,27 @@ class AcknowledgeContacts:
     contacts: tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True)
+class EnrollInLoyalty:
+    """The customer takes a loyalty card."""
+
+    customer_id: str
+
+
+@dataclass(frozen=True)
+class RedeemPoints:
+    customer_id: str
+    points: int
+    reward: str
+
+
+@dataclass(frozen=True)
+class ExpirePoints:
+    """Let the customer's points past their expiry go (a daily job)."""
+
+    customer_id: str
+
+
 Command = (
     RegisterCustomer | ChangeContactDetails | PlaceOrder | ShipOrder | DeliverOrder | CancelOrder
     | ReturnOrder | IssueInvoice | RequestDetailedInvoice | IssueCorrectedInvoice | ReceivePayment
@@ -282,4 +303,5 @@ Command = (
     | AnswerComplaint | ResolveComplaint | IssueCreditNote | WriteOffInvoice | OffsetCredit
     | RevokeDeferral | ShortenDeferral | ErasePersonalData | GiveConsent | ConfirmConsent | WithdrawConsent
     | SetContactPreferences | ContactCustomer | RecordInboundContact | RecordContactResult | AcknowledgeContacts
+    | EnrollInLoyalty | RedeemPoints | ExpirePoints
 )

@@ -74,7 +74,12 @@ def contactability(standing: ContactStanding, now: datetime, policy: ContactPoli
     for channel in Channel:
         for purpose in Purpose:
             refusals = contact_refusals(channel, purpose, standing, now, policy)
-            upcoming = next_allowed(channel, purpose, standing, now, policy)
+            if not refusals:
+                upcoming: datetime | None = now
+            elif any(r.until is None for r in refusals):
+                upcoming = None  # lapses only when something else changes: no need to look ahead
+            else:
+                upcoming = next_allowed(channel, purpose, standing, now, policy)
             found.append({
                 "channel": str(channel), "purpose": str(purpose), "allowed": not refusals,
                 "reasons": [{"code": r.code, "detail": r.detail} for r in refusals],

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from projections import billing, customers, erasure, journey, marketing, support
+from projections import billing, customers, erasure, journey, loyalty, marketing, support
 from projections.batch import Batch, Fold, Positioned
 
-MAPPERS = (billing.project, support.project, journey.project, customers.project, marketing.project, erasure.project)
-VIEWS = (billing.VIEW, support.VIEW, journey.VIEW, customers.VIEW, marketing.VIEW)
+MAPPERS = (
+    billing.project, support.project, journey.project, customers.project, marketing.project, loyalty.project,
+    erasure.project,
+)
+VIEWS = (billing.VIEW, support.VIEW, journey.VIEW, customers.VIEW, marketing.VIEW, loyalty.VIEW)
 
 
 def fold(batch: Batch, events: Sequence[Positioned]) -> None:
@@ -27,7 +30,7 @@ def fold_of(view: str) -> Fold:
     falls back on billing's and support's only for owner documents projected before they kept
     their ids, and a rebuild creates every owner with them."""
     own = {billing.VIEW: billing.project, support.VIEW: support.project, journey.VIEW: journey.project,
-           customers.VIEW: customers.project, marketing.VIEW: marketing.project}
+           customers.VIEW: customers.project, marketing.VIEW: marketing.project, loyalty.VIEW: loyalty.project}
     if view not in own:
         raise ValueError(f"unknown view {view!r}: one of {', '.join(VIEWS)}")
     mappers = (own[view], erasure.project)

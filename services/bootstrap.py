@@ -24,7 +24,7 @@ from services.journey import JourneyService
 from services.projector import Projector, ProjectorThread
 from services.rate_limits import RateLimits
 from services.reads import Reads
-from services.settings import Settings, contact_policy
+from services.settings import Settings, contact_policy, loyalty_policy
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Journey:
                 write_timeout=settings.write_timeout, max_group=settings.max_group,
                 master_key=None if settings.master_key is None else settings.master_key.get_secret_value(),
                 data_key_seconds=settings.data_key_cache_seconds, contact_policy=contacts,
+                loyalty_policy=loyalty_policy(settings),
             )
             backfill_customer_complaints(service.app)
             store = open_read_store(location, service, source)

@@ -88,6 +88,14 @@ DEPARTMENT_EVENTS = [
     ("POST /customers/{id}/consents/withdrawal", "ContactBook.ConsentWithdrawn", "as `consent.withdrawn`"),
     ("PUT /customers/{id}/contact-preferences", "ContactBook.PreferencesSet", "as `contact.preferences_set`"),
     ("POST /customers/{id}/inbound-contacts", "ContactBook.InboundContact", "as `contact.inbound`"),
+    ("POST /customers/{id}/loyalty-card", "LoyaltyCard.Enrolled", "customer_id"),
+    ("POST /customers/{id}/loyalty-card/redemptions", "LoyaltyCard.PointsRedeemed",
+     "points, reward, lots (the points taken from each lot, those expiring first first)"),
+    ("POST /invoices/{id}/payments (and `payment.received`), paying an invoice in full", "LoyaltyCard.PointsEarned",
+     "invoice_id, points (a card holder's: per whole unit of what was owed), expires_on"),
+    ("POST /invoices/{id}/credit-notes, a return or a cancellation", "LoyaltyCard.PointsReversed",
+     "invoice_id, points (those of the amount credited, at most what the invoice earned), lots"),
+    ("`journey loyalty expire` (daily)", "LoyaltyCard.PointsExpired", "points, lots"),
 ]
 
 

@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-from services import cli_audit, cli_campaigns, cli_export, cli_keys, cli_privacy, cli_rebuild
+from services import cli_audit, cli_campaigns, cli_export, cli_keys, cli_loyalty, cli_privacy, cli_rebuild
 from services.settings import get_settings
 
 
@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     cli_audit.add_parsers(commands)
     cli_privacy.add_parsers(commands)
     cli_campaigns.add_parsers(commands)
+    cli_loyalty.add_parsers(commands)
     demo_parser = commands.add_parser("demo", help="load the hardware-shop story and generated customers")
     demo_parser.add_argument("--customers", type=int, default=300)
     demo_parser.add_argument("--seed", type=int, default=7)

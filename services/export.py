@@ -35,6 +35,7 @@ def export(journey: Journey, customer_id: str, min_position: int | None = None, 
         "events": events,
         "views": {
             "billing": views["billing"], "support": views["support"], "marketing": views["marketing"],
+            "loyalty": views["loyalty"],
             "journey": journey.reads.journey(customer_id, as_of=AsOf(position)),
         },
     }

@@ -9,7 +9,7 @@ from functools import singledispatch
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from domain import commands as c
 from domain.complaint import Complaint
@@ -20,6 +20,8 @@ from domain.customer import Customer
 from domain.errors import InvalidTransitionError, UnknownError
 from domain.holds import FINAL_DUNNING_LEVEL, DunningPolicy
 from domain.invoice import Invoice, credit_offsets, credits_for
+from domain.loyalty import LoyaltyPolicy
+from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
 from domain.values import Money, Principal
 from services.unit_of_work import UnitOfWork
@@ -33,6 +35,8 @@ ORDER_COMPLAINT = "order-complaint"
 CUSTOMER_INVOICE = "customer-invoice"
 #: A customer's complaints, for the contact rule's holds.
 CUSTOMER_COMPLAINT = "customer-complaint"
+#: The loyalty card holders (owner ``all``), for the expiry job and the raffles.
+LOYALTY_MEMBERS, ALL = "loyalty-members", "all"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Context:
     by: Principal
     policy: DunningPolicy
     contact: ContactPolicy = ContactPolicy()
+    loyalty: LoyaltyPolicy = LoyaltyPolicy()
 
 
 #: The aggregate each creating command starts, and the field naming it.
@@ -204,7 +209,32 @@ def _(cmd: c.IssueCorrectedInvoice, uow: UnitOfWork, ctx: Context) -> Events:
 def _(cmd: c.ReceivePayment, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id, cmd.customer_id)
     invoice.receive_payment(amount=cmd.amount, at=ctx.at, by=ctx.by)
-    return uow.record(invoice)
+    return uow.record(invoice, *earn_points(uow, invoice, ctx))
+
+
+def earn_points(uow: UnitOfWork, invoice: Invoice, ctx: Context) -> list[LoyaltyCard]:
+    """A card holder's points for an invoice this payment paid in full (the paid part of what
+    was owed after credit notes), in the same write (domain/loyalty.py)."""
+    if invoice.balance.amount > 0:
+        return []
+    card = uow.find(LoyaltyCard, invoice.customer_id)
+    if card is None:
+        return []
+    owed = invoice.amount.amount - invoice.credited.amount
+    card.earn(invoice_id=invoice.invoice_id, amount=min(invoice.paid.amount, owed), policy=ctx.loyalty, at=ctx.at,
+              by=ctx.by)
+    return [card]
+
+
+def reverse_points(uow: UnitOfWork, invoices: list[tuple[Invoice, Money]], ctx: Context) -> list[LoyaltyCard]:
+    """Take back the points of what credit notes credited on invoices that earned points."""
+    cards: dict[str, LoyaltyCard] = {}
+    for invoice, amount in invoices:
+        card = cards.get(invoice.customer_id) or uow.find(LoyaltyCard, invoice.customer_id)
+        if card is not None and card.lot(invoice.invoice_id) is not None:
+            card.reverse(invoice_id=invoice.invoice_id, amount=amount.amount, policy=ctx.loyalty, at=ctx.at, by=ctx.by)
+            cards[invoice.customer_id] = card
+    return list(cards.values())
 
 
 @handle.register
@@ -232,7 +262,7 @@ def _(cmd: c.ResolveDispute, uow: UnitOfWork, ctx: Context) -> Events:
 def _(cmd: c.IssueCreditNote, uow: UnitOfWork, ctx: Context) -> Events:
     invoice = uow.get(Invoice, cmd.invoice_id)
     invoice.credit(amount=cmd.amount, reason=cmd.reason, at=ctx.at, by=ctx.by)
-    return uow.record(invoice)
+    return uow.record(invoice, *reverse_points(uow, [(invoice, cmd.amount)], ctx))
 
 
 @handle.register
@@ -277,13 +307,15 @@ def _(cmd: c.OffsetCredit, uow: UnitOfWork, ctx: Context) -> Events:
 
 def credit_invoices(
     uow: UnitOfWork, order: Order, returned: Money | None, what: str, ctx: Context
-) -> list[Invoice]:
+) -> list[Aggregate]:
     """Issue a credit note on each invoice of ``order`` for goods that came back (``returned``
-    value, or everything still credit-able when None), so billing never duns for them."""
+    value, or everything still credit-able when None), so billing never duns for them; and take
+    back the loyalty points of what was credited."""
     invoices = [uow.get(Invoice, i) for i in uow.members(ORDER_INVOICE, order.order_id)]
-    for invoice, amount in credits_for(invoices, returned):
+    credited = credits_for(invoices, returned)
+    for invoice, amount in credited:
         invoice.credit(amount=amount, reason=f"order {order.order_id} {what}", at=ctx.at, by=ctx.by)
-    return invoices
+    return [*invoices, *reverse_points(uow, credited, ctx)]
 
 
 def open_complaints(uow: UnitOfWork, order_id: str) -> list[str]:
@@ -432,3 +464,26 @@ def _(cmd: c.AcknowledgeContacts, uow: UnitOfWork, ctx: Context) -> Events:
     if not events:
         raise AlreadyAcknowledgedError("every contact named was acknowledged before")
     return events
+
+
+@handle.register
+def _(cmd: c.EnrollInLoyalty, uow: UnitOfWork, ctx: Context) -> Events:
+    uow.get(Customer, cmd.customer_id).check_not_erased("enrolled")
+    uow.check_new(LoyaltyCard, cmd.customer_id)
+    uow.link(LOYALTY_MEMBERS, ALL, cmd.customer_id)
+    return uow.record(LoyaltyCard(customer_id=cmd.customer_id, at=ctx.at, by=ctx.by))
+
+
+@handle.register
+def _(cmd: c.RedeemPoints, uow: UnitOfWork, ctx: Context) -> Events:
+    card = uow.get(LoyaltyCard, cmd.customer_id)
+    card.redeem(points=cmd.points, reward=cmd.reward, at=ctx.at, by=ctx.by)
+    return uow.record(card)
+
+
+@handle.register
+def _(cmd: c.ExpirePoints, uow: UnitOfWork, ctx: Context) -> Events:
+    card = uow.get(LoyaltyCard, cmd.customer_id)
+    if not card.expire(at=ctx.at, by=ctx.by):
+        raise InvalidTransitionError(f"no points of customer {cmd.customer_id} are past their expiry", "nothing-to-expire")
+    return uow.record(card)

@@ -24,6 +24,7 @@ from domain.commands import Command
 from domain.contact import ContactPolicy
 from domain.errors import DomainError
 from domain.holds import DunningPolicy
+from domain.loyalty import LoyaltyPolicy
 from domain.values import Department, Principal
 from services import handlers_privacy  # noqa: F401 -- registers the erasure command's handler
 from services.clock import Clock
@@ -38,7 +39,7 @@ from services.requests import (
     RejectedError,
     Written,
 )
-from services.unit_of_work import UnitOfWork
+from services.unit_of_work import SideTables, UnitOfWork
 from services.writer import ContentionError, Group, GroupWriter, WriteRequest
 
 __all__ = [
@@ -133,6 +134,7 @@ class JourneyService:
         master_key: str | None = None,
         data_key_seconds: float | None = None,
         contact_policy: ContactPolicy | None = None,
+        loyalty_policy: LoyaltyPolicy | None = None,
     ) -> None:
         env = dict(location.env)
         if master_key is not None:
@@ -143,6 +145,7 @@ class JourneyService:
         self.clock = clock
         self.policy = policy or DunningPolicy()
         self.contact_policy = contact_policy or ContactPolicy()
+        self.loyalty_policy = loyalty_policy or LoyaltyPolicy()
         self.write_timeout = write_timeout
         self._listeners: list[Callable[[], None]] = []
         self.writer = GroupWriter(
@@ -158,19 +161,24 @@ class JourneyService:
         for listener in self._listeners:
             listener()
 
+    def linked(self, relation: str, owner: str) -> list[str]:
+        """What the writes linked to ``owner`` by ``relation`` (e.g. the loyalty card holders)."""
+        recorder: SideTables = self.app.recorder  # type: ignore[assignment]  # the journey's recorders keep links
+        return recorder.members(relation, owner)
+
     def head(self) -> int:
         """The position of the newest event in the stream (0 when it is empty)."""
         return self.app.recorder.max_notification_id() or 0
 
     def _command(self, command: Command, by: Principal, idempotency: IdempotencyKey | None) -> Future[Written]:
         return self.writer.submit(
-            Execute(command, by, lambda: Context(self.clock.now(), by, self.policy, self.contact_policy), idempotency)
+            Execute(command, by, lambda: Context(self.clock.now(), by, self.policy, self.contact_policy, self.loyalty_policy), idempotency)
         )
 
     def _ingest(self, submissions: Sequence[Submission], user: str | None = None) -> Future[list[Accepted]]:
         def context(sub: Submission) -> Context:
             by = Principal(Department.INTEGRATOR, user=user, source=sub.source, event_id=sub.event_id)
-            return Context(sub.time or self.clock.now(), by, self.policy, self.contact_policy)
+            return Context(sub.time or self.clock.now(), by, self.policy, self.contact_policy, self.loyalty_policy)
 
         return self.writer.submit(Ingest(submissions, context))
 

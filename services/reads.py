@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.contact import ContactPolicy
 from domain.errors import UnknownError
 from domain.holds import DunningPolicy
-from projections import customers, marketing_model, read_models, worklists
+from projections import customers, loyalty, marketing_model, read_models, worklists
 from projections import views as all_views
 from projections.batch import Batch, Doc, ReadStore, Snapshot
 from projections.candidates import dunned_by
@@ -66,7 +66,7 @@ class History(Protocol):
 
 
 #: The views a marketing read needs: the contact book, and what the contact rule reads of the others.
-MARKETING_READS = ("billing", "support", "customers", "marketing")
+MARKETING_READS = ("billing", "support", "customers", "marketing", "loyalty")
 #: The name candidate cursors carry (services.cursors).
 CANDIDATES = "dunning-candidates"
 
@@ -224,9 +224,14 @@ class Reads:
         snapshot, now = self._customer(customer_id, MARKETING_READS, min_position, as_of=as_of)
         return marketing_model.marketing_view(snapshot, now, self.contact_policy)
 
+    def loyalty(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
+        """The customer's loyalty card now (or as it was at ``as_of``): balance, tier, lots."""
+        snapshot, now = self._customer(customer_id, ("loyalty",), min_position, as_of=as_of)
+        return loyalty.loyalty_view(snapshot, now.date())
+
     def views(self, customer_id: str, min_position: int | None = None, as_of: AsOf | None = None) -> Doc:
-        """Billing, support and marketing of one customer from one snapshot: the same position,
-        always."""
+        """Billing, support, marketing and loyalty of one customer from one snapshot: the same
+        position, always."""
         snapshot, now = self._customer(customer_id, MARKETING_READS, min_position, as_of=as_of)
         today = now.date()
         return {
@@ -234,6 +239,7 @@ class Reads:
             "billing": read_models.billing_view(snapshot, today, self.policy),
             "support": read_models.support_view(snapshot, today, self.policy),
             "marketing": marketing_model.marketing_view(snapshot, now, self.contact_policy),
+            "loyalty": loyalty.loyalty_view(snapshot, today),
         }
 
     def dunning_candidates(

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.contact import ContactPolicy
+from domain.loyalty import LoyaltyPolicy
 
 if TYPE_CHECKING:
     from adapters.kafka_touchpoints import KafkaOptions
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     )
     contact_hold_on_dispute: bool = Field(True, description="no promotional contact while an invoice is in dispute")
     contact_hold_on_complaint: bool = Field(True, description="no promotional contact while a complaint is open")
+    loyalty_points_per_unit: int = Field(1, ge=1, le=1000, description="loyalty points per whole currency unit paid")
+    loyalty_expiry_days: int = Field(365, ge=1, le=3650, description="loyalty points expire this many days after they are earned")
     campaign_birthday_window_days: int = Field(7, ge=0, le=60, description="a birthday offer still goes out this many days late")
     campaign_cross_sell_window_days: int = Field(14, ge=0, le=365, description="cross-selling after deliveries of the last N days")
     campaign_dormant_days: int = Field(180, ge=1, le=3650, description="a customer without an order for N days is won back")
@@ -176,6 +179,10 @@ def contact_policy(settings: Settings) -> ContactPolicy:
         on_complaint=settings.contact_hold_on_complaint,
         after_withdrawal=timedelta(days=settings.contact_hold_after_withdrawal_days),
     )
+
+
+def loyalty_policy(settings: Settings) -> LoyaltyPolicy:
+    return LoyaltyPolicy(settings.loyalty_points_per_unit, settings.loyalty_expiry_days)
 
 
 def kafka_options(settings: Settings) -> KafkaOptions:

@@ -22,11 +22,13 @@ from domain.contact_book import ContactBook
 from domain.customer import Customer
 from domain.errors import AlreadyExistsError, UnknownError, WrongCustomerError
 from domain.invoice import Invoice
+from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
 
 A = TypeVar("A", bound=Aggregate)
 
-KIND = {Customer: "customer", Order: "order", Invoice: "invoice", Complaint: "complaint", ContactBook: "contact-book"}
+KIND = {Customer: "customer", Order: "order", Invoice: "invoice", Complaint: "complaint", ContactBook: "contact-book",
+        LoyaltyCard: "loyalty-card"}
 
 
 class SideTables(Protocol):

@@ -19,6 +19,7 @@ from services.api.routes import (
     health,
     invoices,
     lists,
+    loyalty,
     marketing,
     privacy,
     reads,
@@ -34,8 +35,8 @@ log = logging.getLogger("uvicorn.error")
 #: Every router of the API, included without a prefix, in this order.
 ROUTERS = tuple(
     module.router for module in (
-        events, invoices, complaints, billing, support, sales, marketing, reads, lists, security, audit, privacy,
-        health,
+        events, invoices, complaints, billing, support, sales, marketing, loyalty, reads, lists, security, audit,
+        privacy, health,
     )
 )
 

@@ -253,11 +253,45 @@ class MarketingView(BaseModel):
     contacts: list[ContactOutcomeOut]
 
 
+class LotOut(BaseModel):
+    invoice_id: str = Field(description="the invoice whose payment earned the points")
+    earned: int
+    remaining: int
+    earned_on: date
+    expires_on: date
+
+
+class LoyaltyEntryOut(BaseModel):
+    type: Literal["PointsEarned", "PointsReversed", "PointsRedeemed", "PointsExpired"]
+    points: int
+    at: str
+    position: int
+    invoice_id: str | None = None
+    reward: str | None = None
+
+
+class LoyaltyView(BaseModel):
+    """The customer's loyalty card on ``as_of``: points that may be redeemed, tier and discount."""
+
+    position: int
+    as_of: date
+    enrolled: bool
+    balance: int
+    tier: Literal["bronze", "silver", "gold"] | None
+    discount_percent: int
+    earned_last_365_days: int
+    points_to_next_tier: int | None = Field(description="null at the top tier or without a card")
+    expiring_within_30_days: int
+    lots: list[LotOut]
+    history: list[LoyaltyEntryOut]
+
+
 class ViewsOut(BaseModel):
     position: int
     billing: BillingView
     support: SupportView
     marketing: MarketingView
+    loyalty: LoyaltyView
 
 
 class OutboxContactOut(BaseModel):

@@ -11,12 +11,13 @@ from domain.complaint import Complaint
 from domain.contact_book import ContactBook
 from domain.customer import Customer
 from domain.invoice import Invoice
+from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
 from services import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 AGGREGATES = {"Customer": Customer, "Order": Order, "Invoice": Invoice, "Complaint": Complaint,
-              "ContactBook": ContactBook}
+              "ContactBook": ContactBook, "LoyaltyCard": LoyaltyCard}
 
 
 def test_the_event_catalogue_is_generated_from_the_schemas() -> None:

@@ -32,6 +32,8 @@ BODIES: dict[str, dict[str, Any] | None] = {
                                           "campaign": "welcome", "occasion": "first"},
     "/customers/{customer_id}/inbound-contacts": {"contact_id": "IN-1", "channel": "phone", "note": "called"},
     "/outbox/acknowledgements": {"contacts": [{"customer_id": "c1", "contact_id": "K-1"}]},
+    "/customers/{customer_id}/loyalty-card": None,
+    "/customers/{customer_id}/loyalty-card/redemptions": {"points": 10, "reward": "voucher-5"},
     "/invoices/{invoice_id}/collection": None,
     "/invoices/{invoice_id}/corrected-invoices": {"note": "itemised", "amount": "90.00", "due_date": "2026-04-01"},
     "/invoices/{invoice_id}/credit-notes": {"amount": "5.00", "currency": "EUR", "reason": "goodwill"},

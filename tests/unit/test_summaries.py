@@ -15,6 +15,7 @@ from domain.contact_book import ContactBook
 from domain.customer import Customer
 from domain.holds import DunningPolicy
 from domain.invoice import Invoice
+from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
 from domain.values import Money
 from projections.batch import Batch
@@ -37,7 +38,7 @@ from tests.unit.builders import (
 )
 
 AFTER_DUE = date(2026, 3, 20)
-AGGREGATES = (Customer, Order, Invoice, Complaint, ContactBook)
+AGGREGATES = (Customer, Order, Invoice, Complaint, ContactBook, LoyaltyCard)
 
 
 def entries_of(stream: Stream) -> list[dict[str, Any]]:

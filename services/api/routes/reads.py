@@ -102,11 +102,11 @@ async def support_of(
                              customer_id, as_of=point)
 
 
-@router.get("/customers/{customer_id}/views", summary="Billing, support and marketing at one and the same position",
+@router.get("/customers/{customer_id}/views", summary="Billing, support, marketing and loyalty at one position",
             response_model=ViewsOut, responses=problem_responses(*READ, "unknown-customer", "conflicting-parameters"))
 async def views_of(
     customer_id: PathId, journey: JourneyDep, response: Response,
-    by: Annotated[Caller, allow(P.READ_BILLING, P.READ_SUPPORT, P.READ_MARKETING)],
+    by: Annotated[Caller, allow(P.READ_BILLING, P.READ_SUPPORT, P.READ_MARKETING, P.READ_LOYALTY)],
     min_position: MinPosition = None, as_of_position: AsOfPosition = None, as_of: AsOfTime = None,
 ) -> dict[str, Any]:
     point = await point_in_time(journey, as_of_position, as_of)
