@@ -167,6 +167,10 @@ def _customer_messages() -> dict[str, Any]:
     }
 
 
+#: The message the contacts topic carries (the same as on the events topic).
+CONTACTS_TYPE = "journey.contact_book.contact_made"
+
+
 def document() -> dict[str, Any]:
     """The AsyncAPI 3.0 document, as plain data."""
     settings = Settings.model_fields
@@ -188,6 +192,8 @@ def document() -> dict[str, Any]:
             "touchpointsDeadLetters": channel("touchpointsDeadLetters", dead, partitions, replicas),
             "events": channel("events", stream, partitions, replicas),
             "customers": channel("customers", customers, partitions, replicas, compacted=True),
+            "contacts": channel("contacts", {k: v for k, v in stream.items() if k == CONTACTS_TYPE}, partitions,
+                                replicas),
         },
         "operations": {
             "ingestTouchpoints": {"action": "receive", "channel": ref("channels", "touchpoints"),
@@ -202,6 +208,8 @@ def document() -> dict[str, Any]:
                               "title": "journey project --source kafka applies the department views"},
             "relayCustomers": {"action": "send", "channel": ref("channels", "customers"),
                                "title": "journey relay publishes each customer's current profile"},
+            "relayContacts": {"action": "send", "channel": ref("channels", "contacts"),
+                              "title": "journey relay publishes the contacts the contact rule allowed"},
         },
         "components": {
             "schemas": schemas,

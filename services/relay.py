@@ -48,16 +48,21 @@ log = logging.getLogger(__name__)
 RELAY = "journey-events"
 #: The events after which a customer's profile goes to the customers topic.
 PROFILE_EVENTS = frozenset({"Customer.Registered", "Customer.ContactDetailsChanged"})
+#: The contacts a mailing tool sends: those the contact rule allowed.
+CONTACT_MADE = "ContactBook.ContactMade"
 #: The event after which the customer's profile is deleted from it (a tombstone).
 ERASURE = "Customer.PersonalDataErased"
 
 
 @dataclass(frozen=True)
 class Topics:
-    """Where the relay writes: the events topic and the compacted profile topic."""
+    """Where the relay writes: the events topic, the compacted profile topic, and the contacts
+    the contact rule allowed (``ContactBook.ContactMade``, as on the events topic), for a
+    mailing tool that reads Kafka instead of ``GET /outbox``."""
 
     events: str = "journey.events"
     customers: str = "journey.customers"
+    contacts: str = "journey.contacts"
 
 
 class RelayConflictError(Exception):
@@ -135,6 +140,7 @@ class Relay:
             )
         previous = dict(state.previous or {})
         messages: list[Message] = []
+        contact_partitions = 0
         if page:
             customer_partitions = self.producer.partitions(self.topics.customers)
         for notification in page:
@@ -145,6 +151,12 @@ class Relay:
                 self.topics.events, event, notification.id, customer_id, partition, previous.get(partition, 0)
             ))
             previous[partition] = notification.id
+            if event_type(event) == CONTACT_MADE:
+                contact_partitions = contact_partitions or self.producer.partitions(self.topics.contacts)
+                messages.append(event_message(  # no chain of positions on this topic: previous is 0
+                    self.topics.contacts, event, notification.id, customer_id,
+                    partition_for(customer_id, contact_partitions), 0,
+                ))
             if event_type(event) in PROFILE_EVENTS or event_type(event) == ERASURE:
                 profile = None if event_type(event) == ERASURE else self._profile(event)
                 messages.append(profile_message(
@@ -198,7 +210,7 @@ def relay_worker(settings: Settings, app: JourneyApplication, state: KafkaTables
     topic compacted). Returns the
     supervised worker and the function that closes its producer."""
     options = kafka_options(settings)
-    topics = Topics(settings.kafka_events_topic, settings.kafka_customers_topic)
+    topics = Topics(settings.kafka_events_topic, settings.kafka_customers_topic, settings.kafka_contacts_topic)
     relay: list[Relay] = []
 
     def round() -> bool:  # noqa: A001 -- the worker's round
@@ -207,6 +219,8 @@ def relay_worker(settings: Settings, app: JourneyApplication, state: KafkaTables
                           KEEP_ALL)
             ensure_topics(options, {topics.customers: settings.kafka_partitions}, settings.kafka_replication_factor,
                           COMPACTED)
+            ensure_topics(options, {topics.contacts: settings.kafka_partitions}, settings.kafka_replication_factor,
+                          KEEP_ALL)
             relay.append(Relay(app, state, StreamProducer(options), topics, batch_size=settings.kafka_relay_batch_size,
                                send_timeout=settings.write_timeout))
         return relay[0].round() > 0

@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     kafka_group: str = Field("journey-ingest", description="consumer group of the `journey ingest` workers")
     kafka_events_topic: str = Field("journey.events", description="topic `journey relay` publishes the stream to")
     kafka_customers_topic: str = Field("journey.customers", description="compacted topic of customer profiles")
+    kafka_contacts_topic: str = Field("journey.contacts", description="topic of the contacts to send, for a mailing tool")
     kafka_projector_group: str = Field("journey-views", description="consumer group of the Kafka-fed projectors")
     kafka_relay_batch_size: int = Field(1000, ge=1, le=10_000, description="most events `journey relay` sends at once")
     kafka_partitions: int = Field(6, ge=1, le=1000, description="partitions of a topic the workers create")

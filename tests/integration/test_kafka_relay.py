@@ -16,7 +16,10 @@ import pytest
 from adapters.kafka_events import StreamProducer, partition_for, read_relayed
 from adapters.kafka_tables import PartitionCountError, RelayState
 from adapters.kafka_touchpoints import COMPACTED, ensure_topics
+from domain import commands as c
+from domain.contact import Channel, Purpose
 from domain.personal import PERSONAL_FIELDS
+from domain.values import Department, Principal
 from services.bootstrap import Journey
 from services.clock import FixedClock
 from services.relay import RELAY, Relay, RelayConflictError, Topics
@@ -46,12 +49,13 @@ class Relaying:
 @pytest.fixture
 def relaying(kafka_bootstrap, sqlite_url) -> Iterator[Relaying]:
     suffix = uuid.uuid4().hex[:8]
-    topics = Topics(f"events-{suffix}", f"customers-{suffix}")
+    topics = Topics(f"events-{suffix}", f"customers-{suffix}", f"contacts-{suffix}")
     clock = FixedClock(START)
     journey = open_journey(sqlite_url, clock, kafka_bootstrap=kafka_bootstrap)
     options = kafka_options(journey.settings)
     ensure_topics(options, {topics.events: 3})
     ensure_topics(options, {topics.customers: 3}, configs=COMPACTED)
+    ensure_topics(options, {topics.contacts: 3})
     eventful_history(journey, clock)
     yield Relaying(journey, topics, kafka_bootstrap)
     journey.close()
@@ -100,6 +104,27 @@ def test_profiles_go_to_the_customers_topic_keyed_by_customer_as_they_change(rel
     assert latest["c1"]["phone"] == "+49 30 1234"
     assert latest["c1"]["email"] == "c1@example.com"
     assert latest["c2"]["name"] == "Bob"
+
+
+def test_the_contacts_the_rule_allowed_go_to_the_contacts_topic_and_refused_ones_do_not(relaying):
+    journey, marketer = relaying.journey, Principal(Department.MARKETING, user="mia")
+    journey.service.execute(c.RegisterCustomer("c9", "Kim", "kim@example.org"), marketer)
+    journey.service.execute(c.GiveConsent("c9", Channel.LETTER, Purpose.MARKETING, "store"), marketer)
+    made = journey.service.execute(c.ContactCustomer("c9", "K-1", Channel.LETTER, Purpose.MARKETING, "spring"), marketer)
+    refused = journey.service.execute(c.ContactCustomer("c9", "K-2", Channel.EMAIL, Purpose.MARKETING, "spring"),
+                                      marketer)
+    assert made.answer["allowed"] and not refused.answer["allowed"]
+
+    relaying.relay().catch_up()
+
+    [record] = read_topic(relaying.bootstrap, relaying.topics.contacts)
+    headers = {k: v.decode() for k, v in record.headers}
+    assert record.key == b"c9" and headers["ce_type"] == "journey.contact_book.contact_made"
+    assert headers["journey_position"] == str(made.position)
+    value = json.loads(record.value)
+    assert (value["contact_id"], value["channel"], value["message"]) == ("K-1", "letter", "spring")
+    assert value["checked"]["rule"] == "outbound-contact"  # the facts the rule read, none of them personal
+    assert value["by"] == {"department": "marketing", "source": None, "event_id": None}
 
 
 def test_a_crash_before_the_position_is_recorded_resends_only_the_last_batch(relaying):

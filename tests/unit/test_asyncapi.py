@@ -77,7 +77,7 @@ def test_the_document_has_the_shape_of_asyncapi_3() -> None:
     assert {s["protocol"] for s in DOC["servers"].values()} == {"kafka"}
     addresses = {name: channel["address"] for name, channel in DOC["channels"].items()}
     assert addresses == {"touchpoints": "journey.touchpoints", "touchpointsDeadLetters": "journey.touchpoints.dlq",
-                         "events": "journey.events", "customers": "journey.customers"}
+                         "events": "journey.events", "customers": "journey.customers", "contacts": "journey.contacts"}
     for channel in DOC["channels"].values():
         assert channel["messages"] and channel["bindings"]["kafka"]["topic"] == channel["address"]
         for key, ref in channel["messages"].items():
