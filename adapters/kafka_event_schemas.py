@@ -29,10 +29,11 @@ from domain.invoice import Invoice
 from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
 from domain.personal import ENVELOPE_FIELDS, PERSONAL_FIELDS
+from domain.raffle import Raffle
 from domain.values import Money, Principal
 
 #: The aggregates whose events make up the shared stream.
-AGGREGATES: tuple[type[Any], ...] = (Customer, Order, Invoice, Complaint, ContactBook, LoyaltyCard)
+AGGREGATES: tuple[type[Any], ...] = (Customer, Order, Invoice, Complaint, ContactBook, LoyaltyCard, Raffle)
 #: Nested classes of an aggregate that are not events of their own.
 _NOT_STORED = frozenset({"Event", "Created", "Snapshot"})
 #: A decimal as ``jsonable`` writes it.

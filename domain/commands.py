@@ -296,6 +296,19 @@ class ExpirePoints:
     customer_id: str
 
 
+@dataclass(frozen=True)
+class AnnounceRaffle:
+    raffle_id: str
+    prize: str
+    prizes: int
+    draw_on: date
+
+
+@dataclass(frozen=True)
+class DrawRaffle:
+    raffle_id: str
+
+
 Command = (
     RegisterCustomer | ChangeContactDetails | PlaceOrder | ShipOrder | DeliverOrder | CancelOrder
     | ReturnOrder | IssueInvoice | RequestDetailedInvoice | IssueCorrectedInvoice | ReceivePayment
@@ -303,5 +316,5 @@ Command = (
     | AnswerComplaint | ResolveComplaint | IssueCreditNote | WriteOffInvoice | OffsetCredit
     | RevokeDeferral | ShortenDeferral | ErasePersonalData | GiveConsent | ConfirmConsent | WithdrawConsent
     | SetContactPreferences | ContactCustomer | RecordInboundContact | RecordContactResult | AcknowledgeContacts
-    | EnrollInLoyalty | RedeemPoints | ExpirePoints
+    | EnrollInLoyalty | RedeemPoints | ExpirePoints | AnnounceRaffle | DrawRaffle
 )

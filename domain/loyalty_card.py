@@ -105,3 +105,11 @@ class LoyaltyCard(Aggregate):
             lot = self.lot(str(invoice_id))
             if lot is not None:
                 lot.remaining -= int(points)
+
+    def win(self, *, raffle_id: str, prize: str, at: datetime, by: Principal) -> None:
+        """The card holder won ``prize`` in raffle ``raffle_id`` (recorded with the draw)."""
+        self._raffle_won(raffle_id=raffle_id, prize=prize, at=at, by=by)
+
+    @event("RaffleWon")
+    def _raffle_won(self, raffle_id: str, prize: str, at: datetime, by: Principal) -> None:
+        pass

@@ -26,6 +26,7 @@ NOT_PERSONAL_FIELDS = frozenset(
         "due_date", "until", "number", "level", "lines", "whole", "to_invoice", "from_invoice", "at",
         "by", "checked", "channel", "purpose", "source", "expires_on", "confirmed", "caps", "quiet_hours",
         "preferred_channel", "contact_id", "campaign", "occasion", "message", "reasons", "points", "lots", "reward",
+        "raffle_id", "prize", "prizes", "draw_on", "seed", "entrants", "winners",
     }
 )
 

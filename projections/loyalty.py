@@ -31,8 +31,10 @@ def project(batch: Batch, event: Any, position: int) -> None:
     doc = batch.get(VIEW, key)
     if doc is None:
         return
-    entry: Doc = {"type": name.removeprefix(CARD), "points": event.points, "at": at, "position": position}
-    if name == "LoyaltyCard.PointsEarned":
+    entry: Doc = {"type": name.removeprefix(CARD), "points": getattr(event, "points", 0), "at": at, "position": position}
+    if name == "LoyaltyCard.RaffleWon":
+        entry.update({"raffle_id": event.raffle_id, "prize": event.prize})
+    elif name == "LoyaltyCard.PointsEarned":
         doc["lots"].append({"invoice_id": event.invoice_id, "earned": event.points, "remaining": event.points,
                             "earned_on": event.at.date().isoformat(), "expires_on": event.expires_on.isoformat()})
         entry["invoice_id"] = event.invoice_id

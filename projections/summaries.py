@@ -222,6 +222,9 @@ SUMMARIES: dict[str, Summary] = {
     "LoyaltyCard.PointsReversed": lambda a, s: f"{a['points']} loyalty points taken back ({a['invoice_id']} credited)",
     "LoyaltyCard.PointsRedeemed": lambda a, s: f"{a['points']} loyalty points redeemed for {text(a['reward'])}",
     "LoyaltyCard.PointsExpired": lambda a, s: f"{a['points']} loyalty points expired",
+    "LoyaltyCard.RaffleWon": lambda a, s: f"won {text(a['prize'])} in raffle {a['raffle_id']}",
+    "Raffle.Announced": lambda a, s: f"raffle {a['raffle_id']} announced: {a['prizes']} x {text(a['prize'])}",
+    "Raffle.Drawn": lambda a, s: f"raffle drawn among {len(a['entrants'])} card holders",
 }
 
 

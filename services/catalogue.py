@@ -96,6 +96,9 @@ DEPARTMENT_EVENTS = [
     ("POST /invoices/{id}/credit-notes, a return or a cancellation", "LoyaltyCard.PointsReversed",
      "invoice_id, points (those of the amount credited, at most what the invoice earned), lots"),
     ("`journey loyalty expire` (daily)", "LoyaltyCard.PointsExpired", "points, lots"),
+    ("POST /loyalty/raffles", "Raffle.Announced", "raffle_id, prize, prizes, draw_on; `by`: the department only"),
+    ("POST /loyalty/raffles/{id}/draw", "Raffle.Drawn (+ LoyaltyCard.RaffleWon)",
+     "seed, entrants (every card holder, sorted), winners; each winner's card records the prize"),
 ]
 
 

@@ -3,6 +3,7 @@ the touchpoint first."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatch
@@ -23,6 +24,7 @@ from domain.invoice import Invoice, credit_offsets, credits_for
 from domain.loyalty import LoyaltyPolicy
 from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
+from domain.raffle import Raffle
 from domain.values import Money, Principal
 from services.unit_of_work import UnitOfWork
 
@@ -81,6 +83,8 @@ ANSWERS: dict[type, Any] = {
     },
     c.RecordInboundContact: lambda cmd, events: {"contact_id": cmd.contact_id},
     c.AcknowledgeContacts: lambda cmd, events: {"acknowledged": [e.contact_id for e in events]},
+    c.DrawRaffle: lambda cmd, events: {"winners": events[0].winners, "seed": str(events[0].seed),
+                                       "entrants": len(events[0].entrants)},
 }
 
 
@@ -487,3 +491,24 @@ def _(cmd: c.ExpirePoints, uow: UnitOfWork, ctx: Context) -> Events:
     if not card.expire(at=ctx.at, by=ctx.by):
         raise InvalidTransitionError(f"no points of customer {cmd.customer_id} are past their expiry", "nothing-to-expire")
     return uow.record(card)
+
+
+@handle.register
+def _(cmd: c.AnnounceRaffle, uow: UnitOfWork, ctx: Context) -> Events:
+    Raffle.check_announcement(cmd.prizes, cmd.draw_on, ctx.at.date())
+    uow.check_new(Raffle, cmd.raffle_id)
+    raffle = Raffle(raffle_id=cmd.raffle_id, prize=cmd.prize, prizes=cmd.prizes, draw_on=cmd.draw_on, at=ctx.at,
+                    by=Principal(ctx.by.department))  # a raffle is no customer's: the department acted
+    return uow.record(raffle)
+
+
+@handle.register
+def _(cmd: c.DrawRaffle, uow: UnitOfWork, ctx: Context) -> Events:
+    """Every card holder enters; the seed comes from the operating system's randomness and is
+    recorded, so the draw can be checked and never steered."""
+    raffle = uow.get(Raffle, cmd.raffle_id)
+    winners = raffle.draw(entrants=uow.members(LOYALTY_MEMBERS, ALL), seed=secrets.randbits(63), at=ctx.at, by=ctx.by)
+    cards = [uow.get(LoyaltyCard, winner) for winner in winners]
+    for card in cards:
+        card.win(raffle_id=raffle.raffle_id, prize=raffle.prize, at=ctx.at, by=ctx.by)
+    return uow.record(raffle, *cards)

@@ -71,7 +71,8 @@ class RelayConflictError(Exception):
 
 class CustomerIds:
     """The customer id of any event: creation events carry it; later events are looked up by
-    their aggregate (its first event) and remembered, up to ``size`` aggregates."""
+    their aggregate (its first event) and remembered, up to ``size`` aggregates. An aggregate of
+    no customer (a raffle) is keyed ``<kind>:<its id>``, e.g. ``raffle:R-2026-spring``."""
 
     def __init__(self, app: JourneyApplication, size: int = 100_000) -> None:
         self.app = app
@@ -83,13 +84,19 @@ class CustomerIds:
         if customer_id is None:
             customer_id = self._known.get(event.originator_id)
             if customer_id is None:
-                first = self.app.recorder.select_events(event.originator_id, limit=1)
-                customer_id = self.app.mapper.to_domain_event(first[0]).customer_id
+                first = self.app.mapper.to_domain_event(self.app.recorder.select_events(event.originator_id, limit=1)[0])
+                customer_id = getattr(first, "customer_id", None) or company_key(first)
         self._known[event.originator_id] = customer_id
         self._known.move_to_end(event.originator_id)
         if len(self._known) > self.size:
             self._known.popitem(last=False)
         return customer_id
+
+
+def company_key(first: Any) -> str:
+    """The key of an aggregate of no customer, from its first event: ``raffle:R-1``."""
+    kind = type(first).__qualname__.split(".")[0].lower()
+    return f"{kind}:{getattr(first, f'{kind}_id', first.originator_id.hex)}"
 
 
 class Relay:

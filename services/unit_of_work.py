@@ -24,11 +24,12 @@ from domain.errors import AlreadyExistsError, UnknownError, WrongCustomerError
 from domain.invoice import Invoice
 from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
+from domain.raffle import Raffle
 
 A = TypeVar("A", bound=Aggregate)
 
 KIND = {Customer: "customer", Order: "order", Invoice: "invoice", Complaint: "complaint", ContactBook: "contact-book",
-        LoyaltyCard: "loyalty-card"}
+        LoyaltyCard: "loyalty-card", Raffle: "raffle"}
 
 
 class SideTables(Protocol):

@@ -262,12 +262,14 @@ class LotOut(BaseModel):
 
 
 class LoyaltyEntryOut(BaseModel):
-    type: Literal["PointsEarned", "PointsReversed", "PointsRedeemed", "PointsExpired"]
+    type: Literal["PointsEarned", "PointsReversed", "PointsRedeemed", "PointsExpired", "RaffleWon"]
     points: int
     at: str
     position: int
     invoice_id: str | None = None
     reward: str | None = None
+    raffle_id: str | None = None
+    prize: str | None = None
 
 
 class LoyaltyView(BaseModel):

@@ -13,11 +13,12 @@ from domain.customer import Customer
 from domain.invoice import Invoice
 from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
+from domain.raffle import Raffle
 from services import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 AGGREGATES = {"Customer": Customer, "Order": Order, "Invoice": Invoice, "Complaint": Complaint,
-              "ContactBook": ContactBook, "LoyaltyCard": LoyaltyCard}
+              "ContactBook": ContactBook, "LoyaltyCard": LoyaltyCard, "Raffle": Raffle}
 
 
 def test_the_event_catalogue_is_generated_from_the_schemas() -> None:

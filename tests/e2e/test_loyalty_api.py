@@ -43,6 +43,19 @@ def test_a_card_holder_earns_on_paying_redeems_and_every_department_sees_one_car
     assert views["loyalty"]["balance"] == 40 and views["loyalty"]["position"] == views["position"]
     assert views["loyalty"]["history"][-1]["reward"] == "voucher-30"
     assert client.get("/customers/nobody/loyalty", headers=SALES).status_code == 404
+    # A raffle among the card holders: announced, drawn once on its day, checkable by anyone.
+    announced = client.post("/loyalty/raffles", headers=SALES, json={"prize": "voucher-50", "prizes": 1,
+                                                                     "draw_on": "2026-03-02"})
+    raffle_id = announced.json()["raffle_id"]
+    before = client.get(f"/loyalty/raffles/{raffle_id}", headers=SALES).json()
+    drawn = client.post(f"/loyalty/raffles/{raffle_id}/draw", headers=SALES)
+    again = client.post(f"/loyalty/raffles/{raffle_id}/draw", headers=SALES)
+    after = client.get(f"/loyalty/raffles/{raffle_id}", headers=SALES).json()
+    assert announced.status_code == 201 and (before["entrants"], before["odds"], before["drawn"]) == (1, "1/1", False)
+    assert drawn.status_code == 201 and drawn.json()["winners"] == ["c1"]
+    assert again.status_code == 409 and again.json()["code"] == "raffle-drawn"
+    assert (after["verified"], after["winners"], after["seed"]) == (True, ["c1"], drawn.json()["seed"])
+    assert client.get("/loyalty/raffles/R-404", headers=SALES).status_code == 404
 
 
 def test_the_expiry_job_lets_old_points_go_once(tmp_path: Path) -> None:

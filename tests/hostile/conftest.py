@@ -182,7 +182,7 @@ def client(database_url: str, clock: FixedClock) -> Iterator[KeyedClient]:
 
 
 #: The ids of the story every campaign store starts with.
-KNOWN = {"customer_id": "c1", "order_id": "O1", "invoice_id": "I1", "complaint_id": "K1", "number": "1"}
+KNOWN = {"customer_id": "c1", "order_id": "O1", "invoice_id": "I1", "complaint_id": "K1", "number": "1", "raffle_id": "R-1"}
 
 
 def tell_story(client: httpx.Client | Any, integrator: dict[str, str], support: dict[str, str]) -> int:

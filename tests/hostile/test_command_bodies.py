@@ -34,6 +34,8 @@ BODIES: dict[str, dict[str, Any] | None] = {
     "/outbox/acknowledgements": {"contacts": [{"customer_id": "c1", "contact_id": "K-1"}]},
     "/customers/{customer_id}/loyalty-card": None,
     "/customers/{customer_id}/loyalty-card/redemptions": {"points": 10, "reward": "voucher-5"},
+    "/loyalty/raffles": {"prize": "drill", "prizes": 1, "draw_on": "2026-03-02", "raffle_id": "R-1"},
+    "/loyalty/raffles/{raffle_id}/draw": None,
     "/invoices/{invoice_id}/collection": None,
     "/invoices/{invoice_id}/corrected-invoices": {"note": "itemised", "amount": "90.00", "due_date": "2026-04-01"},
     "/invoices/{invoice_id}/credit-notes": {"amount": "5.00", "currency": "EUR", "reason": "goodwill"},

@@ -127,6 +127,21 @@ def test_the_contacts_the_rule_allowed_go_to_the_contacts_topic_and_refused_ones
     assert value["by"] == {"department": "marketing", "source": None, "event_id": None}
 
 
+def test_a_raffle_which_is_no_customers_is_keyed_by_its_own_id(relaying):
+    journey, sales = relaying.journey, Principal(Department.SALES, user="sol")
+    journey.service.execute(c.EnrollInLoyalty("c1"), sales)
+    journey.service.execute(c.AnnounceRaffle("R-1", "drill", 1, journey.clock.now().date()), sales)
+    journey.service.execute(c.DrawRaffle("R-1"), sales)
+
+    relaying.relay().catch_up()
+
+    records = read_topic(relaying.bootstrap, relaying.topics.events)
+    raffle = [r for r in records if dict(r.headers).get("ce_type", b"").startswith(b"journey.raffle.")]
+    assert [(r.key, dict(r.headers)["ce_type"]) for r in raffle] == [
+        (b"raffle:R-1", b"journey.raffle.announced"), (b"raffle:R-1", b"journey.raffle.drawn")]
+    assert json.loads(raffle[1].value)["winners"] == ["c1"]
+
+
 def test_a_crash_before_the_position_is_recorded_resends_only_the_last_batch(relaying):
     relay = relaying.relay(batch_size=10)
     relay.round()

@@ -17,6 +17,7 @@ from domain.holds import DunningPolicy
 from domain.invoice import Invoice
 from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
+from domain.raffle import Raffle
 from domain.values import Money
 from projections.batch import Batch
 from projections.summaries import SUMMARIES, generic, summarize
@@ -38,7 +39,7 @@ from tests.unit.builders import (
 )
 
 AFTER_DUE = date(2026, 3, 20)
-AGGREGATES = (Customer, Order, Invoice, Complaint, ContactBook, LoyaltyCard)
+AGGREGATES = (Customer, Order, Invoice, Complaint, ContactBook, LoyaltyCard, Raffle)
 
 
 def entries_of(stream: Stream) -> list[dict[str, Any]]:

@@ -1,13 +1,16 @@
-"""The loyalty card: taking one, redeeming points, and the card as the customer's departments
-see it. Points are earned and taken back by the payments and credit notes themselves (in the
+"""The loyalty card: taking one, redeeming points, the card as the customer's departments see
+it, and raffles among the card holders. Points are earned and taken back by the payments and credit notes themselves (in the
 same write); expiry is a daily job (``journey loyalty expire``)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
-from pydantic import Field
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from adapters.schemas import Id
 from domain import commands as c
@@ -20,6 +23,7 @@ from services.api.routes.reads import _view_name, point_in_time, read_logged
 from services.api.schemas import Body, PositionOut
 from services.api.view_schemas import LoyaltyView
 from services.credentials import Caller
+from services.raffles import raffle_report
 
 router = APIRouter(tags=["loyalty"])
 
@@ -62,3 +66,67 @@ async def loyalty_of(
     await journey.reads.caught_up(min_position)
     return await read_logged(journey, by, _view_name("loyalty", point), response, journey.reads.loyalty,
                              customer_id, as_of=point)
+
+
+class RaffleCreate(Body):
+    prize: Id = Field(description="what is won, e.g. a product or voucher name")
+    prizes: int = Field(ge=1, le=10_000, description="how many win it")
+    draw_on: date = Field(description="the day it may be drawn (today or later)")
+    raffle_id: Id | None = Field(None, description="given by the caller, or made up when absent")
+
+
+class RaffleCreatedOut(PositionOut):
+    raffle_id: str
+
+
+class DrawOut(PositionOut):
+    winners: list[str]
+    seed: str = Field(description="the recorded seed: draw_winners(sorted entrants, seed, prizes) gives the winners")
+    entrants: int
+
+
+class RaffleOut(BaseModel):
+    """A raffle among the loyalty card holders, one ticket each."""
+
+    raffle_id: str
+    prize: str
+    prizes: int
+    draw_on: date
+    drawn: bool
+    entrants: int = Field(description="before the draw: the card holders now")
+    odds: str = Field(description="each entrant's chance, as a fraction: prizes over entrants")
+    drawn_at: str | None
+    seed: str | None
+    winners: list[str]
+    verified: bool | None = Field(description="after the draw: the winners recomputed from the seed and entrants agree")
+
+
+@router.post("/loyalty/raffles", status_code=201, response_model=RaffleCreatedOut,
+             summary="Announce a raffle among the loyalty card holders",
+             responses=problem_responses(*COMMAND, "raffle-exists"))
+async def announce(
+    body: RaffleCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.MANAGE_LOYALTY)],
+    idempotency: IdempotencyDep, response: Response,
+) -> RaffleCreatedOut:
+    raffle_id = body.raffle_id or f"R-{uuid.uuid4().hex[:12].upper()}"
+    written = await carry_out(journey, c.AnnounceRaffle(raffle_id, body.prize, body.prizes, body.draw_on), by,
+                              idempotency, response)
+    return RaffleCreatedOut(position=written.position, raffle_id=raffle_id)
+
+
+@router.post("/loyalty/raffles/{raffle_id}/draw", status_code=201, response_model=DrawOut,
+             summary="Draw the raffle: every card holder takes part; the seed is recorded",
+             responses=problem_responses(*COMMAND, "unknown-raffle", "raffle-drawn", "raffle-not-due"))
+async def draw(
+    raffle_id: PathId, journey: JourneyDep, by: Annotated[Caller, allow(P.MANAGE_LOYALTY)],
+    idempotency: IdempotencyDep, response: Response,
+) -> DrawOut:
+    written = await carry_out(journey, c.DrawRaffle(raffle_id), by, idempotency, response)
+    return DrawOut(position=written.position, **written.answer)
+
+
+@router.get("/loyalty/raffles/{raffle_id}", response_model=RaffleOut,
+            summary="A raffle: prize, entrants and odds; after the draw the seed, the winners and their check",
+            responses=problem_responses("invalid-request", "store-unavailable", "unknown-raffle"))
+async def raffle_of(raffle_id: PathId, journey: JourneyDep, by: Annotated[Caller, allow(P.READ_LOYALTY)]) -> dict[str, Any]:
+    return await run_in_threadpool(raffle_report, journey, raffle_id)
