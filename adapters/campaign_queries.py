@@ -12,12 +12,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from adapters.lists_table import chunks
 from projections.batch import Doc, Snapshot
 from projections.lists import COMPLAINTS, CUSTOMERS, DELIVERIES, ORDERS
-
-
-def _chunks(items: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class CampaignQueries:
@@ -94,7 +91,7 @@ class CampaignQueries:
         with self.datastore.transaction(commit=False) as c:
             self._begin_snapshot(c)
             position = self._position_in(c, application_name)
-            for chunk in _chunks(sorted(set(customer_ids)), 900 - len(views)):
+            for chunk in chunks(sorted(set(customer_ids)), 900 - len(views)):
                 c.execute(
                     f"SELECT view, key, body FROM {self.docs} WHERE view IN ({self._marks(len(views))}) "  # noqa: S608
                     f"AND customer_id IN ({self._marks(len(chunk))}) ORDER BY key, view",

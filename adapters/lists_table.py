@@ -28,7 +28,8 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _chunks(items: list[Any], size: int = 900) -> list[list[Any]]:
+def chunks(items: list[Any], size: int = 900) -> list[list[Any]]:
+    """``items`` in lists of ``size`` (SQLite binds at most 999 values a statement)."""
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
@@ -66,7 +67,7 @@ class ListsTable:
                 changed[view].append((key, doc))
         for view, docs in changed.items():
             names = FED_BY[view]
-            for chunk in _chunks([key for key, _ in docs]):
+            for chunk in chunks([key for key, _ in docs]):
                 c.execute(
                     f"DELETE FROM {self.lists} WHERE list IN ({self._marks(len(names))}) "  # noqa: S608
                     f"AND key IN ({self._marks(len(chunk))})",
@@ -103,7 +104,7 @@ class ListsTable:
                 views,
             )
             owners = sorted(r["customer_id"] for r in c.fetchall())
-            for chunk in _chunks(owners, 5000):  # whole customers at a time, in flat memory
+            for chunk in chunks(owners, 5000):  # whole customers at a time, in flat memory
                 c.execute(
                     f"SELECT view, key, body FROM {self.docs} WHERE view IN ({self._marks(len(views))}) "  # noqa: S608
                     f"AND customer_id IN ({self._marks(len(chunk))})",
@@ -132,7 +133,7 @@ class ListsTable:
     def _docs_of_customers(self, c: Any, view: str, owners: list[str], kind: str | None = None) -> list[tuple[str, str, Doc]]:
         """The documents of ``view`` (of ``kind``) of the customers ``owners``."""
         found: list[tuple[str, str, Doc]] = []
-        for chunk in _chunks(owners):
+        for chunk in chunks(owners):
             extra, params = (f" AND kind = {self.mark}", [kind]) if kind else ("", [])
             c.execute(
                 f"SELECT key, body FROM {self.docs} WHERE view = {self.mark}{extra} "  # noqa: S608

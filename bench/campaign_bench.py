@@ -14,14 +14,12 @@ its worst case); the other policies on the day after it.
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 
 from bench import report
 from bench.runner import Result, env_int
-from bench.stores import OPENERS, Stores, run_case
+from bench.stores import Stores, on_each_store, run_case
 from domain.campaigns import POLICIES, REACTIVATION
 
 CUSTOMERS = env_int("BENCH_CAMPAIGN_CUSTOMERS", 100_000)
@@ -61,15 +59,7 @@ def bench_store(stores: Stores) -> Measured:
 
 
 def run(labels: Sequence[str]) -> tuple[list[str], list[Measured]]:
-    described: list[str] = []
-    results: list[Measured] = []
-    with contextlib.ExitStack() as stack:
-        for label in labels:
-            print(f"{label} (campaigns):", file=sys.stderr)
-            stores = stack.enter_context(OPENERS[label]())
-            described.append(stores.describe())
-            results.append(bench_store(stores))
-    return described, results
+    return on_each_store(labels, "campaigns", bench_store)
 
 
 def _aims(at_n: Result, at_quarter: Result) -> str:

@@ -13,13 +13,11 @@ Sizes come from the environment:
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Iterator, Sequence
 
 from bench import report
 from bench.runner import Result, env_int
-from bench.stores import OPENERS, Stores, run_case
+from bench.stores import Stores, on_each_store, run_case
 
 EVENTS = env_int("BENCH_REBUILD_EVENTS", 1_000_000)
 PAGE = env_int("BENCH_REBUILD_PAGE", 5_000)
@@ -55,15 +53,7 @@ def bench_store(stores: Stores) -> Measured:
 
 
 def run(labels: Sequence[str]) -> tuple[list[str], list[Measured]]:
-    described: list[str] = []
-    results: list[Measured] = []
-    with contextlib.ExitStack() as stack:
-        for label in labels:
-            print(f"{label} (rebuild):", file=sys.stderr)
-            stores = stack.enter_context(OPENERS[label]())
-            described.append(stores.describe())
-            results.append(bench_store(stores))
-    return described, results
+    return on_each_store(labels, "rebuild", bench_store)
 
 
 def aims(raw: Result, rebuilt: Result) -> list[str]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -20,6 +21,7 @@ from bench.runner import PROFILE_DIR, Result, measure
 from tests.support.postgres import create_database, drop_database, postgres_server
 
 ENV_VAR = "JOURNEY_BENCH_DATABASE_URL"
+T = TypeVar("T")
 
 
 class Stores(Protocol):
@@ -141,3 +143,17 @@ def run_case(stores: Stores, case: str, kind: str, slug: str, args: list[str]) -
     """One worker case on ``stores`` in a fresh process (profiled as ``slug`` when asked)."""
     profile = PROFILE_DIR / f"{stores.label}-{slug}.prof" if PROFILE_DIR else None
     return measure(case, stores.label, kind, args, profile)
+
+
+def on_each_store(labels: Sequence[str], what: str, bench_store: Callable[[Stores], T]) -> tuple[list[str], list[T]]:
+    """``bench_store`` on a fresh store of each kind in ``labels``; the stores' descriptions and
+    the results, in that order."""
+    described: list[str] = []
+    results: list[T] = []
+    with contextlib.ExitStack() as stack:
+        for label in labels:
+            print(f"{label} ({what}):", file=sys.stderr)
+            stores = stack.enter_context(OPENERS[label]())
+            described.append(stores.describe())
+            results.append(bench_store(stores))
+    return described, results
