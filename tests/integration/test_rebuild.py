@@ -50,9 +50,10 @@ def history(journey: Journey, customers: int = 6) -> None:
     eventful_history(journey, journey.clock)  # type: ignore[arg-type]
     for n in range(customers):
         customer_with_invoice(journey, f"p{n}", f"po{n}", f"pi{n}", "40", date(2024, 5, 1))
-    for n in range(2):  # marketing's documents and outbox rows
+    for n in range(2):  # marketing's documents and outbox rows; loyalty's cards
         journey.service.execute(c.GiveConsent(f"p{n}", Channel.LETTER, Purpose.MARKETING, "store"), SALES)
         journey.service.execute(c.ContactCustomer(f"p{n}", f"K-{n}", Channel.LETTER, Purpose.MARKETING, "offer"), SALES)
+        journey.service.execute(c.EnrollInLoyalty(f"p{n}"), SALES)
 
 
 @pytest.fixture
@@ -251,7 +252,8 @@ def test_a_view_rebuilt_alone_gets_its_rows_back_and_leaves_every_other_view_as_
     damaged = split(tables(journey))
     assert all(damaged[view] != before[view] for view in VIEWS)
 
-    order = ("billing", "journey", "customers", "marketing", "support")
+    order = ("billing", "journey", "customers", "marketing", "loyalty", "support")
+    assert set(order) == set(VIEWS)
     for n, view in enumerate(order):
         done = rebuild(journey, view=view, page_size=9)
 
