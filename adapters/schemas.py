@@ -20,6 +20,10 @@ ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$"
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True, pattern=TEXT_PATTERN)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=ID_PATTERN)]
+#: A name of the company's own (a campaign, a message template, a reward, a consent's source):
+#: letters, digits and . _ : - only, so that no free text (and no personal data) hides in it.
+LABEL_PATTERN = r"^[A-Za-z0-9._:-]+$"
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LABEL_PATTERN)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=4)]
 
@@ -245,7 +249,7 @@ class ConsentGiven(Schema):
 
     channel: Channel
     purpose: Purpose
-    source: Id = Field(description="where he said so: a label such as web-form or store-berlin (no personal data)")
+    source: Label = Field(description="where he said so: a label such as web-form or store-berlin (no personal data)")
     expires_on: date | None = None
     double_opt_in_confirmed: bool = False
 
@@ -269,7 +273,7 @@ class ConsentWithdrawn(Schema):
 
     channel: Channel
     purpose: Purpose
-    source: Id = Field(description="where he said so (no personal data)")
+    source: Label = Field(description="where he said so: a label (no personal data)")
 
     def command(self, subject: str) -> c.Command:
         return c.WithdrawConsent(subject, self.channel, self.purpose, self.source)

@@ -12,8 +12,8 @@ policy run again proposes nothing new.
   that fits what he bought (the affinity table), never for a product group he complained about
   ``complaints_for_alternative`` times or more; once per order;
 - reactivation: ``dormant_days`` after his last order; once per dormant spell;
-- alternative offer: after ``complaints_for_alternative`` complaints in one product group, an
-  alternative product of that group instead; once per group;
+- alternative offer: after ``complaints_for_alternative`` complaints in one product group, once
+  they are all resolved, an alternative product of that group instead; once per group;
 - invitations to an exclusive event (``top_event``) for customers who spent at least
   ``top_spend`` in one currency over the last 365 days; once per event.
 """
@@ -45,8 +45,9 @@ TOP_EVENT = "top-customer-event"
 POLICIES = (BIRTHDAY, CROSS_SELLING, REACTIVATION, ALTERNATIVE, TOP_EVENT)
 #: The channels a campaign tries, in this order, after the customer's preferred one.
 CHANNEL_ORDER = (Channel.EMAIL, Channel.LETTER, Channel.MESSENGER, Channel.SMS, Channel.PHONE)
-#: The refusals a campaign waits out instead of recording them: the hour is wrong, not the contact.
-WAITED_OUT = frozenset({"quiet-hours"})
+#: The refusals a campaign waits out instead of recording them: the customer's own timing (his
+#: quiet hours, his cap on how often), not a reason against the contact itself.
+WAITED_OUT = frozenset({"quiet-hours", "cap-reached"})
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ class Proposal:
 
     @property
     def contact_id(self) -> str:
-        """The contact's id: one per customer and occasion, so a retried run names it again."""
+        """The contact's id, the occasion's: unique within a customer's contact book, so a
+        retried run names it again."""
         return f"C-{self.campaign}-{self.occasion}"
 
 
@@ -151,9 +153,13 @@ def reactivation(last_order: date, today: date, settings: CampaignSettings) -> P
     return None
 
 
-def alternative_offer(group: str, complaints: int, affinity: Affinity, settings: CampaignSettings) -> Proposal | None:
+def alternative_offer(
+    group: str, complaints: int, affinity: Affinity, settings: CampaignSettings, *, still_open: bool = False,
+) -> Proposal | None:
+    """An alternative product of ``group`` after enough complaints in it, once none is open
+    (while one is, the contact rule would refuse any promotion)."""
     alternatives = affinity.alternatives.get(group, ())
-    if complaints >= settings.complaints_for_alternative and alternatives:
+    if complaints >= settings.complaints_for_alternative and alternatives and not still_open:
         return Proposal(ALTERNATIVE, f"group-{group}", Purpose.MARKETING, f"alternative:{alternatives[0]}")
     return None
 
@@ -186,6 +192,7 @@ def choose_channel(
 
 
 def waits(refusals: Iterable[ContactRefusal]) -> bool:
-    """Whether only the hour stands in the way (a campaign proposes it on a later run)."""
+    """Whether only the customer's timing stands in the way (``WAITED_OUT``): a campaign
+    proposes it again on a later run instead of recording a refusal."""
     codes = {r.code for r in refusals}
     return bool(codes) and codes <= WAITED_OUT

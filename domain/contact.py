@@ -11,13 +11,16 @@ against (as the hold rule does for dunning, ``domain.holds``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import DomainError
+from domain.holds import FINAL_DUNNING_LEVEL
 
 #: How many times ``next_allowed`` re-checks at the time the reasons lapse before it gives up.
 _LOOKAHEAD = 16
@@ -151,6 +154,35 @@ class CustomerHolds:
     dunning: tuple[tuple[str, int], ...] = ()
     disputes: tuple[str, ...] = ()
     complaints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """What the contact rule reads of one invoice of the customer."""
+
+    invoice_id: str
+    balance: Decimal
+    dunning_level: int
+    handed_to_collection: bool
+    in_dispute: bool
+
+
+#: The level a hand-off to collection counts as: the one after the final notice.
+COLLECTION_LEVEL = FINAL_DUNNING_LEVEL + 1
+
+
+def holds_from(invoices: Iterable[InvoiceFacts], open_complaints: Iterable[str]) -> CustomerHolds:
+    """The holds of a customer's invoices and open complaints, whatever the policy makes of
+    them: invoices with a balance that were dunned (collection counts as ``COLLECTION_LEVEL``),
+    invoices in dispute, open complaints. The contact book (from its aggregates) and the
+    marketing view (from its documents) both build the holds here."""
+    found = list(invoices)
+    return CustomerHolds(
+        dunning=tuple(sorted((i.invoice_id, COLLECTION_LEVEL if i.handed_to_collection else i.dunning_level)
+                             for i in found if i.balance > 0 and (i.dunning_level or i.handed_to_collection))),
+        disputes=tuple(sorted(i.invoice_id for i in found if i.in_dispute)),
+        complaints=tuple(sorted(open_complaints)),
+    )
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from domain.values import Principal, aggregate_id
 #: Outbound contacts older than this are forgotten by the book (no cap looks further back).
 MADE_KEPT = timedelta(days=366)
 
-MADE, REFUSED, INBOUND = "made", "refused", "inbound"
+MADE, REFUSED, INBOUND, CANCELLED = "made", "refused", "inbound", "cancelled"
 HANDED_OVER, DELIVERED, BOUNCED, OPENED = "handed-over", "delivered", "bounced", "opened"
 #: What may follow each state of an outbound contact.
 RESULTS = {
@@ -82,6 +82,7 @@ class ContactBook(Aggregate):
         self.preferences = Preferences()
         self.made: list[Made] = []
         self.contacts: dict[str, str] = {}
+        self.routes: dict[str, tuple[str, str]] = {}  # the channel and purpose of each contact made
         self.occasions: set[str] = set()
 
     # -- the customer's decisions
@@ -180,6 +181,7 @@ class ContactBook(Aggregate):
         at: datetime, by: Principal, checked: dict[str, Any],
     ) -> None:
         self.contacts[contact_id] = MADE
+        self.routes[contact_id] = (channel, purpose)
         self.made = [m for m in self.made if m.at > at - MADE_KEPT] + [Made(at, Channel(channel), Purpose(purpose))]
         self._decide(campaign, occasion)
 
@@ -206,9 +208,34 @@ class ContactBook(Aggregate):
     def _inbound_contact(self, contact_id: str, channel: str, note: str | None, at: datetime, by: Principal) -> None:
         self.contacts[contact_id] = INBOUND
 
+    def cancel_waiting(self, *, cause: str, at: datetime, by: Principal, channel: Channel | None = None,
+                       purpose: Purpose | None = None) -> None:
+        """Cancel the contacts made and not yet handed to the mailing tool (over ``channel`` for
+        ``purpose`` when given): the consent they relied on was withdrawn, or the person erased.
+        Those handed over are the mailing tool's already."""
+        for contact_id, state in list(self.contacts.items()):
+            route = self.routes.get(contact_id)
+            if state != MADE or route is None:
+                continue
+            if (channel is None or route[0] == str(channel)) and (purpose is None or route[1] == str(purpose)):
+                self._contact_cancelled(contact_id=contact_id, cause=cause, at=at, by=by)
+
+    @event("ContactCancelled")
+    def _contact_cancelled(self, contact_id: str, cause: str, at: datetime, by: Principal) -> None:
+        self.contacts[contact_id] = CANCELLED
+
     def awaits_handover(self, contact_id: str) -> bool:
         """Whether ``contact_id`` was made and not yet handed to the mailing tool."""
         return self.contacts.get(contact_id) == MADE
+
+    def check_made(self, contact_id: str) -> None:
+        """UnknownError for an unknown contact; InvalidTransitionError for one never made."""
+        state = self.contacts.get(contact_id)
+        if state is None:
+            raise UnknownError("contact", contact_id)
+        if state in {REFUSED, INBOUND, CANCELLED}:
+            raise InvalidTransitionError(f"contact {contact_id} is {state}: only a contact made goes out",
+                                         "contact-not-made")
 
     def record_result(self, *, contact_id: str, result: str, reason: str | None, at: datetime, by: Principal) -> None:
         """What became of an allowed contact: handed to the mailing tool, delivered, bounced

@@ -7,8 +7,8 @@ redeemed and expired oldest first, and tiers with their discounts.
 - A credit note on an invoice that earned points takes back the points of the credited amount,
   at most what that invoice earned and was not yet taken back, and never more than the balance.
 - Redeeming and expiring take points from the lots that expire first.
-- The tier is that of the points earned in the last 365 days: bronze from 0, silver from 500
-  (3 % loyalty discount), gold from 2,000 (5 %).
+- The tier is that of the points earned in the last 365 days, less those taken back: bronze
+  from 0, silver from 500 (3 % loyalty discount), gold from 2,000 (5 %).
 """
 
 from __future__ import annotations
@@ -42,13 +42,15 @@ class LoyaltyPolicy:
 
 @dataclass
 class Lot:
-    """Points earned at once (on one invoice), what remains of them, and when they expire."""
+    """Points earned at once (on one invoice), what remains of them, when they expire, and how
+    many were taken back because the invoice was credited."""
 
     invoice_id: str
     earned: int
     remaining: int
     earned_on: date
     expires_on: date
+    reversed: int = 0
 
 
 def points_for(amount: Decimal, policy: LoyaltyPolicy) -> int:
@@ -82,7 +84,9 @@ def take(lots: list[Lot], points: int, today: date, first: str | None = None) ->
 
 
 def earned_since(lots: list[Lot], since: date) -> int:
-    return sum(lot.earned for lot in lots if lot.earned_on >= since)
+    """The points earned on or after ``since``, less those taken back (a returned order counts
+    for no tier)."""
+    return sum(lot.earned - lot.reversed for lot in lots if lot.earned_on >= since)
 
 
 def tier_of(lots: list[Lot], today: date) -> Tier:

@@ -63,7 +63,7 @@ class LoyaltyCard(Aggregate):
         due = min(owed, self.balance(at.date()))
         if due <= 0:
             return
-        probe = [Lot(x.invoice_id, x.earned, x.remaining, x.earned_on, x.expires_on) for x in self.lots]
+        probe = [Lot(x.invoice_id, x.earned, x.remaining, x.earned_on, x.expires_on, x.reversed) for x in self.lots]
         taken = take(probe, due, at.date(), first=invoice_id)
         self._points_reversed(invoice_id=invoice_id, points=due, lots=[[i, n] for i, n in taken], at=at, by=by)
 
@@ -71,6 +71,9 @@ class LoyaltyCard(Aggregate):
     def _points_reversed(self, invoice_id: str, points: int, lots: Taken, at: datetime, by: Principal) -> None:
         self._apply_taken(lots)
         self.reversed[invoice_id] = self.reversed.get(invoice_id, 0) + points
+        credited = self.lot(invoice_id)
+        if credited is not None:
+            credited.reversed += points
 
     # -- redeeming and expiring
 

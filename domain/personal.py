@@ -25,7 +25,7 @@ NOT_PERSONAL_FIELDS = frozenset(
         "customer_id", "invoice_id", "order_id", "complaint_id", "product_group", "amount", "currency",
         "due_date", "until", "number", "level", "lines", "whole", "to_invoice", "from_invoice", "at",
         "by", "checked", "channel", "purpose", "source", "expires_on", "confirmed", "caps", "quiet_hours",
-        "preferred_channel", "contact_id", "campaign", "occasion", "message", "reasons", "points", "lots", "reward",
+        "preferred_channel", "contact_id", "campaign", "occasion", "message", "reasons", "points", "lots", "reward", "cause",
         "raffle_id", "prize", "prizes", "draw_on", "seed", "entrants", "winners",
     }
 )

@@ -1,5 +1,6 @@
 """The customers view: one document per customer with the contact data a department needs to
-address a letter or call back (name, email, phone, postal address)."""
+address a letter or call back (name, email, phone, postal address), and the birthday the
+campaigns congratulate on."""
 
 from __future__ import annotations
 

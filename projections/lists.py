@@ -13,7 +13,8 @@ valid whatever is inserted meanwhile) and a few filter columns:
   both sorted by due date, oldest first (then by invoice id), with ``day`` the due date and
   ``amount`` the balance in ten-thousandths of the currency (exact for every ISO 4217
   exponent, summed by the database).
-- ``complaints`` (support view): every complaint, resolved or not, as ``open-complaints``;
+- ``complaints`` (support view): every complaint, resolved or not, with the same columns as
+  ``open-complaints`` (which holds the unresolved ones);
 - ``orders`` (support view): every order not cancelled, by the time placed (then order id), with
   ``day`` the day placed and ``amount`` its value; ``deliveries``: the delivered ones, by the
   time delivered (the campaigns find dormant and top customers and recent deliveries here);

@@ -36,12 +36,16 @@ def project(batch: Batch, event: Any, position: int) -> None:
         entry.update({"raffle_id": event.raffle_id, "prize": event.prize})
     elif name == "LoyaltyCard.PointsEarned":
         doc["lots"].append({"invoice_id": event.invoice_id, "earned": event.points, "remaining": event.points,
-                            "earned_on": event.at.date().isoformat(), "expires_on": event.expires_on.isoformat()})
+                            "reversed": 0, "earned_on": event.at.date().isoformat(),
+                            "expires_on": event.expires_on.isoformat()})
         entry["invoice_id"] = event.invoice_id
     else:
         for invoice_id, points in event.lots:
             lot = next(x for x in doc["lots"] if x["invoice_id"] == invoice_id)
             lot["remaining"] -= points
+        if name == "LoyaltyCard.PointsReversed":
+            credited = next(x for x in doc["lots"] if x["invoice_id"] == event.invoice_id)
+            credited["reversed"] += event.points
         entry.update({k: getattr(event, k) for k in ("invoice_id", "reward") if hasattr(event, k)})
     doc["history"].append(entry)
     doc["position"] = position
@@ -50,7 +54,7 @@ def project(batch: Batch, event: Any, position: int) -> None:
 
 def lots_of(card: Doc) -> list[Lot]:
     return [Lot(x["invoice_id"], x["earned"], x["remaining"], date.fromisoformat(x["earned_on"]),
-                date.fromisoformat(x["expires_on"])) for x in card["lots"]]
+                date.fromisoformat(x["expires_on"]), x["reversed"]) for x in card["lots"]]
 
 
 def loyalty_view(snapshot: Snapshot, today: date) -> Doc:

@@ -11,18 +11,17 @@ to the departments that may read them."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from domain.contact_book import MADE_KEPT
 from projections.batch import Batch, Doc
 from projections.encoding import event_type
 
 VIEW = "marketing"
 BOOK = "ContactBook."
-#: Promotional contacts the view keeps for the caps, as the contact book does.
-MADE_KEPT = timedelta(days=366)
 #: The outcome an event records for a contact.
-RESULTS = {
+OUTCOMES = {
     "ContactBook.ContactHandedOver": "handed-over", "ContactBook.ContactDelivered": "delivered",
     "ContactBook.ContactBounced": "bounced", "ContactBook.ContactOpened": "opened",
 }
@@ -88,7 +87,11 @@ def _apply(doc: Doc, name: str, e: Any, position: int) -> None:  # noqa: PLR0912
                 "department": e.by.department.value, "at": at, "position": position, "status": "inbound",
                 "results": [],
             })
-        case _ if name in RESULTS:
+        case "ContactBook.ContactCancelled":
             contact = next(c for c in reversed(doc["contacts"]) if c["contact_id"] == e.contact_id)
-            contact["status"] = RESULTS[name]
-            contact["results"].append({"result": RESULTS[name], "at": at, "position": position})
+            contact["status"] = "cancelled"
+            contact["results"].append({"result": "cancelled", "at": at, "position": position, "cause": e.cause})
+        case _ if name in OUTCOMES:
+            contact = next(c for c in reversed(doc["contacts"]) if c["contact_id"] == e.contact_id)
+            contact["status"] = OUTCOMES[name]
+            contact["results"].append({"result": OUTCOMES[name], "at": at, "position": position})

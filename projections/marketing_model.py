@@ -16,13 +16,14 @@ from domain.contact import (
     ContactPolicy,
     ContactStanding,
     CustomerHolds,
+    InvoiceFacts,
     Made,
     Purpose,
     contact_refusals,
+    holds_from,
     next_allowed,
     preferences_of,
 )
-from domain.holds import FINAL_DUNNING_LEVEL
 from projections import billing, customers, marketing, support
 from projections.batch import Doc, Snapshot
 from projections.encoding import account_of
@@ -30,16 +31,12 @@ from projections.lists import ListPage
 
 
 def holds_of(snapshot: Snapshot) -> CustomerHolds:
-    """What the customer's invoices and complaints in ``snapshot`` hold against promotion, as
-    the contact book's handler reads them from the aggregates (services.handlers)."""
-    invoices = snapshot.of(billing.VIEW, "invoice")
-    owing = [i for i in invoices if account_of(i).balance > 0]
-    return CustomerHolds(
-        dunning=tuple(sorted((i["invoice_id"], FINAL_DUNNING_LEVEL + 1 if i["handed_to_collection"] else i["dunning_level"])
-                             for i in owing if i["dunning_level"] or i["handed_to_collection"])),
-        disputes=tuple(sorted(i["invoice_id"] for i in invoices if i["open_dispute"] is not None)),
-        complaints=tuple(sorted(c["complaint_id"] for c in snapshot.of(support.VIEW, "complaint")
-                                if c["status"] != "resolved")),
+    """What the customer's invoices and complaints in ``snapshot`` hold against promotion
+    (``domain.contact.holds_from``, as the contact book's handler reads the aggregates)."""
+    return holds_from(
+        (InvoiceFacts(i["invoice_id"], account_of(i).balance, i["dunning_level"], i["handed_to_collection"],
+                      i["open_dispute"] is not None) for i in snapshot.of(billing.VIEW, "invoice")),
+        (c["complaint_id"] for c in snapshot.of(support.VIEW, "complaint") if c["status"] != "resolved"),
     )
 
 

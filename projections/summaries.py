@@ -217,6 +217,7 @@ SUMMARIES: dict[str, Summary] = {
     "ContactBook.ContactDelivered": lambda a, s: f"contact {a['contact_id']} delivered",
     "ContactBook.ContactBounced": lambda a, s: f"contact {a['contact_id']} bounced" + _why(a, "reason"),
     "ContactBook.ContactOpened": lambda a, s: f"contact {a['contact_id']} opened",
+    "ContactBook.ContactCancelled": lambda a, s: f"contact {a['contact_id']} cancelled: {a['cause']}",
     "LoyaltyCard.Enrolled": lambda a, s: "loyalty card taken",
     "LoyaltyCard.PointsEarned": lambda a, s: f"{a['points']} loyalty points earned on {a['invoice_id']}",
     "LoyaltyCard.PointsReversed": lambda a, s: f"{a['points']} loyalty points taken back ({a['invoice_id']} credited)",

@@ -167,8 +167,8 @@ def _customer_messages() -> dict[str, Any]:
     }
 
 
-#: The message the contacts topic carries (the same as on the events topic).
-CONTACTS_TYPE = "journey.contact_book.contact_made"
+#: The messages the contacts topic carries (the same as on the events topic).
+CONTACTS_TYPES = ("journey.contact_book.contact_made", "journey.contact_book.contact_cancelled")
 
 
 def document() -> dict[str, Any]:
@@ -192,7 +192,7 @@ def document() -> dict[str, Any]:
             "touchpointsDeadLetters": channel("touchpointsDeadLetters", dead, partitions, replicas),
             "events": channel("events", stream, partitions, replicas),
             "customers": channel("customers", customers, partitions, replicas, compacted=True),
-            "contacts": channel("contacts", {k: v for k, v in stream.items() if k == CONTACTS_TYPE}, partitions,
+            "contacts": channel("contacts", {k: v for k, v in stream.items() if k in CONTACTS_TYPES}, partitions,
                                 replicas),
         },
         "operations": {

@@ -57,11 +57,14 @@ TOPICS: dict[str, tuple[str, str, str]] = {
         "`journey.watermark` goes to every partition. Read by `journey project --source kafka` and by other "
         "systems (a data warehouse, the mailing tool, the ERP).")),
     "contacts": ("kafka_contacts_topic", "journey.contacts", (
-        "The contacts to send: every `ContactBook.ContactMade` (the contact rule allowed it), as on the events "
-        "topic and keyed by the customer id, written by `journey relay` in the same round; refused contacts "
-        "never appear. For a mailing tool that reads Kafka instead of `GET /outbox`: the recipient's address is "
-        "on the customers topic. `journey_previous` is 0 here (no chain of positions); deduplicate by `ce_id`. "
-        "Delivery results come back as `contact.delivered`, `contact.bounced`, `contact.opened` touchpoints.")),
+        "The contacts to send: every `ContactBook.ContactMade` (the contact rule allowed it) and every "
+        "`ContactBook.ContactCancelled` (its consent withdrawn or the person erased before the mailing tool took "
+        "it), as on the events topic and keyed by the customer id, written by `journey relay` in the same round; "
+        "refused contacts never appear. For a mailing tool that reads Kafka instead of `GET /outbox`: the "
+        "recipient's address is on the customers topic; it still acknowledges what it takes with `POST "
+        "/outbox/acknowledgements`, or the contact could yet be cancelled. `journey_previous` is 0 here (no chain "
+        "of positions); deduplicate by `ce_id`. Delivery results come back as `contact.delivered`, "
+        "`contact.bounced`, `contact.opened` touchpoints.")),
     "customers": ("kafka_customers_topic", "journey.customers", (
         "PERSONAL DATA. Compacted: per customer id the customer's current profile, written by `journey relay` "
         "whenever it changes; a tombstone (null value) once the person is erased, so compaction removes the "

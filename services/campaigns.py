@@ -2,7 +2,7 @@
 the read store, read their documents in one snapshot, propose each occasion not yet decided on
 the channel the contact rule allows (the customer's preferred one first), and record every
 proposal as a contact through the contact rule: made, or refused with its reasons. A proposal
-that only waits for the customer's quiet hours to end is left for a later run.
+that only waits for the customer's own timing (his quiet hours, his cap) is left for a later run.
 
 Running a policy again proposes nothing new: an occasion is decided once (the contact's id is
 the occasion's, so even two runs at once record it once). ``journey campaigns run`` runs one
@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -208,10 +208,14 @@ class Campaigns:
         found: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for customer, group, count in self.journey.store.complaints_per_group(self.settings.complaints_for_alternative):
             found[customer].append((group, count))
-        return [
-            (customer, partial(_first, [policy.alternative_offer(g, n, self.affinity, self.settings) for g, n in groups]))
-            for customer, groups in found.items()
-        ]
+        return [(customer, partial(self._alternative, groups)) for customer, groups in found.items()]
+
+    def _alternative(self, groups: list[tuple[str, int]], docs: Snapshot) -> Proposal | None:
+        """The first group's alternative whose complaints are all resolved; one a run."""
+        still_open = {d["product_group"] for d in docs.of(support.VIEW, "complaint") if d["status"] != "resolved"}
+        proposals = (policy.alternative_offer(group, count, self.affinity, self.settings, still_open=group in still_open)
+                     for group, count in groups)
+        return next((p for p in proposals if p is not None), None)
 
     def _top(self, today: date) -> Candidates:
         if self.settings.top_event is None:
@@ -224,14 +228,8 @@ class Campaigns:
         return [(customer, partial(_constant, policy.top_event_invitation(s, self.settings))) for customer, s in spent.items()]
 
 
-def _constant(proposal: Proposal | None, docs: Snapshot) -> Proposal | None:  # noqa: ARG001 -- the facts were found
+def _constant(proposal: Proposal | None, docs: Snapshot) -> Proposal | None:  # noqa: ARG001 -- found by the query already
     return proposal
-
-
-def _first(proposals: Iterable[Proposal | None], docs: Snapshot) -> Proposal | None:  # noqa: ARG001
-    """The first proposal; the runner proposes one occasion per customer and run, the next
-    group's on the next run."""
-    return next((p for p in proposals if p is not None), None)
 
 
 def _per_customer(snapshot: Snapshot) -> dict[str, Snapshot]:

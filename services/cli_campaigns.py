@@ -20,7 +20,7 @@ def _line(report: Any) -> str:
     would = "would be " if report.dry_run else ""
     return (f"{report.policy} ({report.today}){' dry run' if report.dry_run else ''}: {report.customers} customers, "
             f"{report.proposed} proposed, {report.made} {would}made, {report.refused} {would}refused{f' ({reasons})' if reasons else ''}, "
-            f"{report.waiting} waiting for quiet hours to end, {report.decided_before} decided before; "
+            f"{report.waiting} waiting for the customer's quiet hours or cap, {report.decided_before} decided before; "
             f"{report.seconds:.2f} s")
 
 
@@ -68,7 +68,8 @@ def add_parsers(commands: Any) -> None:
     sub = parser.add_subparsers(dest="campaigns_command", required=True)
     run = sub.add_parser("run", help="run the policies once")
     run.add_argument("--policy", choices=POLICIES, help="this policy only (default: all)")
-    run.add_argument("--today", help="the day to run as (YYYY-MM-DD; default: the clock's)")
+    run.add_argument("--today", help="the day whose occasions to find (YYYY-MM-DD; default: the clock's); the "
+                     "contact rule still checks and records each contact at the clock's time")
     run.add_argument("--json", action="store_true", help="the reports as JSON")
     run.add_argument("--dry-run", action="store_true", help="evaluate only: what would be made or refused, recording nothing")
     run.set_defaults(run=run_campaigns)

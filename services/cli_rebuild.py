@@ -17,7 +17,8 @@ from services.settings import get_settings
 
 
 def rebuild_views(args: argparse.Namespace) -> None:
-    from services.bootstrap import bootstrap  # noqa: PLC0415 -- wires the store only when a command runs
+    from adapters.rebuild_tables import ScratchAheadError, ScratchGoneError  # noqa: PLC0415 -- wires the store only when a command runs
+    from services.bootstrap import bootstrap  # noqa: PLC0415
     from services.console import progress  # noqa: PLC0415
     from services.rebuild import PAGE_SIZE, RebuildRefusedError, discard, partial_rebuild, rebuild  # noqa: PLC0415
 
@@ -39,7 +40,7 @@ def rebuild_views(args: argparse.Namespace) -> None:
         try:
             with progress(f"rebuilding {what}", max(end - (partial or 0), 0)) as advance:
                 done = rebuild(journey, view=view, page_size=args.page_size or PAGE_SIZE, advance=advance)
-        except RebuildRefusedError as error:
+        except (RebuildRefusedError, ScratchAheadError, ScratchGoneError) as error:
             raise SystemExit(f"not rebuilt: {error}") from None
         except KeyboardInterrupt:
             reached = partial_rebuild(journey, view)

@@ -1,7 +1,7 @@
 """The right of access: everything the journey holds about one person, as one JSON document.
 
 The document carries the person's whole history (every stored event of the customer's
-aggregates, decoded as the projector sees it) and the current department views (billing, support, marketing, journey), read at the same moment; the export is recorded in the access log like every read.
+aggregates, decoded as the projector sees it) and the current department views (billing, support, marketing, loyalty, journey), read at the same moment; the export is recorded in the access log like every read.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@ the touchpoint first."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatch
@@ -14,17 +13,15 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from domain import commands as c
 from domain.complaint import Complaint
-from domain.contact import ContactPolicy, CustomerHolds
-from domain.contact_book import HANDED_OVER, AlreadyAcknowledgedError, ContactBook
+from domain.contact import ContactPolicy
 from domain.currencies import format_amount
 from domain.customer import Customer
-from domain.errors import InvalidTransitionError, UnknownError
-from domain.holds import FINAL_DUNNING_LEVEL, DunningPolicy
+from domain.errors import InvalidTransitionError
+from domain.holds import DunningPolicy
 from domain.invoice import Invoice, credit_offsets, credits_for
 from domain.loyalty import LoyaltyPolicy
 from domain.loyalty_card import LoyaltyCard
 from domain.order import Order
-from domain.raffle import Raffle
 from domain.values import Money, Principal
 from services.unit_of_work import UnitOfWork
 
@@ -37,8 +34,9 @@ ORDER_COMPLAINT = "order-complaint"
 CUSTOMER_INVOICE = "customer-invoice"
 #: A customer's complaints, for the contact rule's holds.
 CUSTOMER_COMPLAINT = "customer-complaint"
-#: The loyalty card holders (owner ``all``), for the expiry job and the raffles.
-LOYALTY_MEMBERS, ALL = "loyalty-members", "all"
+#: The loyalty card holders (owner ``all``), for the expiry job and the raffles; those whose
+#: personal data was erased are linked as having left (they enter no raffle).
+LOYALTY_MEMBERS, LOYALTY_LEFT, ALL = "loyalty-members", "loyalty-left", "all"
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,7 @@ ANSWERS: dict[type, Any] = {
     },
     c.RecordInboundContact: lambda cmd, events: {"contact_id": cmd.contact_id},
     c.AcknowledgeContacts: lambda cmd, events: {"acknowledged": [e.contact_id for e in events]},
+    c.AnnounceRaffle: lambda cmd, events: {"raffle_id": cmd.raffle_id},
     c.DrawRaffle: lambda cmd, events: {"winners": events[0].winners, "seed": str(events[0].seed),
                                        "entrants": len(events[0].entrants)},
 }
@@ -372,143 +371,3 @@ def _(cmd: c.ResolveComplaint, uow: UnitOfWork, ctx: Context) -> Events:
     complaint = uow.get(Complaint, cmd.complaint_id, cmd.customer_id)
     complaint.resolve(note=cmd.note, at=ctx.at, by=ctx.by)
     return uow.record(complaint)
-
-
-def contact_book(uow: UnitOfWork, customer_id: str, ctx: Context) -> tuple[ContactBook, Customer]:
-    """The customer's contact book (opened with its first entry) and the customer."""
-    customer = uow.get(Customer, customer_id)
-    book = uow.find(ContactBook, customer_id)
-    if book is None:
-        book = ContactBook(customer_id=customer_id, at=ctx.at, by=ctx.by)
-    return book, customer
-
-
-def customer_holds(uow: UnitOfWork, customer_id: str, policy: ContactPolicy) -> CustomerHolds:
-    """What the customer's invoices and complaints hold against promotion (the contact rule's
-    ``CustomerHolds``): invoices with a balance by dunning level (collection counts as the
-    level after the last), invoices in dispute, open complaints."""
-    invoices = [uow.get(Invoice, i) for i in uow.members(CUSTOMER_INVOICE, customer_id)]
-    complaints = [uow.get(Complaint, i) for i in uow.members(CUSTOMER_COMPLAINT, customer_id)]
-    owing = [i for i in invoices if i.balance.amount > 0]
-    return CustomerHolds(
-        dunning=tuple((i.invoice_id, FINAL_DUNNING_LEVEL + 1 if i.handed_to_collection else i.dunning_level)
-                      for i in owing if i.dunning_level or i.handed_to_collection),
-        disputes=tuple(i.invoice_id for i in invoices if i.open_dispute is not None) if policy.on_dispute else (),
-        complaints=tuple(x.complaint_id for x in complaints if not x.resolved) if policy.on_complaint else (),
-    )
-
-
-@handle.register
-def _(cmd: c.GiveConsent, uow: UnitOfWork, ctx: Context) -> Events:
-    book, customer = contact_book(uow, cmd.customer_id, ctx)
-    customer.check_not_erased("given a consent")
-    book.give_consent(channel=cmd.channel, purpose=cmd.purpose, source=cmd.source, expires_on=cmd.expires_on,
-                      confirmed=cmd.confirmed, at=ctx.at, by=ctx.by)
-    return uow.record(book)
-
-
-@handle.register
-def _(cmd: c.ConfirmConsent, uow: UnitOfWork, ctx: Context) -> Events:
-    book, customer = contact_book(uow, cmd.customer_id, ctx)
-    customer.check_not_erased("asked to confirm a consent")
-    book.confirm_consent(channel=cmd.channel, purpose=cmd.purpose, at=ctx.at, by=ctx.by)
-    return uow.record(book)
-
-
-@handle.register
-def _(cmd: c.WithdrawConsent, uow: UnitOfWork, ctx: Context) -> Events:
-    book, _ = contact_book(uow, cmd.customer_id, ctx)
-    book.withdraw_consent(channel=cmd.channel, purpose=cmd.purpose, source=cmd.source, at=ctx.at, by=ctx.by)
-    return uow.record(book)
-
-
-@handle.register
-def _(cmd: c.SetContactPreferences, uow: UnitOfWork, ctx: Context) -> Events:
-    book, _ = contact_book(uow, cmd.customer_id, ctx)
-    book.set_preferences(preferences=cmd.preferences, at=ctx.at, by=ctx.by)
-    return uow.record(book)
-
-
-@handle.register
-def _(cmd: c.ContactCustomer, uow: UnitOfWork, ctx: Context) -> Events:
-    book, customer = contact_book(uow, cmd.customer_id, ctx)
-    book.contact(
-        contact_id=cmd.contact_id, channel=cmd.channel, purpose=cmd.purpose, campaign=cmd.campaign,
-        occasion=cmd.occasion, message=cmd.message, holds=customer_holds(uow, cmd.customer_id, ctx.contact),
-        erased=customer.erased, policy=ctx.contact, at=ctx.at, by=ctx.by,
-    )
-    return uow.record(book)
-
-
-@handle.register
-def _(cmd: c.RecordInboundContact, uow: UnitOfWork, ctx: Context) -> Events:
-    book, _ = contact_book(uow, cmd.customer_id, ctx)
-    book.record_inbound(contact_id=cmd.contact_id, channel=cmd.channel, note=cmd.note, at=ctx.at, by=ctx.by)
-    return uow.record(book)
-
-
-@handle.register
-def _(cmd: c.RecordContactResult, uow: UnitOfWork, ctx: Context) -> Events:
-    book, _ = contact_book(uow, cmd.customer_id, ctx)
-    book.record_result(contact_id=cmd.contact_id, result=cmd.result, reason=cmd.reason, at=ctx.at, by=ctx.by)
-    return uow.record(book)
-
-
-@handle.register
-def _(cmd: c.AcknowledgeContacts, uow: UnitOfWork, ctx: Context) -> Events:
-    books: dict[str, ContactBook] = {}
-    for customer_id, contact_id in cmd.contacts:
-        book = books.get(customer_id) or uow.find(ContactBook, customer_id)
-        if book is None or contact_id not in book.contacts:
-            raise UnknownError("contact", contact_id)
-        books[customer_id] = book
-        if book.awaits_handover(contact_id):
-            book.record_result(contact_id=contact_id, result=HANDED_OVER, reason=None, at=ctx.at, by=ctx.by)
-    events = uow.record(*books.values())
-    if not events:
-        raise AlreadyAcknowledgedError("every contact named was acknowledged before")
-    return events
-
-
-@handle.register
-def _(cmd: c.EnrollInLoyalty, uow: UnitOfWork, ctx: Context) -> Events:
-    uow.get(Customer, cmd.customer_id).check_not_erased("enrolled")
-    uow.check_new(LoyaltyCard, cmd.customer_id)
-    uow.link(LOYALTY_MEMBERS, ALL, cmd.customer_id)
-    return uow.record(LoyaltyCard(customer_id=cmd.customer_id, at=ctx.at, by=ctx.by))
-
-
-@handle.register
-def _(cmd: c.RedeemPoints, uow: UnitOfWork, ctx: Context) -> Events:
-    card = uow.get(LoyaltyCard, cmd.customer_id)
-    card.redeem(points=cmd.points, reward=cmd.reward, at=ctx.at, by=ctx.by)
-    return uow.record(card)
-
-
-@handle.register
-def _(cmd: c.ExpirePoints, uow: UnitOfWork, ctx: Context) -> Events:
-    card = uow.get(LoyaltyCard, cmd.customer_id)
-    if not card.expire(at=ctx.at, by=ctx.by):
-        raise InvalidTransitionError(f"no points of customer {cmd.customer_id} are past their expiry", "nothing-to-expire")
-    return uow.record(card)
-
-
-@handle.register
-def _(cmd: c.AnnounceRaffle, uow: UnitOfWork, ctx: Context) -> Events:
-    Raffle.check_announcement(cmd.prizes, cmd.draw_on, ctx.at.date())
-    uow.check_new(Raffle, cmd.raffle_id)
-    raffle = Raffle(raffle_id=cmd.raffle_id, prize=cmd.prize, prizes=cmd.prizes, draw_on=cmd.draw_on, at=ctx.at,
-                    by=Principal(ctx.by.department))  # a raffle is no customer's: the department acted
-    return uow.record(raffle)
-
-
-@handle.register
-def _(cmd: c.DrawRaffle, uow: UnitOfWork, ctx: Context) -> Events:
-    """Every card holder enters; the seed comes from the operating system's randomness and is
-    recorded, so the draw can be checked and never steered."""
-    raffle = uow.get(Raffle, cmd.raffle_id)
-    winners = raffle.draw(entrants=uow.members(LOYALTY_MEMBERS, ALL), seed=secrets.randbits(63), at=ctx.at, by=ctx.by)
-    cards = [uow.get(LoyaltyCard, winner) for winner in winners]
-    for card in cards:
-        card.win(raffle_id=raffle.raffle_id, prize=raffle.prize, at=ctx.at, by=ctx.by)
-    return uow.record(raffle, *cards)

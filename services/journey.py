@@ -26,7 +26,7 @@ from domain.errors import DomainError
 from domain.holds import DunningPolicy
 from domain.loyalty import LoyaltyPolicy
 from domain.values import Department, Principal
-from services import handlers_privacy  # noqa: F401 -- registers the erasure command's handler
+from services import handlers_contacts, handlers_loyalty, handlers_privacy  # noqa: F401 -- they register their handlers
 from services.clock import Clock
 from services.handlers import Context
 from services.requests import (

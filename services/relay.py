@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 RELAY = "journey-events"
 #: The events after which a customer's profile goes to the customers topic.
 PROFILE_EVENTS = frozenset({"Customer.Registered", "Customer.ContactDetailsChanged"})
-#: The contacts a mailing tool sends: those the contact rule allowed.
-CONTACT_MADE = "ContactBook.ContactMade"
+#: What a mailing tool reading Kafka needs: the contacts the rule allowed, and those cancelled
+#: before it took them (a withdrawn consent, an erasure).
+CONTACT_EVENTS = frozenset({"ContactBook.ContactMade", "ContactBook.ContactCancelled"})
 #: The event after which the customer's profile is deleted from it (a tombstone).
 ERASURE = "Customer.PersonalDataErased"
 
@@ -158,7 +159,7 @@ class Relay:
                 self.topics.events, event, notification.id, customer_id, partition, previous.get(partition, 0)
             ))
             previous[partition] = notification.id
-            if event_type(event) == CONTACT_MADE:
+            if event_type(event) in CONTACT_EVENTS:
                 contact_partitions = contact_partitions or self.producer.partitions(self.topics.contacts)
                 messages.append(event_message(  # no chain of positions on this topic: previous is 0
                     self.topics.contacts, event, notification.id, customer_id,

@@ -218,9 +218,10 @@ class ContactabilityOut(BaseModel):
 
 
 class ContactResultOut(BaseModel):
-    result: Literal["handed-over", "delivered", "bounced", "opened"]
+    result: Literal["handed-over", "delivered", "bounced", "opened", "cancelled"]
     at: str
     position: int
+    cause: str | None = Field(None, description="why a contact was cancelled: consent-withdrawn or erased")
 
 
 class ContactOutcomeOut(BaseModel):
@@ -236,7 +237,7 @@ class ContactOutcomeOut(BaseModel):
     department: str
     at: str
     position: int
-    status: Literal["made", "refused", "inbound", "handed-over", "delivered", "bounced", "opened"]
+    status: Literal["made", "refused", "inbound", "handed-over", "delivered", "bounced", "opened", "cancelled"]
     reasons: list[ContactRefusalOut] = Field(default_factory=list)
     results: list[ContactResultOut]
 
@@ -257,6 +258,7 @@ class LotOut(BaseModel):
     invoice_id: str = Field(description="the invoice whose payment earned the points")
     earned: int
     remaining: int
+    reversed: int = Field(description="taken back because the invoice was credited; they count for no tier")
     earned_on: date
     expires_on: date
 

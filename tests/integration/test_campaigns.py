@@ -4,6 +4,7 @@ reasons, waits out quiet hours, and a second run proposes nothing new."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -105,13 +106,13 @@ def test_every_policy_proposes_its_occasions_once_and_the_rule_decides(journey, 
     assert contacts(journey, "bday-held") == [(policy.BIRTHDAY, "letter", "refused", ["hold:dispute"])]
     assert contacts(journey, "bday-none") == [(policy.BIRTHDAY, "email", "refused", ["no-consent"])]
     assert contacts(journey, "night-owl") == []  # waits for its quiet hours to end
-    # Cross-selling after the buyer's delivery; none for the troubled power tools; instead the
-    # alternative, refused while his complaints are open.
+    # Cross-selling after the buyer's delivery; none for the troubled power tools, nor the
+    # alternative while his complaints are open (see below).
     assert contacts(journey, "buyer") == [(policy.CROSS_SELLING, "email", "made", [])]
     journey.catch_up_views()
     buyer = journey.reads.marketing("buyer")["contacts"][0]
     assert (buyer["message"], buyer["occasion"]) == ("accessory:BIT-SET-32", "order-buyer-o5")
-    assert contacts(journey, "troubled") == [(policy.ALTERNATIVE, "email", "refused", ["hold:complaint"])]
+    assert contacts(journey, "troubled") == []
     assert contacts(journey, "dormant") == [(policy.REACTIVATION, "letter", "made", [])]
     assert contacts(journey, "top") == [(policy.TOP_EVENT, "email", "made", [])]
     assert reports[policy.TOP_EVENT].customers == 1  # 1,050 EUR in a year; the others spent little
@@ -121,6 +122,34 @@ def test_every_policy_proposes_its_occasions_once_and_the_rule_decides(journey, 
     assert journey.service.head() == head
     assert again[policy.BIRTHDAY].decided_before == 3 and again[policy.BIRTHDAY].waiting == 1
     assert again[policy.REACTIVATION].decided_before == 1 and again[policy.REACTIVATION].made == 0
+
+
+def test_the_alternative_offer_waits_until_the_complaints_are_resolved(journey, shop):
+    runner = campaigns(journey)
+    assert runner.run(policy.ALTERNATIVE, TODAY).proposed == 0
+    for n in (1, 2):
+        journey.service.execute(c.ResolveComplaint("troubled", f"CP-{n}", "replaced"), SUPPORT)
+    journey.catch_up_views()
+
+    offered = runner.run(policy.ALTERNATIVE, TODAY)
+
+    assert (offered.made, offered.refused) == (1, 0)
+    journey.catch_up_views()
+    [offer] = journey.reads.marketing("troubled")["contacts"]
+    assert (offer["campaign"], offer["message"], offer["status"]) == (policy.ALTERNATIVE, "alternative:PRO-DRILL-18V",
+                                                                      "made")
+
+
+def test_a_dry_run_records_nothing_and_foresees_the_run(journey, shop):
+    runner, head = campaigns(journey), journey.service.head()
+
+    foreseen = {r.policy: r for r in (runner.run(name, TODAY, dry_run=True) for name in policy.POLICIES)}
+
+    assert journey.service.head() == head
+    done = {r.policy: r for r in runner.run_all(TODAY)}
+    for name in policy.POLICIES:
+        assert (foreseen[name].made, foreseen[name].refused, foreseen[name].waiting) == (
+            done[name].made, done[name].refused, done[name].waiting), name
 
 
 def test_a_waiting_proposal_goes_out_once_the_quiet_hours_are_over(journey, shop, clock):
@@ -147,9 +176,18 @@ def test_two_runs_at_once_record_each_occasion_once(database_url, shop, journey)
     try:
         first, second = campaigns(journey), campaigns(other)
         head = journey.service.head()
-        # Both read the views before either writes: both propose the same occasions.
-        a, b = first.run(policy.REACTIVATION, TODAY), second.run(policy.REACTIVATION, TODAY)
-        assert a.made + b.made == 1 and a.decided_before + b.decided_before == 1
+        both_read = threading.Barrier(2, timeout=30)
+        for runner in (first, second):  # each writes only once both have read the views
+            service, execute_many = runner.journey.service, runner.journey.service.execute_many
+            service.execute_many = lambda commands, run=execute_many: (both_read.wait(), run(commands))[1]
+        reports: list[Any] = []
+        threads = [threading.Thread(target=lambda r=r: reports.append(r.run(policy.REACTIVATION, TODAY)))
+                   for r in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted((r.made, r.decided_before) for r in reports) == [(0, 1), (1, 0)]
         assert journey.service.head() == head + 1
     finally:
         other.close()

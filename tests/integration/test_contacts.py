@@ -227,7 +227,12 @@ def test_complaints_filed_before_the_customer_link_existed_are_linked_once(datab
 
 def test_an_erased_customer_is_never_contacted_and_his_contact_book_keeps_no_personal_data(journey, anna):
     journey.service.execute(c.RecordInboundContact(anna, "IN-1", PHONE, "asked about the drill"), SUPPORT)
+    waiting = contact(journey, anna, "K-0", LETTER)
     Privacy(journey).erase(anna, Principal(Department.PRIVACY, user="dora"))
+    assert waiting["allowed"] and event_names(journey)[-2:] == ["Customer.PersonalDataErased",
+                                                                "ContactBook.ContactCancelled"]
+    journey.catch_up_views()
+    assert Lists(journey.reads).outbox()["contacts"] == []  # nothing left to send to the erased
 
     refused = contact(journey, anna, "K-1", LETTER)
 
@@ -239,3 +244,30 @@ def test_an_erased_customer_is_never_contacted_and_his_contact_book_keeps_no_per
     assert view["customer"]["erased"] and all(not x["allowed"] for x in view["contactability"])
     inbound = next(t for t in journey.reads.journey(anna)["touchpoints"] if t["type"] == "ContactBook.InboundContact")
     assert inbound["data"]["note"] == "[erased]"
+
+
+def test_a_withdrawal_cancels_the_contacts_still_waiting_on_that_channel_and_purpose(journey, anna):
+    contact(journey, anna, "K-1", LETTER)
+    contact(journey, anna, "K-2")  # e-mail: not touched by a withdrawal of letters
+    journey.service.execute(c.AcknowledgeContacts(((anna, "K-2"),)), MAILER)
+
+    journey.service.execute(c.WithdrawConsent(anna, LETTER, MARKETING, "phone-call"), SUPPORT)
+
+    assert event_names(journey)[-2:] == ["ContactBook.ConsentWithdrawn", "ContactBook.ContactCancelled"]
+    journey.catch_up_views()
+    assert Lists(journey.reads).outbox()["contacts"] == []
+    shown = {x["contact_id"]: x for x in journey.reads.marketing(anna)["contacts"]}
+    assert shown["K-1"]["status"] == "cancelled" and shown["K-1"]["results"][-1]["cause"] == "consent-withdrawn"
+    assert shown["K-2"]["status"] == "handed-over"
+    with pytest.raises(InvalidTransitionError, match="only a contact made goes out"):
+        journey.service.execute(c.AcknowledgeContacts(((anna, "K-1"),)), MAILER)
+
+
+def test_a_refused_contact_cannot_be_acknowledged_nor_delivered(journey, anna):
+    contact(journey, anna, "K-1", SMS)  # no consent: refused
+
+    with pytest.raises(InvalidTransitionError) as refused:
+        journey.service.execute(c.AcknowledgeContacts(((anna, "K-1"),)), MAILER)
+    assert refused.value.code == "contact-not-made"
+    with pytest.raises(InvalidTransitionError):
+        journey.service.execute(c.RecordContactResult(anna, "K-1", "delivered"), MAILER)

@@ -124,6 +124,13 @@ def test_the_contacts_the_rule_allowed_go_to_the_contacts_topic_and_refused_ones
     value = json.loads(record.value)
     assert (value["contact_id"], value["channel"], value["message"]) == ("K-1", "letter", "spring")
     assert value["checked"]["rule"] == "outbound-contact"  # the facts the rule read, none of them personal
+    # A withdrawal before the mailing tool took it: the cancellation follows on the same topic.
+    journey.service.execute(c.WithdrawConsent("c9", Channel.LETTER, Purpose.MARKETING, "call"), marketer)
+    relaying.relay().catch_up()
+    made_again, cancelled = read_topic(relaying.bootstrap, relaying.topics.contacts)
+    assert made_again.value == record.value
+    assert dict(cancelled.headers)["ce_type"] == b"journey.contact_book.contact_cancelled"
+    assert json.loads(cancelled.value)["contact_id"] == "K-1"
     assert value["by"] == {"department": "marketing", "source": None, "event_id": None}
 
 

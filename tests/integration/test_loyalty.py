@@ -50,11 +50,13 @@ def test_points_are_earned_when_an_invoice_is_paid_in_full_and_taken_back_by_cre
 
     shown = card(journey, holder)
     assert (shown["balance"], shown["tier"], shown["discount_percent"]) == (120, "bronze", 0)
-    assert shown["lots"] == [{"invoice_id": "I1", "earned": 120, "remaining": 120, "earned_on": "2026-03-01",
-                              "expires_on": "2027-03-01"}]
+    assert shown["lots"] == [{"invoice_id": "I1", "earned": 120, "remaining": 120, "reversed": 0,
+                              "earned_on": "2026-03-01", "expires_on": "2027-03-01"}]
     assert shown["position"] >= paid.position
     journey.service.execute(c.IssueCreditNote("I1", eur("30.50"), "drill returned"), BILLING)
-    assert card(journey, holder)["balance"] == 90  # 30 points of the 30.50 credited
+    credited = card(journey, holder)
+    assert credited["balance"] == 90 and credited["lots"][0]["reversed"] == 30  # of the 30.50 credited
+    assert credited["earned_last_365_days"] == 90
     # A return of a second order takes back its points in the same write as its credit note.
     order(journey, holder, "O2", "I2", "50", "garden")
     journey.service.execute(c.ReceivePayment(holder, "I2", eur("50")), BILLING)

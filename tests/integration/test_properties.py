@@ -63,7 +63,7 @@ from tests.integration.helpers import (
 )
 
 #: Examples per backend; JOURNEY_PROPERTY_EXAMPLES overrides both.
-EXAMPLES = {"sqlite": 60, "postgres": 30}
+EXAMPLES = {"sqlite": 40, "postgres": 20}
 
 #: Step kinds; repeated kinds are drawn more often (dunning needs time to pass). "look" does
 #: nothing but the checks: lists shrink towards it, so a minimal failing example stays readable.

@@ -10,7 +10,9 @@ import pytest
 
 from domain import commands as c
 from domain.errors import AlreadyExistsError, DomainError, InvalidTransitionError, UnknownError
-from domain.raffle import draw_winners, odds
+from domain.raffle import draw_winners
+from domain.values import Department, Principal
+from services.privacy import Privacy
 from services.raffles import raffle_report
 from tests.integration.helpers import SALES, START, event_names
 
@@ -51,6 +53,16 @@ def test_every_card_holder_enters_once_and_the_winners_can_be_checked(journey, m
         journey.service.execute(c.DrawRaffle("R-1"), SALES)
 
 
+def test_a_card_holder_whose_data_was_erased_takes_part_no_more(journey, members, clock):
+    Privacy(journey).erase("m3", Principal(Department.PRIVACY))
+    journey.service.execute(c.AnnounceRaffle("R-1", "voucher", 10, START.date()), SALES)
+
+    drawn = journey.service.execute(c.DrawRaffle("R-1"), SALES)
+
+    assert drawn.answer["entrants"] == 6 and "m3" not in drawn.answer["winners"]
+    assert sorted(drawn.answer["winners"]) == sorted(m for m in members if m != "m3")  # 10 prizes: all win
+
+
 def test_a_raffle_is_announced_once_for_the_future_and_an_unknown_one_is_named(journey, members):
     journey.service.execute(c.AnnounceRaffle("R-1", "voucher", 1, START.date()), SALES)
     with pytest.raises(AlreadyExistsError):
@@ -61,11 +73,3 @@ def test_a_raffle_is_announced_once_for_the_future_and_an_unknown_one_is_named(j
         journey.service.execute(c.DrawRaffle("R-9"), SALES)
     with pytest.raises(UnknownError):
         raffle_report(journey, "R-9")
-
-
-def test_the_draw_is_the_seeds_and_the_odds_are_prizes_over_entrants():
-    entrants = [f"c{n}" for n in range(100)]
-    assert draw_winners(entrants, 42, 3) == draw_winners(list(reversed(entrants)), 42, 3)  # order given counts not
-    assert draw_winners(entrants, 42, 3) != draw_winners(entrants, 43, 3)
-    assert sorted(draw_winners(entrants[:2], 42, 5)) == ["c0", "c1"]  # fewer entrants than prizes: all win
-    assert (str(odds(100, 3)), odds(2, 5), odds(0, 1)) == ("3/100", 1, 0)

@@ -53,12 +53,19 @@ def test_cross_selling_suggests_an_accessory_but_never_for_a_group_he_keeps_comp
     assert p.cross_selling("O-1", ["books"], {}, AFFINITY, SETTINGS) is None
 
 
-def test_reactivation_alternatives_and_invitations():
+def test_a_customer_is_won_back_once_per_dormant_spell_of_180_days():
     assert p.reactivation(date(2025, 9, 11), date(2026, 3, 10), SETTINGS).occasion == "dormant-since-2025-09-11"
     assert p.reactivation(date(2025, 9, 12), date(2026, 3, 10), SETTINGS) is None  # 179 days
+
+
+def test_an_alternative_is_offered_after_two_complaints_in_a_group_once_none_is_open():
     assert p.alternative_offer("power-tools", 2, AFFINITY, SETTINGS).message == "alternative:PRO-DRILL"
     assert p.alternative_offer("power-tools", 1, AFFINITY, SETTINGS) is None
+    assert p.alternative_offer("power-tools", 3, AFFINITY, SETTINGS, still_open=True) is None
     assert p.alternative_offer("garden", 5, AFFINITY, SETTINGS) is None  # no alternative known
+
+
+def test_top_customers_are_invited_to_the_event_set():
     invitation = p.top_event_invitation({"EUR": Decimal(1000)}, SETTINGS)
     assert (invitation.purpose, invitation.occasion) == (Purpose.EVENTS, "gala-2026")
     assert p.top_event_invitation({"EUR": Decimal("999.99")}, SETTINGS) is None

@@ -147,7 +147,7 @@ def test_every_reason_is_named_at_once_and_an_erased_customer_is_never_contacted
     assert codes(EMAIL, MARKETING, s) == ["erased", "opt-in-unconfirmed", "cap-reached", "hold:complaint", "quiet-hours"]
 
 
-def test_the_facts_recorded_name_what_was_read_and_no_free_text():
+def test_the_facts_recorded_name_the_consent_the_caps_the_holds_and_the_policy_read():
     s = standing(consent(expires_on=date(2027, 1, 1)), preferences=Preferences(caps=(Cap(1, 7, EMAIL),)),
                  holds=CustomerHolds(complaints=("CP-1",)))
 

@@ -43,3 +43,5 @@ def test_the_tier_counts_the_points_earned_in_the_last_year():
     assert tier_of(rich, date(2027, 3, 2)).name == "bronze"  # a year later
     silver = [Lot("I4", 500, 500, date(2026, 1, 1), date(2027, 1, 1))]
     assert (tier_of(silver, TODAY).name, tier_of(silver, TODAY).discount_percent) == ("silver", 3)
+    returned = [Lot("I4", 500, 450, date(2026, 1, 1), date(2027, 1, 1), reversed=50)]
+    assert tier_of(returned, TODAY).name == "bronze"  # what was taken back counts for no tier

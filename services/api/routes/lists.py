@@ -51,7 +51,7 @@ def _unknown(kind: str) -> dict[int | str, dict[str, Any]]:
 PAGED = problem_responses(*READ, "invalid-cursor")
 
 
-async def _read(
+async def read_waiting(
     journey: Journey, by: Caller, view: str, response: Response, min_position: int | None, read: Any,
     *args: Any, **kwargs: Any,
 ) -> dict[str, Any]:
@@ -59,7 +59,7 @@ async def _read(
     return await read_logged(journey, by, view, response, read, *args, **kwargs)
 
 
-def _check(name: str, cursor: str | None) -> None:
+def check_cursor(name: str, cursor: str | None) -> None:
     if cursor:
         decode_cursor(name, cursor)  # refuse a foreign cursor (422) before waiting for anything
 
@@ -74,29 +74,29 @@ async def find_customers(
         "phone number (spaces and punctuation ignored); all customers when absent"))] = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    _check(list_names.CUSTOMERS, cursor)
-    return await _read(journey, by, "customers", response, min_position, lists.customers, q, limit=limit, cursor=cursor)
+    check_cursor(list_names.CUSTOMERS, cursor)
+    return await read_waiting(journey, by, "customers", response, min_position, lists.customers, q, limit=limit, cursor=cursor)
 
 
 @router.get("/invoices/{invoice_id}", summary="One invoice as billing sees it, with the customer's contact data",
             response_model=InvoiceDetailOut, responses=_unknown("invoice"))
 async def invoice(invoice_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_BILLING)],
     min_position: MinPosition = None) -> dict[str, Any]:
-    return await _read(journey, by, "invoice", response, min_position, lists.invoice, invoice_id)
+    return await read_waiting(journey, by, "invoice", response, min_position, lists.invoice, invoice_id)
 
 
 @router.get("/complaints/{complaint_id}", summary="One complaint with its history and the customer's contact data",
             response_model=ComplaintDetailOut, responses=_unknown("complaint"))
 async def complaint(complaint_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_SUPPORT)],
     min_position: MinPosition = None) -> dict[str, Any]:
-    return await _read(journey, by, "complaint", response, min_position, lists.complaint, complaint_id)
+    return await read_waiting(journey, by, "complaint", response, min_position, lists.complaint, complaint_id)
 
 
 @router.get("/orders/{order_id}", summary="One order with its invoices, complaints and the customer's contact data",
             response_model=OrderDetailOut, responses=_unknown("order"))
 async def order(order_id: PathId, journey: JourneyDep, lists: ListsDep, response: Response, by: Annotated[Caller, allow(P.READ_ORDERS)],
     min_position: MinPosition = None) -> dict[str, Any]:
-    return await _read(journey, by, "order", response, min_position, lists.order, order_id)
+    return await read_waiting(journey, by, "order", response, min_position, lists.order, order_id)
 
 
 @router.get("/worklists/open-complaints", summary="Support: complaints not resolved, oldest first", response_model=OpenComplaintsOut,
@@ -108,8 +108,8 @@ async def open_complaints(
     min_age_days: Annotated[int | None, Query(ge=0, le=36500, description="filed at least this many days ago")] = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    _check(list_names.OPEN_COMPLAINTS, cursor)
-    return await _read(journey, by, "open-complaints", response, min_position, lists.open_complaints, product_group, min_age_days,
+    check_cursor(list_names.OPEN_COMPLAINTS, cursor)
+    return await read_waiting(journey, by, "open-complaints", response, min_position, lists.open_complaints, product_group, min_age_days,
                        limit=limit, cursor=cursor)
 
 
@@ -120,8 +120,8 @@ async def in_collection(
     min_position: MinPosition = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    _check(list_names.IN_COLLECTION, cursor)
-    return await _read(journey, by, "in-collection", response, min_position, lists.in_collection, limit=limit, cursor=cursor)
+    check_cursor(list_names.IN_COLLECTION, cursor)
+    return await read_waiting(journey, by, "in-collection", response, min_position, lists.in_collection, limit=limit, cursor=cursor)
 
 
 @router.get("/worklists/aged-receivables", summary="Billing: open invoices by days past due, with totals per bucket",
@@ -132,5 +132,5 @@ async def aged_receivables(
     bucket: Annotated[Bucket | None, Query(description="days past due; 0-30 includes invoices not yet due")] = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    _check(list_names.RECEIVABLES, cursor)
-    return await _read(journey, by, "aged-receivables", response, min_position, lists.receivables, bucket, limit=limit, cursor=cursor)
+    check_cursor(list_names.RECEIVABLES, cursor)
+    return await read_waiting(journey, by, "aged-receivables", response, min_position, lists.receivables, bucket, limit=limit, cursor=cursor)

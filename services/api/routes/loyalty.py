@@ -12,14 +12,14 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from adapters.schemas import Id
+from adapters.schemas import Id, Label
 from domain import commands as c
 from domain.access import Permission as P
 from services.api.auth import allow
 from services.api.deps import AsOfPosition, AsOfTime, IdempotencyDep, JourneyDep, MinPosition, PathId
 from services.api.openapi import COMMAND, READ, problem_responses
 from services.api.routes.commands import carry_out
-from services.api.routes.reads import _view_name, point_in_time, read_logged
+from services.api.routes.reads import point_in_time, read_logged, view_name
 from services.api.schemas import Body, PositionOut
 from services.api.view_schemas import LoyaltyView
 from services.credentials import Caller
@@ -30,7 +30,7 @@ router = APIRouter(tags=["loyalty"])
 
 class RedemptionCreate(Body):
     points: int = Field(ge=1, le=10_000_000)
-    reward: Id = Field(description="what the points bought: a voucher, a product, a discount code")
+    reward: Label = Field(description="what the points bought: a voucher, a product, a discount code")
 
 
 @router.post("/customers/{customer_id}/loyalty-card", status_code=201, response_model=PositionOut,
@@ -64,12 +64,12 @@ async def loyalty_of(
 ) -> dict[str, Any]:
     point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    return await read_logged(journey, by, _view_name("loyalty", point), response, journey.reads.loyalty,
+    return await read_logged(journey, by, view_name("loyalty", point), response, journey.reads.loyalty,
                              customer_id, as_of=point)
 
 
 class RaffleCreate(Body):
-    prize: Id = Field(description="what is won, e.g. a product or voucher name")
+    prize: Label = Field(description="what is won, e.g. a product or voucher name")
     prizes: int = Field(ge=1, le=10_000, description="how many win it")
     draw_on: date = Field(description="the day it may be drawn (today or later)")
     raffle_id: Id | None = Field(None, description="given by the caller, or made up when absent")
@@ -111,7 +111,7 @@ async def announce(
     raffle_id = body.raffle_id or f"R-{uuid.uuid4().hex[:12].upper()}"
     written = await carry_out(journey, c.AnnounceRaffle(raffle_id, body.prize, body.prizes, body.draw_on), by,
                               idempotency, response)
-    return RaffleCreatedOut(position=written.position, raffle_id=raffle_id)
+    return RaffleCreatedOut(position=written.position, raffle_id=written.answer["raffle_id"])  # a retry: the first id
 
 
 @router.post("/loyalty/raffles/{raffle_id}/draw", status_code=201, response_model=DrawOut,

@@ -20,6 +20,7 @@ from adapters.schemas import (
     ContactPreferencesSet,
     Id,
     InboundContact,
+    Label,
 )
 from domain import commands as c
 from domain.access import Permission as P
@@ -30,8 +31,8 @@ from services.api.auth import allow
 from services.api.deps import AsOfPosition, AsOfTime, IdempotencyDep, JourneyDep, MinPosition, PathId
 from services.api.openapi import COMMAND, READ, problem_responses
 from services.api.routes.commands import carry_out
-from services.api.routes.lists import PAGED, Cursor, Limit, _check, _read, get_lists
-from services.api.routes.reads import _view_name, point_in_time, read_logged
+from services.api.routes.lists import PAGED, Cursor, Limit, check_cursor, get_lists, read_waiting
+from services.api.routes.reads import point_in_time, read_logged, view_name
 from services.api.schemas import Body, PositionOut
 from services.api.view_schemas import ContactRefusalOut, MarketingView, OutboxOut
 from services.credentials import Caller
@@ -47,13 +48,13 @@ class ContactCreate(Body):
 
     channel: Channel
     purpose: Purpose
-    message: Id = Field(description="what is sent: the mailing tool's message or template name")
-    campaign: Id | None = None
-    occasion: Id | None = Field(None, description="decided once per campaign: a second contact for it is refused (409)")
+    message: Label = Field(description="what is sent: the mailing tool's message or template name")
+    campaign: Label | None = None
+    occasion: Label | None = Field(None, description="decided once per campaign: a second contact for it is refused (409)")
     contact_id: Id | None = Field(None, description="given by the caller, or made up when absent")
 
 
-class ContactOut(PositionOut):
+class ContactDecidedOut(PositionOut):
     contact_id: str
     allowed: bool = Field(description="true: made (in the outbox); false: refused and recorded with its reasons")
     reasons: list[ContactRefusalOut]
@@ -122,19 +123,19 @@ async def record_inbound(
     return await _record(journey, body.command(customer_id), by, idempotency, response)
 
 
-@router.post("/customers/{customer_id}/contacts", status_code=201, response_model=ContactOut,
+@router.post("/customers/{customer_id}/contacts", status_code=201, response_model=ContactDecidedOut,
              summary="Contact the customer: checked by the contact rule, recorded as made or refused",
              responses=problem_responses(*ON_CUSTOMER_CODES, "contact-exists", "occasion-decided"))
 async def contact_customer(
     customer_id: PathId, body: ContactCreate, journey: JourneyDep, by: Annotated[Caller, allow(P.CONTACT_CUSTOMERS)],
     idempotency: IdempotencyDep, response: Response,
-) -> ContactOut:
+) -> ContactDecidedOut:
     contact_id = body.contact_id or f"K-{uuid.uuid4().hex[:12].upper()}"
     command = c.ContactCustomer(customer_id, contact_id, body.channel, body.purpose, body.message, body.campaign,
                                 body.occasion)
     written = await carry_out(journey, command, by, idempotency, response)
     answer = written.answer
-    return ContactOut(position=written.position, contact_id=answer["contact_id"], allowed=answer["allowed"],
+    return ContactDecidedOut(position=written.position, contact_id=answer["contact_id"], allowed=answer["allowed"],
                       reasons=[ContactRefusalOut(**r) for r in answer["reasons"]])
 
 
@@ -147,7 +148,7 @@ async def marketing_of(
 ) -> dict[str, Any]:
     point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    return await read_logged(journey, by, _view_name("marketing", point), response, journey.reads.marketing,
+    return await read_logged(journey, by, view_name("marketing", point), response, journey.reads.marketing,
                              customer_id, as_of=point)
 
 
@@ -158,9 +159,9 @@ async def outbox(
     min_position: MinPosition = None, channel: Annotated[Channel | None, Query()] = None,
     limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    _check(list_names.OUTBOX, cursor)
+    check_cursor(list_names.OUTBOX, cursor)
     lists = await get_lists(journey)
-    return await _read(journey, by, "outbox", response, min_position, lists.outbox,
+    return await read_waiting(journey, by, "outbox", response, min_position, lists.outbox,
                        None if channel is None else str(channel), limit=limit, cursor=cursor)
 
 

@@ -44,7 +44,7 @@ async def point_in_time(journey: Journey, as_of_position: int | None, as_of: dat
     return AsOf(position, as_of)
 
 
-def _view_name(view: str, point: AsOf | None) -> str:
+def view_name(view: str, point: AsOf | None) -> str:
     return view if point is None else f"{view}@{point.position}"
 
 
@@ -73,7 +73,7 @@ async def journey_of(
 ) -> dict[str, Any]:
     point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    body = await read_logged(journey, by, _view_name("journey", point), response, journey.reads.journey,
+    body = await read_logged(journey, by, view_name("journey", point), response, journey.reads.journey,
                              customer_id, as_of=point)
     return {**body, "touchpoints": [visible_touchpoint(by.role, t) for t in body["touchpoints"]]}
 
@@ -86,7 +86,7 @@ async def billing_of(
 ) -> dict[str, Any]:
     point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    return await read_logged(journey, by, _view_name("billing", point), response, journey.reads.billing,
+    return await read_logged(journey, by, view_name("billing", point), response, journey.reads.billing,
                              customer_id, as_of=point)
 
 
@@ -98,7 +98,7 @@ async def support_of(
 ) -> dict[str, Any]:
     point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    return await read_logged(journey, by, _view_name("support", point), response, journey.reads.support,
+    return await read_logged(journey, by, view_name("support", point), response, journey.reads.support,
                              customer_id, as_of=point)
 
 
@@ -111,7 +111,7 @@ async def views_of(
 ) -> dict[str, Any]:
     point = await point_in_time(journey, as_of_position, as_of)
     await journey.reads.caught_up(min_position)
-    return await read_logged(journey, by, _view_name("views", point), response, journey.reads.views,
+    return await read_logged(journey, by, view_name("views", point), response, journey.reads.views,
                              customer_id, as_of=point)
 
 
