@@ -176,7 +176,7 @@ class ContactBook(Aggregate):
         return refusals
 
     @event("ContactMade")
-    def _contact_made(  # noqa: PLR0913
+    def _contact_made(  # noqa: PLR0913 -- the event records all of the contact
         self, contact_id: str, channel: str, purpose: str, campaign: str | None, occasion: str | None, message: str,
         at: datetime, by: Principal, checked: dict[str, Any],
     ) -> None:
@@ -186,7 +186,7 @@ class ContactBook(Aggregate):
         self._decide(campaign, occasion)
 
     @event("ContactRefused")
-    def _contact_refused(  # noqa: PLR0913
+    def _contact_refused(  # noqa: PLR0913 -- the event records all of the contact
         self, contact_id: str, channel: str, purpose: str, campaign: str | None, occasion: str | None, message: str,
         reasons: list[dict[str, str]], at: datetime, by: Principal, checked: dict[str, Any],
     ) -> None:

@@ -41,13 +41,14 @@ LOYALTY_MEMBERS, LOYALTY_LEFT, ALL = "loyalty-members", "loyalty-left", "all"
 
 @dataclass(frozen=True)
 class Context:
-    """When and by whom a command is carried out, and the dunning policy in force."""
+    """When and by whom a command is carried out, and the policies in force: dunning, the
+    contact rule's holds, the loyalty card's points."""
 
     at: datetime
     by: Principal
     policy: DunningPolicy
-    contact: ContactPolicy = ContactPolicy()
-    loyalty: LoyaltyPolicy = LoyaltyPolicy()
+    contact_policy: ContactPolicy = ContactPolicy()
+    loyalty_policy: LoyaltyPolicy = LoyaltyPolicy()
 
 
 #: The aggregate each creating command starts, and the field naming it.
@@ -224,7 +225,7 @@ def earn_points(uow: UnitOfWork, invoice: Invoice, ctx: Context) -> list[Loyalty
     if card is None:
         return []
     owed = invoice.amount.amount - invoice.credited.amount
-    card.earn(invoice_id=invoice.invoice_id, amount=min(invoice.paid.amount, owed), policy=ctx.loyalty, at=ctx.at,
+    card.earn(invoice_id=invoice.invoice_id, amount=min(invoice.paid.amount, owed), policy=ctx.loyalty_policy, at=ctx.at,
               by=ctx.by)
     return [card]
 
@@ -235,7 +236,7 @@ def reverse_points(uow: UnitOfWork, invoices: list[tuple[Invoice, Money]], ctx: 
     for invoice, amount in invoices:
         card = cards.get(invoice.customer_id) or uow.find(LoyaltyCard, invoice.customer_id)
         if card is not None and card.lot(invoice.invoice_id) is not None:
-            card.reverse(invoice_id=invoice.invoice_id, amount=amount.amount, policy=ctx.loyalty, at=ctx.at, by=ctx.by)
+            card.reverse(invoice_id=invoice.invoice_id, amount=amount.amount, policy=ctx.loyalty_policy, at=ctx.at, by=ctx.by)
             cards[invoice.customer_id] = card
     return list(cards.values())
 

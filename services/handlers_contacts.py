@@ -74,7 +74,7 @@ def _(cmd: c.ContactCustomer, uow: UnitOfWork, ctx: Context) -> Events:
     book.contact(
         contact_id=cmd.contact_id, channel=cmd.channel, purpose=cmd.purpose, campaign=cmd.campaign,
         occasion=cmd.occasion, message=cmd.message, holds=customer_holds(uow, cmd.customer_id),
-        erased=customer.erased, policy=ctx.contact, at=ctx.at, by=ctx.by,
+        erased=customer.erased, policy=ctx.contact_policy, at=ctx.at, by=ctx.by,
     )
     return uow.record(book)
 
