@@ -98,6 +98,10 @@ class ReadStore(Protocol):
         in ``view`` and ``views``; no document when ``key`` is unknown there."""
         ...
 
+    def read_customers(self, application_name: str, customer_ids: Sequence[str], views: tuple[str, ...]) -> Snapshot:
+        """In one snapshot, every document of ``views`` of the customers ``customer_ids``."""
+        ...
+
     def close(self) -> None:
         """Release the store's connections."""
         ...

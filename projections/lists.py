@@ -19,6 +19,8 @@ valid whatever is inserted meanwhile) and a few filter columns:
   ``day`` the day placed and ``amount`` its value; ``deliveries``: the delivered ones, by the
   time delivered (the campaigns find dormant and top customers and recent deliveries here);
 - ``customers`` rows carry the birthday's month and day (``MM-DD``) in ``day``;
+- ``consented`` (marketing view): the customers with a consent recorded, by customer id; the
+  contact rule decides at read time whether one may be contacted now (worklist "contactable");
 - ``outbox`` (marketing view): the contact books with contacts made and not yet handed to the
   mailing tool, one row each, in the order of their oldest such contact (its position).
 
@@ -46,6 +48,7 @@ OUTBOX = "outbox"
 COMPLAINTS = "complaints"
 ORDERS = "orders"
 DELIVERIES = "deliveries"
+CONSENTED = "consented"
 
 #: The view each list is derived from; a page shows that view's documents of its rows.
 SOURCES = {
@@ -57,6 +60,7 @@ SOURCES = {
     COMPLAINTS: support.VIEW,
     ORDERS: support.VIEW,
     DELIVERIES: support.VIEW,
+    CONSENTED: marketing.VIEW,
 }
 #: The lists each view feeds (a changed document rewrites its rows in exactly these).
 FED_BY = {view: tuple(name for name, source in SOURCES.items() if source == view) for view in set(SOURCES.values())}
@@ -149,13 +153,19 @@ def _invoice_rows(key: str, doc: Doc) -> list[ListRow]:
                     currency=doc["currency"], amount=_amount(balance))]
 
 
-def _outbox_rows(key: str, book: Doc) -> list[ListRow]:
-    """A contact book's row in the outbox: there while a contact made awaits the mailing tool,
-    sorted by the oldest such contact's position."""
+def _book_rows(key: str, book: Doc) -> list[ListRow]:
+    """A contact book's rows: in the outbox while a contact made awaits the mailing tool (sorted
+    by the oldest such contact's position); among the consented while a consent is recorded
+    (by customer id, ``search`` naming every ``;channel/purpose;`` consented to)."""
+    rows, customer_id = [], book["customer_id"]
     pending = [c for c in book["contacts"] if c["status"] == "made"]
-    if not pending:
-        return []
-    return [ListRow(OUTBOX, key, f"{pending[0]['position']:012d}", book["customer_id"], day=pending[0]["at"][:10])]
+    if pending:
+        rows.append(ListRow(OUTBOX, key, f"{pending[0]['position']:012d}", customer_id, day=pending[0]["at"][:10]))
+    if book["consents"]:
+        routes = ";".join(sorted(f"{c['channel']}/{c['purpose']}" for c in book["consents"].values()))
+        rows.append(ListRow(CONSENTED, key, f"{customer_id.casefold()}\x1f{customer_id}", customer_id,
+                            search=f";{routes};"))
+    return rows
 
 
 #: The rows of each kind of document, by (view, kind).
@@ -164,7 +174,7 @@ _ROWS = {
     (support.VIEW, "complaint"): _complaint_rows,
     (support.VIEW, "order"): _order_rows,
     (billing.VIEW, "invoice"): _invoice_rows,
-    (marketing.VIEW, "contact-book"): _outbox_rows,
+    (marketing.VIEW, "contact-book"): _book_rows,
 }
 
 
@@ -206,6 +216,12 @@ class ListPage:
     rows: list[ListRow]
     last: str | None
     totals: list[Total] = field(default_factory=list)
+
+
+def consented_query(channel: str, purpose: str) -> ListQuery:
+    """The customers with a consent to ``purpose`` by ``channel`` (maybe expired or awaiting its
+    confirmation: the contact rule decides)."""
+    return ListQuery(CONSENTED, text=f";{channel}/{purpose};")
 
 
 def customer_search(q: str | None) -> ListQuery:

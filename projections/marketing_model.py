@@ -126,3 +126,33 @@ def outbox_page(page: ListPage, next_cursor: str | None, channel: str | None = N
         for c in pending
     ]
     return {"position": page.snapshot.position, "contacts": items, "next_cursor": next_cursor}
+
+
+def contactable_page(  # noqa: PLR0913 -- the page, the documents and what was asked
+    page: ListPage, docs: Snapshot, channel: Channel, purpose: Purpose, now: datetime, policy: ContactPolicy,
+    next_cursor: str | None, *, only_allowed: bool,
+) -> Doc:
+    """The page's customers (consented to ``purpose`` by ``channel``) with the contact rule's
+    answer now, on the documents of one snapshot (``docs``): allowed, every reason, the next
+    allowed contact; ``only_allowed`` leaves out those refused now."""
+    by_customer: dict[str, list[tuple[str, str, Doc]]] = {}
+    for view, key, doc in docs.docs:
+        by_customer.setdefault(doc["customer_id"], []).append((view, key, doc))
+    items = []
+    for row in page.rows:
+        own = Snapshot(docs.position, by_customer.get(row.customer_id, []), [])
+        profile = own.of(customers.VIEW)
+        contact = customers.contact(profile[0]) if profile else None
+        book = _book(own)
+        standing = standing_of(book, holds_of(own), erased=bool(contact and contact.get("erased")))
+        refusals = contact_refusals(channel, purpose, standing, now, policy)
+        if only_allowed and refusals:
+            continue
+        upcoming = now if not refusals else next_allowed(channel, purpose, standing, now, policy)
+        items.append({
+            "customer": contact, "allowed": not refusals, "reasons": [{"code": r.code, "detail": r.detail} for r in refusals],
+            "next_allowed": None if upcoming is None else upcoming.isoformat(),
+            "preferred_channel": (book or {}).get("preferences", {}).get("preferred_channel"),
+        })
+    return {"position": docs.position, "as_of": now.isoformat(), "channel": str(channel), "purpose": str(purpose),
+            "customers": items, "next_cursor": next_cursor}

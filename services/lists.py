@@ -10,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+from domain.contact import Channel, Purpose
 from domain.errors import UnknownError
 from domain.values import aggregate_id
 from projections import billing, customers, lists, marketing_model, support, worklists
 from projections.batch import Doc
 from projections.lists import ListPage, ListQuery
 from services.cursors import decode_cursor, encode_cursor
-from services.reads import Reads
+from services.reads import MARKETING_READS, Reads
 
 
 class Lists:
@@ -65,6 +66,18 @@ class Lists:
         (in the order of their oldest such contact), of ``channel`` when given, each with the
         customer's contact data."""
         return marketing_model.outbox_page(*self._page(ListQuery(lists.OUTBOX), limit, cursor), channel)
+
+    def contactable(
+        self, channel: Channel, purpose: Purpose, *, only_allowed: bool = False, limit: int = 100, cursor: str | None = None,
+    ) -> Doc:
+        """Marketing's worklist: the customers consented to ``purpose`` by ``channel``, in
+        customer id order, each with the contact rule's answer now (``only_allowed``: only
+        those it allows). Found through the consented list, confirmed on one snapshot of the
+        page's customers' documents, whose position the answer names."""
+        page, next_cursor = self._page(lists.consented_query(str(channel), str(purpose)), limit, cursor)
+        docs = self.reads.store.read_customers(self.reads.stream_name, [r.customer_id for r in page.rows], MARKETING_READS)
+        return marketing_model.contactable_page(page, docs, channel, purpose, self.reads.clock.now(),
+                                                self.reads.contact_policy, next_cursor, only_allowed=only_allowed)
 
     def _one(self, kind: str, natural_id: str, view: str, views: tuple[str, ...], shape: Callable[..., Doc | None]) -> Doc:
         key = aggregate_id(kind, natural_id).hex

@@ -298,6 +298,23 @@ class ViewsOut(BaseModel):
     loyalty: LoyaltyView
 
 
+class ContactableOut(BaseModel):
+    customer: ContactOut | None
+    allowed: bool = Field(description="the contact rule allows a contact now")
+    reasons: list[ContactRefusalOut]
+    next_allowed: str | None = Field(description="when it is next allowed if nothing changes but time")
+    preferred_channel: Channel | None
+
+
+class ContactablesOut(BaseModel):
+    position: int
+    as_of: str
+    channel: Channel
+    purpose: Purpose
+    customers: list[ContactableOut]
+    next_cursor: str | None
+
+
 class OutboxContactOut(BaseModel):
     customer_id: str
     contact_id: str

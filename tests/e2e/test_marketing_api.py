@@ -68,6 +68,11 @@ def test_a_newsletter_goes_from_the_contact_rule_through_the_outbox_to_the_custo
     newsletter = next(x for x in view["contactability"] if (x["channel"], x["purpose"]) == ("email", "newsletter"))
     assert newsletter["allowed"]  # 09:00 UTC is 10:00 in Berlin, outside his quiet hours; one of two this week
     assert view["preferences"]["quiet_hours"] == {"start": "21:00", "end": "08:00", "timezone": "Europe/Berlin"}
+    worklist = client.get("/worklists/contactable", headers=MARKETING,
+                          params={"channel": "email", "purpose": "newsletter", "only_allowed": "true"}).json()
+    assert [x["customer"]["customer_id"] for x in worklist["customers"]] == ["c1"]
+    assert client.get("/worklists/contactable", headers=MARKETING, params={"channel": "fax", "purpose": "newsletter"}
+                      ).status_code == 422
     views = client.get("/customers/c1/views", headers=BILLING).json()
     assert views["marketing"]["contacts"] == view["contacts"] and views["marketing"]["position"] == views["position"]
     summaries = [t["summary"] for t in client.get("/customers/c1/journey", headers=MARKETING).json()["touchpoints"]]

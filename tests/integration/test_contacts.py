@@ -271,3 +271,27 @@ def test_a_refused_contact_cannot_be_acknowledged_nor_delivered(journey, anna):
     assert refused.value.code == "contact-not-made"
     with pytest.raises(InvalidTransitionError):
         journey.service.execute(c.RecordContactResult(anna, "K-1", "delivered"), MAILER)
+
+
+def test_the_contactable_worklist_finds_the_consented_and_says_whom_the_rule_allows_now(journey, anna, clock):
+    for customer in ("c2", "c3", "c4"):
+        journey.service.execute(c.RegisterCustomer(customer, f"Kim {customer}", f"{customer}@example.org"), SALES)
+    journey.service.execute(c.GiveConsent("c2", LETTER, MARKETING, "store"), SALES)
+    journey.service.execute(c.GiveConsent("c3", LETTER, MARKETING, "store"), SALES)
+    journey.service.execute(c.PlaceOrder("c3", "o3", lines("books"), "EUR"), SALES)
+    journey.service.execute(c.FileComplaint("c3", "CP-3", "o3", "books", "late"), SUPPORT)
+    journey.service.execute(c.GiveConsent("c4", EMAIL, MARKETING, "web-form"), SALES)  # letters: none
+    journey.catch_up_views()
+    lists = Lists(journey.reads)
+
+    every = lists.contactable(LETTER, MARKETING)
+    allowed = lists.contactable(LETTER, MARKETING, only_allowed=True)
+    paged = lists.contactable(LETTER, MARKETING, limit=2)
+
+    assert [(x["customer"]["customer_id"], x["allowed"]) for x in every["customers"]] == [
+        ("c1", True), ("c2", True), ("c3", False)]
+    assert every["customers"][2]["reasons"][0]["code"] == "hold:complaint"
+    assert [x["customer"]["customer_id"] for x in allowed["customers"]] == ["c1", "c2"]
+    rest = lists.contactable(LETTER, MARKETING, limit=2, cursor=paged["next_cursor"])
+    assert [x["customer"]["customer_id"] for x in paged["customers"] + rest["customers"]] == ["c1", "c2", "c3"]
+    assert rest["next_cursor"] is None and every["position"] == journey.reads.position()

@@ -34,7 +34,7 @@ from services.api.routes.commands import carry_out
 from services.api.routes.lists import PAGED, Cursor, Limit, check_cursor, get_lists, read_waiting
 from services.api.routes.reads import point_in_time, read_logged, view_name
 from services.api.schemas import Body, PositionOut
-from services.api.view_schemas import ContactRefusalOut, MarketingView, OutboxOut
+from services.api.view_schemas import ContactablesOut, ContactRefusalOut, MarketingView, OutboxOut
 from services.credentials import Caller
 
 router = APIRouter(tags=["marketing"])
@@ -163,6 +163,20 @@ async def outbox(
     lists = await get_lists(journey)
     return await read_waiting(journey, by, "outbox", response, min_position, lists.outbox,
                        None if channel is None else str(channel), limit=limit, cursor=cursor)
+
+
+@router.get("/worklists/contactable", response_model=ContactablesOut, responses=PAGED,
+            summary="The customers consented to a purpose by a channel, and whether the rule allows a contact now")
+async def contactable(
+    journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_MARKETING)],
+    channel: Annotated[Channel, Query()], purpose: Annotated[Purpose, Query()],
+    only_allowed: Annotated[bool, Query(description="only those the contact rule allows now")] = False,
+    min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
+) -> dict[str, Any]:
+    check_cursor(list_names.CONSENTED, cursor)
+    lists = await get_lists(journey)
+    return await read_waiting(journey, by, "contactable", response, min_position, lists.contactable, channel, purpose,
+                              only_allowed=only_allowed, limit=limit, cursor=cursor)
 
 
 @router.post("/outbox/acknowledgements", status_code=201, response_model=AcknowledgedOut,
