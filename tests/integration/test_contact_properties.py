@@ -1,5 +1,6 @@
 """The contact rule under random interleavings of consents, preferences, invoices, dunning,
-payments, disputes, complaints, clock moves and contacts (campaign occasions among them).
+payments, disputes, complaints, clock moves, contacts (campaign occasions among them) and runs
+of every campaign policy.
 
 A small reference model in this file, fed the raw stream (decoded events, in stream order), and
 not using domain.contact, says for every recorded contact which reasons its position gave to
@@ -17,7 +18,7 @@ import itertools
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,9 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import commands as c
+from domain.campaigns import POLICIES, CampaignSettings
 from domain.contact import Cap, Channel, Preferences, Purpose, QuietHours
 from domain.errors import DomainError
 from domain.values import Department, Principal
+from services.campaigns import Campaigns, load_affinity
 from services.clock import FixedClock
 from tests.integration.helpers import BILLING, SALES, SUPPORT, eur, lines, open_journey, stream
 
@@ -41,8 +44,11 @@ ZONES = ("UTC", "Europe/Berlin", "America/New_York")
 KINDS = (
     "consent", "consent", "confirm", "withdraw", "prefs", "prefs", "invoice", "dun", "dun", "pay",
     "complain", "resolve", "dispute", "settle", "advance", "advance", "contact", "contact", "contact", "contact",
-    "contact", "contact",
+    "contact", "contact", "campaign", "campaign",
 )
+#: Campaign runs among the steps: every policy, over the examples' customers (birthdays on the
+#: first days of January, a short dormancy, an event for whoever spent 40 EUR).
+CAMPAIGN_SETTINGS = CampaignSettings(dormant_days=3, top_spend=Decimal(40), top_event="gala")
 STEP = st.tuples(st.sampled_from(KINDS), st.integers(0, 1), st.integers(0, 19), st.integers(0, 40))
 
 
@@ -228,6 +234,11 @@ class Run:
                 self.do(c.ResolveComplaint(owner, complaint, "fixed"), SUPPORT)
             case "advance":
                 self.clock.advance(hours=number * (1 + pick))
+            case "campaign":
+                self.journey.catch_up_views()
+                runner = Campaigns(self.journey, CAMPAIGN_SETTINGS, load_affinity(None))
+                report = runner.run(POLICIES[pick % len(POLICIES)])
+                self.stats[f"campaign {report.policy}: made {report.made > 0}, refused {report.refused > 0}"] += 1
             case "contact":
                 occasion = None if number % 3 == 0 else f"o{number % 4}"
                 self.do(c.ContactCustomer(customer, f"{self.prefix}K{n}", channel, purpose, "offer", "camp", occasion),
@@ -264,7 +275,8 @@ def test_no_contact_breaks_consent_caps_quiet_hours_or_a_hold_and_no_occasion_is
         run = Run(journey, clock, f"x{next(numbers)}-", stats)
         for who in (0, 1):
             customer = run.customer(who)
-            journey.service.execute(c.RegisterCustomer(customer, "Kim", f"kim{who}@example.org"), SALES)
+            journey.service.execute(c.RegisterCustomer(customer, "Kim", f"kim{who}@example.org", date(1990, 1, 1 + who)),
+                                    SALES)
             for channel, purpose in ((Channel.EMAIL, Purpose.MARKETING), (Channel.LETTER, Purpose.MARKETING),
                                      (Channel.SMS, Purpose.SERVICE)):
                 journey.service.execute(c.GiveConsent(customer, channel, purpose, "store", None, True), SALES)
@@ -281,3 +293,4 @@ def test_no_contact_breaks_consent_caps_quiet_hours_or_a_hold_and_no_occasion_is
     assert model.contacts > model.refused > 0, stats
     assert stats["ContactCustomer refused: occasion-decided"] > 0, stats
     assert "no-consent" in model.codes and len(model.codes) >= 3, model.codes  # several kinds of reason met
+    assert any(k.startswith("campaign") and "True" in k for k in stats), stats  # campaign runs recorded contacts
