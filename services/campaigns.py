@@ -112,11 +112,11 @@ class Campaigns:
         report = RunReport(name, today.isoformat(), dry_run=dry_run)
         candidates = self._candidates(name, today)
         report.customers = len({customer for customer, _ in candidates})
-        commands: list[tuple[c.Command, Principal]] = []
-        for chunk in _chunks(candidates, CHUNK):
+        for chunk in _chunks(candidates, CHUNK):  # a thousand customers at a time: memory stays flat
             snapshot = self.journey.store.read_customers(
                 self.journey.service.app.name, [customer for customer, _ in chunk], VIEWS)
             by_customer = _per_customer(snapshot)
+            commands: list[tuple[c.Command, Principal]] = []
             for customer, propose in chunk:
                 docs = by_customer.get(customer, Snapshot(0, [], []))
                 proposed = self._proposal(customer, propose, docs, now, report)
@@ -127,8 +127,7 @@ class Campaigns:
                     _count_refusals(refusals, report)
                 else:
                     commands.append((command, CAMPAIGNS))
-        for command_chunk in _chunks(commands, CHUNK):
-            for result in self.journey.service.execute_many(command_chunk):
+            for result in self.journey.service.execute_many(commands):
                 _count(result, report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
