@@ -128,6 +128,14 @@ def outbox_page(page: ListPage, next_cursor: str | None, channel: str | None = N
     return {"position": page.snapshot.position, "contacts": items, "next_cursor": next_cursor}
 
 
+def per_customer(snapshot: Snapshot) -> dict[str, Snapshot]:
+    """The documents of ``snapshot`` as one snapshot per customer, at its position."""
+    docs: dict[str, list[tuple[str, str, Doc]]] = {}
+    for view, key, doc in snapshot.docs:
+        docs.setdefault(doc["customer_id"], []).append((view, key, doc))
+    return {customer: Snapshot(snapshot.position, found, []) for customer, found in docs.items()}
+
+
 def contactable_page(  # noqa: PLR0913 -- the page, the documents and what was asked
     page: ListPage, docs: Snapshot, channel: Channel, purpose: Purpose, now: datetime, policy: ContactPolicy,
     next_cursor: str | None, *, only_allowed: bool,
@@ -135,12 +143,10 @@ def contactable_page(  # noqa: PLR0913 -- the page, the documents and what was a
     """The page's customers (consented to ``purpose`` by ``channel``) with the contact rule's
     answer now, on the documents of one snapshot (``docs``): allowed, every reason, the next
     allowed contact; ``only_allowed`` leaves out those refused now."""
-    by_customer: dict[str, list[tuple[str, str, Doc]]] = {}
-    for view, key, doc in docs.docs:
-        by_customer.setdefault(doc["customer_id"], []).append((view, key, doc))
+    by_customer = per_customer(docs)
     items = []
     for row in page.rows:
-        own = Snapshot(docs.position, by_customer.get(row.customer_id, []), [])
+        own = by_customer.get(row.customer_id, Snapshot(docs.position, [], []))
         profile = own.of(customers.VIEW)
         contact = customers.contact(profile[0]) if profile else None
         book = _book(own)

@@ -33,8 +33,8 @@ from domain.contact_book import OccasionDecidedError, occasion_key
 from domain.errors import AlreadyExistsError, DomainError
 from domain.values import Department, Principal
 from projections import billing, customers, lists, marketing, support
-from projections.batch import Doc, Snapshot
-from projections.marketing_model import holds_of, standing_of
+from projections.batch import Snapshot
+from projections.marketing_model import holds_of, per_customer, standing_of
 
 if TYPE_CHECKING:
     from services.bootstrap import Journey
@@ -115,7 +115,7 @@ class Campaigns:
         for chunk in _chunks(candidates, CHUNK):  # a thousand customers at a time: memory stays flat
             snapshot = self.journey.store.read_customers(
                 self.journey.service.app.name, [customer for customer, _ in chunk], VIEWS)
-            by_customer = _per_customer(snapshot)
+            by_customer = per_customer(snapshot)
             commands: list[tuple[c.Command, Principal]] = []
             for customer, propose in chunk:
                 docs = by_customer.get(customer, Snapshot(0, [], []))
@@ -229,13 +229,6 @@ class Campaigns:
 
 def _constant(proposal: Proposal | None, docs: Snapshot) -> Proposal | None:  # noqa: ARG001 -- found by the query already
     return proposal
-
-
-def _per_customer(snapshot: Snapshot) -> dict[str, Snapshot]:
-    docs: dict[str, list[tuple[str, str, Doc]]] = defaultdict(list)
-    for view, key, doc in snapshot.docs:
-        docs[doc["customer_id"]].append((view, key, doc))
-    return {customer: Snapshot(snapshot.position, found, []) for customer, found in docs.items()}
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
