@@ -1,7 +1,8 @@
 """The list table of the read store: the rows of every list (``projections.lists``), written with
 the documents in ``project``'s transaction, read a page at a time (``read_list``).
 
-A row's list, ``sort_key`` and key make it unique; an index on ``(list, sort_key)`` serves every
+A row's key, list and ``sort_key`` make it unique (a document may have several rows in one
+list: one per contact of a campaign); an index on ``(list, sort_key)`` serves every
 page (a keyset: rows after the cursor's sort key, in order, one more than asked) and every range
 of sort keys (a minimum age, a receivables bucket); ``(list, tag, sort_key)`` serves a list
 filtered by its tag (a product group); ``(list, day, currency, amount)`` covers the totals. A
@@ -17,7 +18,7 @@ from typing import Any
 from domain.values import aggregate_id
 from projections import billing, customers
 from projections.batch import Batch, Doc, Snapshot
-from projections.lists import FED_BY, SOURCES, ListPage, ListQuery, ListRow, Total, list_rows
+from projections.lists import FED_BY, SOURCES, Count, ListPage, ListQuery, ListRow, Total, list_rows
 
 _COLUMNS = "list, key, sort_key, customer_id, tag, day, currency, amount, search"
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -41,6 +42,8 @@ class ListsTable:
     entries: str
     tracking: str
     lists: str
+    #: The table the rows were kept in before a document could have several rows in one list.
+    legacy_lists: str | None = None
     datastore: Any
     _marks: Any
     _begin_snapshot: Any
@@ -53,7 +56,7 @@ class ListsTable:
         return [
             f"CREATE TABLE IF NOT EXISTS {self.lists} (list {text}, key {text}, sort_key {sort}, "
             f"customer_id {text}, tag {text}, day {text}, currency {text}, amount {amount}, search {text}, "
-            f"PRIMARY KEY (key, list)){rowid}",
+            f"PRIMARY KEY (key, list, sort_key)){rowid}",
             f'CREATE INDEX IF NOT EXISTS "{index_prefix}_sorted" ON {self.lists} (list, sort_key)',
             f'CREATE INDEX IF NOT EXISTS "{index_prefix}_tagged" ON {self.lists} (list, tag, sort_key)',
             f'CREATE INDEX IF NOT EXISTS "{index_prefix}_days" ON {self.lists} (list, day, currency, amount)',
@@ -84,6 +87,9 @@ class ListsTable:
 
     def create_table(self) -> None:
         super().create_table()  # type: ignore[misc]
+        if self.legacy_lists is not None:
+            with self.datastore.transaction(commit=True) as c:
+                c.execute(f"DROP TABLE IF EXISTS {self.legacy_lists}")  # refilled below, from the documents
         self._fill_lists()
 
     def _fill_lists(self) -> None:
@@ -144,10 +150,11 @@ class ListsTable:
         return found
 
     def _page_sql(self, query: ListQuery) -> tuple[str, list[Any]]:
-        clauses, params = [f"list = {self.mark}"], [query.list]
+        clauses: list[str] = [f"list = {self.mark}"]
+        params: list[Any] = [query.list]
         for value, condition in (
             (query.after, "sort_key >"), (query.sort_from, "sort_key >="), (query.sort_before, "sort_key <"),
-            (query.tag, "tag ="),
+            (query.tag, "tag ="), (query.min_amount, "amount >="),
         ):
             if value is not None:
                 clauses.append(f"{condition} {self.mark}")
@@ -172,6 +179,21 @@ class ListsTable:
             [*query.bands, query.list],
         )
         return [Total(int(r["band"]), r["currency"], int(r["amount"]), int(r["n"])) for r in c.fetchall()]
+
+    def _counts(self, c: Any, list_name: str, tag_prefix: str) -> list[Count]:
+        c.execute(
+            f"SELECT tag, search, COUNT(*) AS n FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
+            f"AND tag >= {self.mark} AND tag < {self.mark} GROUP BY tag, search ORDER BY tag, search",
+            [list_name, tag_prefix, f"{tag_prefix}\U0010ffff"],
+        )
+        return [Count(r["tag"], r["search"], int(r["n"])) for r in c.fetchall()]
+
+    def read_counts(self, application_name: str, list_name: str, tag_prefix: str = "") -> tuple[int, list[Count]]:
+        """In one snapshot, its position and the rows of ``list_name`` counted per tag and
+        search, of the tags starting with ``tag_prefix``."""
+        with self.datastore.transaction(commit=False) as c:
+            self._begin_snapshot(c)
+            return self._position_in(c, application_name), self._counts(c, list_name, tag_prefix)
 
     def read_list(self, application_name: str, query: ListQuery, limit: int) -> ListPage:
         """See ``ReadStore.read_list``."""
@@ -198,7 +220,8 @@ class ListsTable:
                 if source == billing.VIEW:
                     docs += self._docs_of_customers(c, billing.VIEW, owners, "complaint")
             totals = self._totals(c, query) if query.bands else []
-        return ListPage(Snapshot(position, docs, []), rows, rows[-1].sort_key if more else None, totals)
+            counts = [] if query.count_tags is None else self._counts(c, query.list, query.count_tags)
+        return ListPage(Snapshot(position, docs, []), rows, rows[-1].sort_key if more else None, totals, counts)
 
     def read_document(self, application_name: str, view: str, key: str, views: tuple[str, ...]) -> Snapshot:
         """See ``ReadStore.read_document``."""

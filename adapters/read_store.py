@@ -38,7 +38,8 @@ class ViewTables(CandidatesTable, ListsTable, KafkaTables, ErasureRows, Campaign
     docs = "view_documents"
     entries = "view_entries"
     candidates = "view_candidates"
-    lists = "view_lists"
+    lists = "view_list_rows"
+    legacy_lists: str | None = "view_lists"
     candidates_index = " INDEXED BY view_candidates_eligible"  # SQLite would walk the primary key
     tracking = "tracking"
     datastore: Any
@@ -201,7 +202,8 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
         self.docs = f'{schema}."{prefix}_documents"'
         self.entries = f'{schema}."{prefix}_entries"'
         self.candidates = f'{schema}."{prefix}_candidates"'
-        self.lists = f'{schema}."{prefix}_lists"'
+        self.lists = f'{schema}."{prefix}_list_rows"'
+        self.legacy_lists = f'{schema}."{prefix}_lists"'
         self.tracking = f'{schema}."{self.tracking_table_name}"'
         self.relay = f'{schema}."{prefix}_relay"'
         self.partitions = f'{schema}."{prefix}_partitions"'
@@ -219,7 +221,7 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
                 "invoice_id text, next_eligible_on text, last_dunning_on text, dunnable boolean)",
                 f'CREATE INDEX IF NOT EXISTS "{prefix}_candidates_eligible" ON {self.candidates} '
                 "(next_eligible_on, last_dunning_on, key) WHERE dunnable = TRUE",
-                *self.list_statements(f"{prefix}_lists", postgres=True),
+                *self.list_statements(f"{prefix}_list_rows", postgres=True),
                 *self.kafka_statements(postgres=True),
             )
         ]

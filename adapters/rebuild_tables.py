@@ -28,9 +28,9 @@ from projections.batch import Fold, Positioned
 from projections.lists import FED_BY
 
 #: The view tables a scratch store holds, by attribute, with each one's key columns.
-TABLES = {"docs": ("key", "view"), "entries": ("position",), "candidates": ("key",), "lists": ("key", "list")}
+TABLES = {"docs": ("key", "view"), "entries": ("position",), "candidates": ("key",), "lists": ("key", "list", "sort_key")}
 #: Their PostgreSQL name suffixes (``<prefix>_<suffix>``).
-PG_SUFFIXES = {"docs": "documents", "entries": "entries", "candidates": "candidates", "lists": "lists"}
+PG_SUFFIXES = {"docs": "documents", "entries": "entries", "candidates": "candidates", "lists": "list_rows"}
 
 Pages = Callable[[int, int], Iterable[Sequence[Positioned]]]
 
@@ -150,7 +150,8 @@ class SQLiteScratch(ScratchTables, SQLiteReadStore):
     def __init__(self, datastore: SQLiteDatastore, name: str) -> None:
         self.name = name
         self.docs, self.entries = f"{name}_view_documents", f"{name}_view_entries"
-        self.candidates, self.lists = f"{name}_view_candidates", f"{name}_view_lists"
+        self.candidates, self.lists = f"{name}_view_candidates", f"{name}_view_list_rows"
+        self.legacy_lists = None
         super().__init__(datastore)
 
     def construct_create_table_statements(self) -> list[str]:

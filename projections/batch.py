@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from projections.lists import ListPage, ListQuery
+    from projections.lists import Count, ListPage, ListQuery
 
 Doc = dict[str, Any]
 Positioned = tuple[Any, int]
@@ -90,7 +90,12 @@ class ReadStore(Protocol):
         """In one snapshot, the first ``limit`` rows ``query`` asks of its list (in sort key
         order), the documents they show (their list's view) with their customers' documents
         (contact data) and, for billing's lists, their customers' billing complaints, and the
-        totals ``query.bands`` asks for."""
+        totals ``query.bands`` and the counts ``query.count_tags`` ask for."""
+        ...
+
+    def read_counts(self, application_name: str, list_name: str, tag_prefix: str = "") -> tuple[int, list[Count]]:
+        """In one snapshot, its position and the rows of ``list_name`` counted per tag and
+        search, of the tags starting with ``tag_prefix``."""
         ...
 
     def read_document(self, application_name: str, view: str, key: str, views: tuple[str, ...]) -> Snapshot:

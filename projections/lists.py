@@ -23,6 +23,14 @@ valid whatever is inserted meanwhile) and a few filter columns:
   contact rule decides at read time whether one may be contacted now (worklist "contactable");
 - ``outbox`` (marketing view): the contact books with contacts made and not yet handed to the
   mailing tool, one row each, in the order of their oldest such contact (its position).
+- ``campaign-contacts`` (marketing view): one row per contact a campaign proposed (made or
+  refused), sorted by campaign, then position; ``tag`` is ``campaign<US>outcome`` (made,
+  handed-over, delivered, bounced, opened, refused, cancelled), ``search`` the refusal's reasons
+  (``;code;code;``), ``day`` the day decided. A document has as many rows in a list as it names.
+- ``card-holders`` (loyalty view): one row per loyalty card, by customer id; ``amount`` holds the
+  points the card ever earned net of reversals: a bound the tier (points of 365 days) never
+  exceeds, so a tier's page asks the database for those rows only and the tier is decided at
+  read time.
 
 Rows hold no time-dependent fact: a read turns today into ranges of ``sort_key`` and ``day``
 (``complaints_query``, ``receivables_query``) and ages, buckets and the hold rule at read time.
@@ -36,7 +44,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from projections import billing, customers, marketing, support
+from domain.loyalty import TIERS
+from projections import billing, customers, loyalty, marketing, support
 from projections.batch import Doc, Snapshot
 from projections.encoding import account_of
 
@@ -49,6 +58,10 @@ COMPLAINTS = "complaints"
 ORDERS = "orders"
 DELIVERIES = "deliveries"
 CONSENTED = "consented"
+CAMPAIGN_CONTACTS = "campaign-contacts"
+CARD_HOLDERS = "card-holders"
+#: Separates a campaign from what follows it in a sort key or tag (sorts before every label).
+SEP = "\x1f"
 
 #: The view each list is derived from; a page shows that view's documents of its rows.
 SOURCES = {
@@ -61,6 +74,8 @@ SOURCES = {
     ORDERS: support.VIEW,
     DELIVERIES: support.VIEW,
     CONSENTED: marketing.VIEW,
+    CAMPAIGN_CONTACTS: marketing.VIEW,
+    CARD_HOLDERS: loyalty.VIEW,
 }
 #: The lists each view feeds (a changed document rewrites its rows in exactly these).
 FED_BY = {view: tuple(name for name, source in SOURCES.items() if source == view) for view in set(SOURCES.values())}
@@ -165,7 +180,19 @@ def _book_rows(key: str, book: Doc) -> list[ListRow]:
         routes = ";".join(sorted(f"{c['channel']}/{c['purpose']}" for c in book["consents"].values()))
         rows.append(ListRow(CONSENTED, key, f"{customer_id.casefold()}\x1f{customer_id}", customer_id,
                             search=f";{routes};"))
+    for x in book["contacts"]:
+        if x.get("campaign") is not None:
+            reasons = ";".join(r["code"] for r in x["reasons"])
+            rows.append(ListRow(CAMPAIGN_CONTACTS, key, f"{x['campaign']}{SEP}{x['position']:012d}", customer_id,
+                                tag=f"{x['campaign']}{SEP}{x['status']}", day=_utc(x["at"])[:10],
+                                search=f";{reasons};" if reasons else None))
     return rows
+
+
+def _card_rows(key: str, card: Doc) -> list[ListRow]:
+    customer_id = card["customer_id"]
+    earned = sum(lot["earned"] - lot["reversed"] for lot in card["lots"])
+    return [ListRow(CARD_HOLDERS, key, f"{customer_id.casefold()}{SEP}{customer_id}", customer_id, amount=earned)]
 
 
 #: The rows of each kind of document, by (view, kind).
@@ -175,6 +202,7 @@ _ROWS = {
     (support.VIEW, "order"): _order_rows,
     (billing.VIEW, "invoice"): _invoice_rows,
     (marketing.VIEW, "contact-book"): _book_rows,
+    (loyalty.VIEW, "loyalty-card"): _card_rows,
 }
 
 
@@ -184,7 +212,9 @@ class ListQuery:
     [``sort_from``, ``sort_before``), of ``tag``, and, when ``text`` is given, whose ``search``
     contains it or whose ``sort_key`` starts with it or (``digits``) whose ``tag`` contains those.
     ``bands`` asks for totals of ``amount`` per currency and band of ``day`` (band i: ``day`` at
-    or after ``bands[i]`` and before the bands in front of it; the last band: every earlier day)."""
+    or after ``bands[i]`` and before the bands in front of it; the last band: every earlier day).
+    ``min_amount``: only rows whose ``amount`` is at least that. ``count_tags``: count the list's
+    rows per ``tag`` and ``search`` where the tag starts with it (``ListPage.counts``)."""
 
     list: str
     after: str | None = None
@@ -194,6 +224,8 @@ class ListQuery:
     text: str | None = None
     digits: str | None = None
     bands: tuple[str, ...] = ()
+    min_amount: int | None = None
+    count_tags: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +239,15 @@ class Total:
 
 
 @dataclass(frozen=True)
+class Count:
+    """How many rows of a list carry ``tag`` and ``search``."""
+
+    tag: str
+    search: str | None
+    count: int
+
+
+@dataclass(frozen=True)
 class ListPage:
     """A page of a list in one snapshot: its rows, the documents they show (with the contact
     data and, for billing's lists, the complaints of their customers), the totals asked for,
@@ -216,12 +257,29 @@ class ListPage:
     rows: list[ListRow]
     last: str | None
     totals: list[Total] = field(default_factory=list)
+    counts: list[Count] = field(default_factory=list)
 
 
 def consented_query(channel: str, purpose: str) -> ListQuery:
     """The customers with a consent to ``purpose`` by ``channel`` (maybe expired or awaiting its
     confirmation: the contact rule decides)."""
     return ListQuery(CONSENTED, text=f";{channel}/{purpose};")
+
+
+def campaign_query(campaign: str, outcome: str | None) -> ListQuery:
+    """The contacts ``campaign`` proposed (with ``outcome`` when given), in the order decided,
+    counted per outcome and reasons."""
+    mine = f"{campaign}{SEP}"
+    return ListQuery(CAMPAIGN_CONTACTS, sort_from=mine, sort_before=f"{campaign}\x20",
+                     tag=None if outcome is None else f"{mine}{outcome}", count_tags=mine)
+
+
+def card_holders_query(tier: str | None) -> ListQuery:
+    """The loyalty card holders, by customer id; of ``tier`` (its rows that can reach it)."""
+    if tier is None:
+        return ListQuery(CARD_HOLDERS)
+    least = next(t.from_points for t in TIERS if t.name == tier)
+    return ListQuery(CARD_HOLDERS, min_amount=least or None)
 
 
 def customer_search(q: str | None) -> ListQuery:

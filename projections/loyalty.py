@@ -5,11 +5,15 @@ read model's, for the day asked (domain/loyalty.py), as the aggregate computes t
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.loyalty import TIERS, Lot, balance, earned_since, tier_of
+from projections import customers
 from projections.batch import Batch, Doc, Snapshot
 from projections.encoding import event_type
+
+if TYPE_CHECKING:
+    from projections.lists import ListPage
 
 VIEW = "loyalty"
 CARD = "LoyaltyCard."
@@ -57,6 +61,36 @@ def lots_of(card: Doc) -> list[Lot]:
                 date.fromisoformat(x["expires_on"]), x["reversed"]) for x in card["lots"]]
 
 
+def standing(card: Doc, today: date) -> Doc:
+    """A card's balance, tier and discount on ``today``, the points of its 365 days and those
+    expiring within 30."""
+    lots = lots_of(card)
+    tier = tier_of(lots, today)
+    earned = earned_since(lots, date.fromordinal(today.toordinal() - 365))
+    higher = [t for t in TIERS if t.from_points > tier.from_points]
+    soon = date.fromordinal(today.toordinal() + EXPIRING_DAYS)
+    return {
+        "balance": balance(lots, today), "tier": tier.name, "discount_percent": tier.discount_percent,
+        "earned_last_365_days": earned, "points_to_next_tier": higher[0].from_points - earned if higher else None,
+        "expiring_within_30_days": sum(x.remaining for x in lots if today <= x.expires_on <= soon),
+    }
+
+
+def card_holders_page(page: ListPage, next_cursor: str | None, today: date, tier: str | None) -> Doc:
+    """A page of the card holders, each with his contact data
+    and his card's standing on ``today``; of ``tier`` when given (decided now: rows the list
+    could only bound are left out, so a page may hold fewer than asked and still go on)."""
+    cards = {key: doc for view, key, doc in page.snapshot.docs if view == VIEW}
+    people = {d["customer_id"]: customers.contact(d) for v, _, d in page.snapshot.docs if v == customers.VIEW}
+    members = []
+    for row in page.rows:
+        now = standing(cards[row.key], today)
+        if tier is None or now["tier"] == tier:
+            members.append({"customer": people.get(row.customer_id), "customer_id": row.customer_id, **now})
+    return {"position": page.snapshot.position, "as_of": today.isoformat(), "tier": tier, "members": members,
+            "next_cursor": next_cursor}
+
+
 def loyalty_view(snapshot: Snapshot, today: date) -> Doc:
     """The customer's card on ``today``: balance, tier and discount, what expires soon, history."""
     cards = snapshot.of(VIEW, "loyalty-card")
@@ -65,15 +99,5 @@ def loyalty_view(snapshot: Snapshot, today: date) -> Doc:
                 "tier": None, "discount_percent": 0, "earned_last_365_days": 0, "points_to_next_tier": None,
                 "expiring_within_30_days": 0, "lots": [], "history": []}
     card = cards[0]
-    lots = lots_of(card)
-    tier = tier_of(lots, today)
-    earned = earned_since(lots, date.fromordinal(today.toordinal() - 365))
-    higher = [t for t in TIERS if t.from_points > tier.from_points]
-    soon = date.fromordinal(today.toordinal() + EXPIRING_DAYS)
-    return {
-        "position": snapshot.position, "as_of": today.isoformat(), "enrolled": True, "balance": balance(lots, today),
-        "tier": tier.name, "discount_percent": tier.discount_percent, "earned_last_365_days": earned,
-        "points_to_next_tier": higher[0].from_points - earned if higher else None,
-        "expiring_within_30_days": sum(x.remaining for x in lots if today <= x.expires_on <= soon),
-        "lots": card["lots"], "history": card["history"],
-    }
+    return {"position": snapshot.position, "as_of": today.isoformat(), "enrolled": True, **standing(card, today),
+            "lots": card["lots"], "history": card["history"]}

@@ -26,6 +26,9 @@ OUTCOMES = {
     "ContactBook.ContactBounced": "bounced", "ContactBook.ContactOpened": "opened",
 }
 
+#: What came of an outbound contact, as its document's ``status`` says (the campaign outcomes).
+STATUSES = ("made", "refused", "handed-over", "delivered", "bounced", "opened", "cancelled")
+
 
 def pair(channel: str, purpose: str) -> str:
     """The key of a consent: ``email/marketing``."""

@@ -1,6 +1,7 @@
 """What marketing is shown: a customer's consents, preferences, holds, the contact rule's answer
 for every channel and purpose now (with the next allowed contact), and every contact with its
-outcome; and the outbox, the contacts made and not yet handed to the mailing tool.
+outcome; the outbox, the contacts made and not yet handed to the mailing tool; and the campaign
+outcomes: what each campaign's contacts came to, counted and listed.
 
 The rule's facts come from the same documents a read shows (the contact book's, billing's
 invoices, support's complaints, the customer's), so what marketing sees allowed is what a
@@ -27,7 +28,7 @@ from domain.contact import (
 from projections import billing, customers, marketing, support
 from projections.batch import Doc, Snapshot
 from projections.encoding import account_of
-from projections.lists import ListPage
+from projections.lists import SEP, Count, ListPage
 
 
 def holds_of(snapshot: Snapshot) -> CustomerHolds:
@@ -162,3 +163,57 @@ def contactable_page(  # noqa: PLR0913 -- the page, the documents and what was a
         })
     return {"position": docs.position, "as_of": now.isoformat(), "channel": str(channel), "purpose": str(purpose),
             "customers": items, "next_cursor": next_cursor}
+
+
+def _outcomes(counts: list[Count]) -> dict[str, dict[str, int]]:
+    """Per campaign, the contacts per status (every status named, 0 when none)."""
+    found: dict[str, dict[str, int]] = {}
+    for count in counts:
+        campaign, status = count.tag.rsplit(SEP, 1)
+        outcomes = found.setdefault(campaign, dict.fromkeys(marketing.STATUSES, 0))
+        outcomes[status] = outcomes.get(status, 0) + count.count
+    return found
+
+
+def _reasons(counts: list[Count]) -> dict[str, int]:
+    """How many of the refused contacts counted named each reason."""
+    reasons: dict[str, int] = {}
+    for count in counts:
+        for code in filter(None, (count.search or "").split(";")):
+            reasons[code] = reasons.get(code, 0) + count.count
+    return dict(sorted(reasons.items()))
+
+
+def campaigns_summary(position: int, counts: list[Count]) -> Doc:
+    """Every campaign's outcomes: its contacts made or refused, counted by what came of them,
+    and the reasons of its refusals."""
+    reasons: dict[str, list[Count]] = {}
+    for count in counts:
+        reasons.setdefault(count.tag.rsplit(SEP, 1)[0], []).append(count)
+    return {"position": position, "campaigns": [
+        {"campaign": campaign, "contacts": sum(outcomes.values()), "outcomes": outcomes,
+         "reasons": _reasons(reasons[campaign])}
+        for campaign, outcomes in sorted(_outcomes(counts).items())
+    ]}
+
+
+def campaign_page(page: ListPage, next_cursor: str | None, campaign: str, outcome: str | None) -> Doc:
+    """A page of one campaign's contacts (of ``outcome`` when given) in the order decided, each
+    with its customer, channel, occasion, outcome and reasons, and the campaign's outcomes."""
+    books = {key: doc for view, key, doc in page.snapshot.docs if view == marketing.VIEW}
+    summary = campaigns_summary(page.snapshot.position, page.counts)["campaigns"]
+    contacts = []
+    for row in page.rows:
+        position = int(row.sort_key.rsplit(SEP, 1)[1])
+        found = next(x for x in books[row.key]["contacts"] if x["position"] == position)
+        contacts.append({
+            "customer_id": row.customer_id, "contact_id": found["contact_id"], "channel": found["channel"],
+            "purpose": found["purpose"], "occasion": found["occasion"], "message": found["message"],
+            "status": found["status"], "reasons": found["reasons"], "at": found["at"], "position": position,
+            "results": found["results"],
+        })
+    empty = {"contacts": 0, "outcomes": dict.fromkeys(marketing.STATUSES, 0), "reasons": {}}
+    totals = summary[0] if summary else empty
+    return {"position": page.snapshot.position, "campaign": campaign, "outcome": outcome,
+            "contacts_in_total": totals["contacts"], "outcomes": totals["outcomes"], "reasons": totals["reasons"],
+            "contacts": contacts, "next_cursor": next_cursor}

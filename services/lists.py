@@ -13,7 +13,7 @@ from datetime import date
 from domain.contact import Channel, Purpose
 from domain.errors import UnknownError
 from domain.values import aggregate_id
-from projections import billing, customers, lists, marketing_model, support, worklists
+from projections import billing, customers, lists, loyalty, marketing_model, support, worklists
 from projections.batch import Doc
 from projections.lists import ListPage, ListQuery
 from services.cursors import decode_cursor, encode_cursor
@@ -78,6 +78,24 @@ class Lists:
         docs = self.reads.store.read_customers(self.reads.stream_name, [r.customer_id for r in page.rows], MARKETING_READS)
         return marketing_model.contactable_page(page, docs, channel, purpose, self.reads.clock.now(),
                                                 self.reads.contact_policy, next_cursor, only_allowed=only_allowed)
+
+    def campaigns(self) -> Doc:
+        """Marketing's campaign outcomes: per campaign, its contacts by what came of them, and
+        the reasons of its refusals, counted by the database over the campaign contacts' list."""
+        position, counts = self.reads.store.read_counts(self.reads.stream_name, lists.CAMPAIGN_CONTACTS)
+        return marketing_model.campaigns_summary(position, counts)
+
+    def campaign(self, campaign: str, outcome: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
+        """One campaign's contacts (of ``outcome`` when given) in the order decided, with the
+        campaign's outcomes counted in the same snapshot."""
+        page, next_cursor = self._page(lists.campaign_query(campaign, outcome), limit, cursor)
+        return marketing_model.campaign_page(page, next_cursor, campaign, outcome)
+
+    def card_holders(self, tier: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
+        """The loyalty card holders in customer id order, each with balance, tier and discount
+        today; of ``tier`` when given."""
+        page, next_cursor = self._page(lists.card_holders_query(tier), limit, cursor)
+        return loyalty.card_holders_page(page, next_cursor, self._today(), tier)
 
     def _one(self, kind: str, natural_id: str, view: str, views: tuple[str, ...], shape: Callable[..., Doc | None]) -> Doc:
         key = aggregate_id(kind, natural_id).hex

@@ -42,6 +42,12 @@ def test_a_card_holder_earns_on_paying_redeems_and_every_department_sees_one_car
     views = client.get("/customers/c1/views", headers=BILLING, params={"min_position": redeemed.json()["position"]}).json()
     assert views["loyalty"]["balance"] == 40 and views["loyalty"]["position"] == views["position"]
     assert views["loyalty"]["history"][-1]["reward"] == "voucher-30"
+    holders = client.get("/worklists/loyalty", headers=SALES, params={"tier": "silver"})
+    assert holders.status_code == 200, holders.text
+    [member] = holders.json()["members"]
+    assert (member["customer_id"], member["balance"], member["tier"], member["customer"]["name"]) == ("c1", 40, "silver", "Kim")
+    assert client.get("/worklists/loyalty", headers=SALES, params={"tier": "gold"}).json()["members"] == []
+    assert client.get("/worklists/loyalty", headers=SALES, params={"tier": "platinum"}).status_code == 422
     assert client.get("/customers/nobody/loyalty", headers=SALES).status_code == 404
     # A raffle among the card holders: announced, drawn once on its day, checkable by anyone.
     announced = client.post("/loyalty/raffles", headers=SALES, json={"prize": "voucher-50", "prizes": 1,

@@ -73,6 +73,13 @@ def test_a_newsletter_goes_from_the_contact_rule_through_the_outbox_to_the_custo
     assert [x["customer"]["customer_id"] for x in worklist["customers"]] == ["c1"]
     assert client.get("/worklists/contactable", headers=MARKETING, params={"channel": "fax", "purpose": "newsletter"}
                       ).status_code == 422
+    outcomes = client.get("/worklists/campaigns", headers=MARKETING).json()
+    assert outcomes["campaigns"] == [{"campaign": "newsletter", "contacts": 1, "reasons": {}, "outcomes": {
+        "made": 0, "refused": 0, "handed-over": 0, "delivered": 0, "bounced": 0, "opened": 1, "cancelled": 0}}]
+    opened_ones = client.get("/worklists/campaigns/newsletter", headers=MARKETING, params={"outcome": "opened"}).json()
+    assert [(x["customer_id"], x["contact_id"], x["occasion"]) for x in opened_ones["contacts"]] == [("c1", "K-1", "2026-03")]
+    assert client.get("/worklists/campaigns/newsletter", headers=MARKETING, params={"outcome": "lost"}).status_code == 422
+    assert client.get("/worklists/campaigns/newsletter", headers=MAILER).status_code == 403
     views = client.get("/customers/c1/views", headers=BILLING).json()
     assert views["marketing"]["contacts"] == view["contacts"] and views["marketing"]["position"] == views["position"]
     summaries = [t["summary"] for t in client.get("/customers/c1/journey", headers=MARKETING).json()["touchpoints"]]

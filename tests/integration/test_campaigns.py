@@ -191,3 +191,44 @@ def test_two_runs_at_once_record_each_occasion_once(database_url, shop, journey)
         assert journey.service.head() == head + 1
     finally:
         other.close()
+
+
+def test_the_campaign_outcomes_count_and_list_every_contact_as_the_contact_books_say(journey, shop):
+    from collections import Counter
+
+    from services.lists import Lists
+
+    runner = campaigns(journey)
+    runner.run_all(TODAY)
+    journey.catch_up_views()
+    [bday] = journey.reads.marketing("bday")["contacts"]
+    shop.run(c.AcknowledgeContacts((("bday", bday["contact_id"]),)), SALES)
+    shop.run(c.RecordContactResult("bday", bday["contact_id"], "delivered"), SALES)
+    [top] = journey.reads.marketing("top")["contacts"]
+    shop.run(c.RecordContactResult("top", top["contact_id"], "bounced", "mailbox full"), SALES)
+    journey.catch_up_views()
+    lists = Lists(journey.reads)
+    expected: dict[str, Counter[str]] = {}
+    reasons: dict[str, Counter[str]] = {}
+    for customer in ("dormant", "top", "buyer", "troubled", "bday", "bday-held", "bday-none", "night-owl"):
+        for x in journey.reads.marketing(customer)["contacts"]:
+            expected.setdefault(x["campaign"], Counter())[x["status"]] += 1
+            reasons.setdefault(x["campaign"], Counter()).update(r["code"] for r in x["reasons"])
+
+    summary = lists.campaigns()
+
+    assert summary["position"] == journey.reads.position()
+    assert {x["campaign"]: {k: n for k, n in x["outcomes"].items() if n} for x in summary["campaigns"]} == expected
+    assert {x["campaign"]: x["reasons"] for x in summary["campaigns"]} == {k: dict(v) for k, v in reasons.items()}
+    assert expected[policy.BIRTHDAY] == {"delivered": 1, "refused": 2}
+    refused = lists.campaign(policy.BIRTHDAY, "refused")
+    assert [(x["customer_id"], [r["code"] for r in x["reasons"]]) for x in refused["contacts"]] == [
+        ("bday-held", ["hold:dispute"]), ("bday-none", ["no-consent"])]  # in the order decided
+    assert refused["outcomes"]["delivered"] == 1 and refused["contacts_in_total"] == 3
+    first = lists.campaign(policy.BIRTHDAY, limit=2)
+    rest = lists.campaign(policy.BIRTHDAY, limit=2, cursor=first["next_cursor"])
+    assert len(first["contacts"] + rest["contacts"]) == 3 and rest["next_cursor"] is None
+    [delivered] = lists.campaign(policy.BIRTHDAY, "delivered")["contacts"]
+    assert (delivered["customer_id"], [r["result"] for r in delivered["results"]]) == ("bday", ["handed-over", "delivered"])
+    assert lists.campaign(policy.TOP_EVENT, "bounced")["contacts"][0]["customer_id"] == "top"
+    assert lists.campaign("never-ran")["contacts"] == []

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from domain import commands as c
+from domain.contact import Channel, Purpose
 from domain.errors import UnknownError
 from domain.values import Money
 from projections.lists import ListRow, complaints_query, receivables_query
@@ -261,6 +262,37 @@ def test_a_read_store_projected_before_the_list_table_existed_fills_it(journey):
     assert after[0]["customers"][0]["phone"] == "+1 555 0199"
 
 
+def test_a_read_store_of_the_version_with_one_row_per_list_gets_the_new_table_filled(journey):
+    run = journey.service.execute
+    register(journey, "c1", "Ann", "ann@example.org")
+    run(c.GiveConsent("c1", Channel.LETTER, Purpose.MARKETING, "store"), SALES)
+    for n in (1, 2):  # two rows of one contact book in one list
+        run(c.ContactCustomer("c1", f"K{n}", Channel.LETTER, Purpose.MARKETING, "offer", "spring", f"week-{n}"), SALES)
+    invoiced(journey, "c1", "1", TODAY)
+    lists = lists_of(journey)
+    before = (lists.customers(), lists.receivables(), lists.campaigns(), lists.campaign("spring"), lists.outbox())
+    assert before[2]["campaigns"][0]["outcomes"]["made"] == 2
+    # 1. As the version before left it: its table of one row per document and list, no new table.
+    store: Any = journey.store
+    with store.datastore.transaction(commit=True) as cursor:
+        cursor.execute(f"DROP TABLE {store.lists}")
+        cursor.execute(f"CREATE TABLE {store.legacy_lists} (list text, key text, sort_key text, customer_id text, "
+                       "tag text, day text, currency text, amount bigint, search text, PRIMARY KEY (key, list))")
+
+    # 2. Opened again: the old table is gone and the new one holds every row, from the documents.
+    reopened = open_read_store(journey.location, journey.service)
+    try:
+        reads = Reads(reopened, journey.service.app.name, journey.clock, journey.reads.policy, 0, journey.service.head)
+        refilled = Lists(reads)
+        after = (refilled.customers(), refilled.receivables(), refilled.campaigns(), refilled.campaign("spring"),
+                 refilled.outbox())
+        with reopened.datastore.transaction(commit=False) as cursor, pytest.raises(Exception, match="no such table|does not exist"):
+            cursor.execute(f"SELECT 1 FROM {store.legacy_lists}")
+    finally:
+        reopened.close()
+    assert after == before
+
+
 def test_a_page_of_a_list_reads_its_index_range_not_every_row(journey):
     # 1. Many rows in every list.
     rows = [ListRow("customers", f"c{n}", f"c{n:05d}\x1fC{n:05d}", f"C{n:05d}", search=f"name {n}\x1fc{n}@x") for n in range(4000)]
@@ -274,8 +306,8 @@ def test_a_page_of_a_list_reads_its_index_range_not_every_row(journey):
         if store.mark == "%s":
             cursor.execute(f"ANALYZE {store.lists}")
     # 2. The queries of a page, as the database plans them.
-    for query, index in ((complaints_query("group-3", 30, TODAY), "lists_tagged"),
-                         (receivables_query("61-90", TODAY), "lists_sorted")):
+    for query, index in ((complaints_query("group-3", 30, TODAY), "list_rows_tagged"),
+                         (receivables_query("61-90", TODAY), "list_rows_sorted")):
         sql, params = store._page_sql(query)
         with store.datastore.transaction(commit=False) as cursor:
             cursor.execute(("EXPLAIN QUERY PLAN " if store.mark == "?" else "EXPLAIN ") + sql, [*params, 101])

@@ -228,3 +228,36 @@ def test_the_ledger_balances_against_a_reference_model(database_url):
         journey.close()
     assert stats["redeem done"] and stats["credit done"] and stats["pay done"], stats
 
+
+
+def test_the_card_holders_worklist_shows_each_tier_today_as_the_card_does(journey, holder, clock):
+    from services.lists import Lists
+
+    for customer in ("c2", "c3", "c4"):
+        journey.service.execute(c.RegisterCustomer(customer, f"Kim {customer}", f"{customer}@example.org"), SALES)
+        journey.service.execute(c.EnrollInLoyalty(customer), SALES)
+    for customer, value in ((holder, "2500"), ("c2", "700"), ("c3", "90")):
+        order(journey, customer, f"O-{customer}", f"I-{customer}", value)
+        journey.service.execute(c.ReceivePayment(customer, f"I-{customer}", eur(value)), BILLING)
+    journey.service.execute(c.RedeemPoints("c2", 300, "voucher"), SALES)  # the tier counts points earned
+    journey.catch_up_views()
+    lists = Lists(journey.reads)
+
+    every = lists.card_holders()
+    gold, silver = lists.card_holders("gold"), lists.card_holders("silver")
+    paged = lists.card_holders(limit=3)
+
+    assert [(m["customer_id"], m["tier"], m["balance"]) for m in every["members"]] == [
+        ("c1", "gold", 2500), ("c2", "silver", 400), ("c3", "bronze", 90), ("c4", "bronze", 0)]
+    for member in every["members"]:
+        shown = card(journey, member["customer_id"])
+        assert {k: shown[k] for k in member if k in shown} == {k: member[k] for k in member if k in shown}
+    assert [m["customer_id"] for m in gold["members"]] == ["c1"]
+    assert [m["customer_id"] for m in silver["members"]] == ["c2"]
+    assert every["members"][0]["customer"]["name"] == "Kim" and every["position"] == journey.reads.position()
+    rest = lists.card_holders(limit=3, cursor=paged["next_cursor"])
+    assert [m["customer_id"] for m in paged["members"] + rest["members"]] == ["c1", "c2", "c3", "c4"]
+    # A year on, the points of last year no longer count towards a tier.
+    clock.set(datetime(2027, 3, 5, 10, tzinfo=UTC))
+    assert lists.card_holders("gold")["members"] == []
+    assert [m["tier"] for m in lists.card_holders()["members"]] == ["bronze"] * 4

@@ -6,22 +6,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from adapters.schemas import Id, Label
 from domain import commands as c
 from domain.access import Permission as P
+from projections import lists as list_names
 from services.api.auth import allow
 from services.api.deps import AsOfPosition, AsOfTime, IdempotencyDep, JourneyDep, MinPosition, PathId
 from services.api.openapi import COMMAND, READ, problem_responses
 from services.api.routes.commands import carry_out
+from services.api.routes.lists import PAGED, Cursor, Limit, check_cursor, get_lists, read_waiting
 from services.api.routes.reads import point_in_time, read_logged, view_name
 from services.api.schemas import Body, PositionOut
-from services.api.view_schemas import LoyaltyView
+from services.api.view_schemas import CardHoldersOut, LoyaltyView
 from services.credentials import Caller
 from services.raffles import raffle_report
 
@@ -130,3 +132,16 @@ async def draw(
             responses=problem_responses("invalid-request", "store-unavailable", "unknown-raffle"))
 async def raffle_of(raffle_id: PathId, journey: JourneyDep, by: Annotated[Caller, allow(P.READ_LOYALTY)]) -> dict[str, Any]:
     return await run_in_threadpool(raffle_report, journey, raffle_id)
+
+
+@router.get("/worklists/loyalty", response_model=CardHoldersOut, responses=PAGED,
+            summary="The loyalty card holders with balance, tier and discount today, of one tier when asked")
+async def card_holders(
+    journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_LOYALTY)],
+    tier: Annotated[Literal["bronze", "silver", "gold"] | None, Query()] = None,
+    min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
+) -> dict[str, Any]:
+    check_cursor(list_names.CARD_HOLDERS, cursor)
+    lists = await get_lists(journey)
+    return await read_waiting(journey, by, "loyalty-holders", response, min_position, lists.card_holders, tier,
+                              limit=limit, cursor=cursor)

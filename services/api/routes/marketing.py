@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
@@ -34,7 +34,15 @@ from services.api.routes.commands import carry_out
 from services.api.routes.lists import PAGED, Cursor, Limit, check_cursor, get_lists, read_waiting
 from services.api.routes.reads import point_in_time, read_logged, view_name
 from services.api.schemas import Body, PositionOut
-from services.api.view_schemas import ContactablesOut, ContactRefusalOut, MarketingView, OutboxOut
+from services.api.view_schemas import (
+    CampaignContactsOut,
+    CampaignsOut,
+    ContactablesOut,
+    ContactRefusalOut,
+    MarketingView,
+    OutboxOut,
+    Status,
+)
 from services.credentials import Caller
 
 router = APIRouter(tags=["marketing"])
@@ -177,6 +185,29 @@ async def contactable(
     lists = await get_lists(journey)
     return await read_waiting(journey, by, "contactable", response, min_position, lists.contactable, channel, purpose,
                               only_allowed=only_allowed, limit=limit, cursor=cursor)
+
+
+@router.get("/worklists/campaigns", response_model=CampaignsOut, responses=problem_responses(*READ),
+            summary="Every campaign's outcomes: its contacts by what came of them, and its refusals' reasons")
+async def campaigns(
+    journey: JourneyDep, response: Response, by: Annotated[Caller, allow(P.READ_MARKETING)],
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    lists = await get_lists(journey)
+    return await read_waiting(journey, by, "campaigns", response, min_position, lists.campaigns)
+
+
+@router.get("/worklists/campaigns/{campaign}", response_model=CampaignContactsOut, responses=PAGED,
+            summary="One campaign's contacts in the order decided, of one outcome when asked, with its outcomes")
+async def campaign_contacts(  # noqa: PLR0913 -- the campaign, the filter, the page and the caller
+    campaign: Annotated[Label, Path()], journey: JourneyDep, response: Response,
+    by: Annotated[Caller, allow(P.READ_MARKETING)], outcome: Annotated[Status | None, Query()] = None,
+    min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
+) -> dict[str, Any]:
+    check_cursor(list_names.CAMPAIGN_CONTACTS, cursor)
+    lists = await get_lists(journey)
+    return await read_waiting(journey, by, "campaign", response, min_position, lists.campaign, campaign, outcome,
+                              limit=limit, cursor=cursor)
 
 
 @router.post("/outbox/acknowledgements", status_code=201, response_model=AcknowledgedOut,
