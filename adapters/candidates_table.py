@@ -9,9 +9,9 @@ and never the settled, collected, held or not yet due ones.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from adapters.documents import load_doc
 from projections import billing
 from projections import customers as contacts
 from projections.batch import Batch, Doc, Snapshot
@@ -44,7 +44,7 @@ class CandidatesTable:
                 f"AND customer_id IN ({self._marks(len(chunk))})",
                 [billing.VIEW, kind, *chunk],
             )
-            docs.update({r["key"]: json.loads(r["body"]) for r in c.fetchall()})
+            docs.update({r["key"]: load_doc(r["body"]) for r in c.fetchall()})
         return docs
 
     def _write_candidates(self, c: Any, batch: Batch) -> None:
@@ -127,13 +127,13 @@ class CandidatesTable:
                     f"AND key IN ({self._marks(len(keys))}) ORDER BY key",
                     [billing.VIEW, *keys],
                 )
-                invoices = [(billing.VIEW, r["key"], json.loads(r["body"])) for r in c.fetchall()]
+                invoices = [(billing.VIEW, r["key"], load_doc(r["body"])) for r in c.fetchall()]
                 customers = sorted({d["customer_id"] for _, _, d in invoices})
                 c.execute(
                     f"SELECT key, body FROM {self.docs} WHERE view = {self.mark} AND kind = {self.mark} "  # noqa: S608
                     f"AND customer_id IN ({self._marks(len(customers))}) ORDER BY key",
                     [billing.VIEW, "complaint", *customers],
                 )
-                complaints = [(billing.VIEW, r["key"], json.loads(r["body"])) for r in c.fetchall()]
+                complaints = [(billing.VIEW, r["key"], load_doc(r["body"])) for r in c.fetchall()]
                 complaints += self._docs_of_customers(c, contacts.VIEW, customers)
         return Snapshot(position, invoices + complaints, []), (keys[-1] if more else None)

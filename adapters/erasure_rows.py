@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.data_keys import postgres_vacuum_full, sqlite_checkpoint
+from adapters.documents import load_doc
 from projections.batch import Batch, Positioned
 from projections.erasure import erased_customers
 
@@ -44,14 +45,14 @@ class ErasureRows:
         marks = self._marks(len(erased))
         c.execute(f"SELECT view, key, body FROM {self.docs} WHERE customer_id IN ({marks})", erased)  # noqa: S608
         for r in c.fetchall():
-            batch.docs.setdefault((r["view"], r["key"]), json.loads(r["body"]))
+            batch.docs.setdefault((r["view"], r["key"]), load_doc(r["body"]))
         c.execute(
             f"SELECT position, customer_id, body FROM {self.entries} WHERE customer_id IN ({marks}) "  # noqa: S608
             "ORDER BY position",
             erased,
         )
         for r in c.fetchall():
-            batch.stored_entries.setdefault(r["customer_id"], []).append((r["position"], json.loads(r["body"])))
+            batch.stored_entries.setdefault(r["customer_id"], []).append((r["position"], load_doc(r["body"])))
 
     def _write_rewritten(self, c: Any, batch: Batch) -> None:
         if batch.rewritten:

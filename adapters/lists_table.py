@@ -15,6 +15,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from adapters.documents import load_doc
 from domain.values import aggregate_id
 from projections import billing, customers
 from projections.batch import Batch, Doc, Snapshot
@@ -116,7 +117,7 @@ class ListsTable:
                     f"AND customer_id IN ({self._marks(len(chunk))})",
                     [*views, *chunk],
                 )
-                self._insert_rows(c, [row for r in c.fetchall() for row in list_rows(r["view"], r["key"], json.loads(r["body"]))])
+                self._insert_rows(c, [row for r in c.fetchall() for row in list_rows(r["view"], r["key"], load_doc(r["body"]))])
 
     def _fill_customers(self, c: Any) -> None:
         """The customers' documents, folded from the customer touchpoints of the journey."""
@@ -126,7 +127,7 @@ class ListsTable:
         )
         docs: dict[str, Doc] = {}
         for r in c.fetchall():
-            entry = json.loads(r["body"])
+            entry = load_doc(r["body"])
             doc = customers.apply(docs.get(r["customer_id"]), entry["type"], entry["data"], entry["position"])
             if doc is not None:
                 docs[r["customer_id"]] = doc
@@ -146,7 +147,7 @@ class ListsTable:
                 f"AND customer_id IN ({self._marks(len(chunk))}) ORDER BY key",
                 [view, *params, *chunk],
             )
-            found += [(view, r["key"], json.loads(r["body"])) for r in c.fetchall()]
+            found += [(view, r["key"], load_doc(r["body"])) for r in c.fetchall()]
         return found
 
     def _page_sql(self, query: ListQuery) -> tuple[str, list[Any]]:
@@ -213,7 +214,7 @@ class ListsTable:
                     f"AND key IN ({self._marks(len(keys))})",
                     [source, *keys],
                 )
-                docs = [(source, r["key"], json.loads(r["body"])) for r in c.fetchall()]
+                docs = [(source, r["key"], load_doc(r["body"])) for r in c.fetchall()]
                 owners = sorted({r.customer_id for r in rows})
                 if source != customers.VIEW:
                     docs += self._docs_of_customers(c, customers.VIEW, owners)
@@ -241,4 +242,4 @@ class ListsTable:
                 f"AND view IN ({self._marks(len(wanted))}) ORDER BY key, view",
                 [row["customer_id"], *wanted],
             )
-            return Snapshot(position, [(r["view"], r["key"], json.loads(r["body"])) for r in c.fetchall()], [])
+            return Snapshot(position, [(r["view"], r["key"], load_doc(r["body"])) for r in c.fetchall()], [])

@@ -21,6 +21,7 @@ from psycopg.sql import SQL
 
 from adapters.campaign_queries import CampaignQueries
 from adapters.candidates_table import CandidatesTable
+from adapters.documents import load_doc
 from adapters.erasure_rows import ErasureRows
 from adapters.kafka_tables import KafkaTables
 from adapters.lists_table import ListsTable
@@ -48,6 +49,10 @@ class ViewTables(CandidatesTable, ListsTable, KafkaTables, ErasureRows, Campaign
 
     def _marks(self, n: int) -> str:
         return ", ".join([self.mark] * n)
+
+    def _among(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column`` is one of ``values``: the condition and its parameters (one mark each)."""
+        return f"{column} IN ({self._marks(len(values))})", list(values)
 
     def _tracked(self, cursor: Any, application_name: str) -> int:
         """Lock the tracking row (creating it at 0) and return its position."""
@@ -90,7 +95,7 @@ class ViewTables(CandidatesTable, ListsTable, KafkaTables, ErasureRows, Campaign
                 f"SELECT view, key, body FROM {self.docs} WHERE key IN ({self._marks(len(chunk))})",  # noqa: S608
                 chunk,
             )
-            batch.docs.update({(r["view"], r["key"]): json.loads(r["body"]) for r in c.fetchall()})
+            batch.docs.update({(r["view"], r["key"]): load_doc(r["body"]) for r in c.fetchall()})
         self._load_erased(c, batch, events)
         fold(batch, events)
         docs = [(v, k, d["customer_id"], d["kind"], _dumps(d)) for v, k, d in batch.dirty_docs()]
@@ -148,7 +153,7 @@ class ViewTables(CandidatesTable, ListsTable, KafkaTables, ErasureRows, Campaign
                 f"SELECT view, key, body FROM {self.docs} WHERE {' AND '.join(clauses)} ORDER BY key, view",  # noqa: S608
                 params,
             )
-            docs = [(r["view"], r["key"], json.loads(r["body"])) for r in c.fetchall()]
+            docs = [(r["view"], r["key"], load_doc(r["body"])) for r in c.fetchall()]
             rows: list[tuple[int, Doc]] = []
             if entries and customer_id is not None:
                 c.execute(
@@ -156,7 +161,7 @@ class ViewTables(CandidatesTable, ListsTable, KafkaTables, ErasureRows, Campaign
                     "ORDER BY position",
                     (customer_id,),
                 )
-                rows = [(r["position"], json.loads(r["body"])) for r in c.fetchall()]
+                rows = [(r["position"], load_doc(r["body"])) for r in c.fetchall()]
         return Snapshot(position, docs, rows)
 
 
@@ -225,6 +230,10 @@ class PostgresReadStore(ViewTables, PostgresTrackingRecorder):
                 *self.kafka_statements(postgres=True),
             )
         ]
+
+    def _among(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        # One array parameter: the statement stays short, so psycopg parses it once and caches it.
+        return f"{column} = ANY({self.mark})", [list(values)]
 
     def _begin_snapshot(self, cursor: Any) -> None:
         # The lock comes before the snapshot (taken by the first SELECT): a read waits while a

@@ -181,10 +181,12 @@ def choose_channel(
     refusal is recorded."""
     preferred = standing.preferences.preferred_channel
     order = [preferred, *CHANNEL_ORDER] if preferred is not None else list(CHANNEL_ORDER)
-    answers = [(channel, contact_refusals(channel, purpose, standing, now, policy)) for channel in dict.fromkeys(order)]
-    for channel, refusals in answers:
+    answers = []
+    for channel in dict.fromkeys(order):  # the rule is asked until a channel is allowed
+        refusals = contact_refusals(channel, purpose, standing, now, policy)
         if not refusals:
             return channel, refusals
+        answers.append((channel, refusals))
     for channel, refusals in answers:
         if waits(refusals):
             return channel, refusals

@@ -59,6 +59,16 @@ class Snapshot:
 Fold = Callable[[Batch, Sequence[Positioned]], None]
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """Documents a read asks for, of each customer: of ``view`` and ``kinds``; only those with
+    a row in the list ``listed`` when given (``projections.lists``)."""
+
+    view: str
+    kinds: tuple[str, ...]
+    listed: str | None = None
+
+
 class ReadStore(Protocol):
     """The view port: one database holding every department's documents, the journey entries
     and one tracking position, all written in one transaction per batch."""
@@ -103,8 +113,9 @@ class ReadStore(Protocol):
         in ``view`` and ``views``; no document when ``key`` is unknown there."""
         ...
 
-    def read_customers(self, application_name: str, customer_ids: Sequence[str], views: tuple[str, ...]) -> Snapshot:
-        """In one snapshot, every document of ``views`` of the customers ``customer_ids``."""
+    def read_customers(self, application_name: str, customer_ids: Sequence[str], wanted: Sequence[Wanted]) -> Snapshot:
+        """In one snapshot, the documents ``wanted`` of the customers ``customer_ids`` (in key
+        order, then view)."""
         ...
 
     def close(self) -> None:

@@ -27,6 +27,10 @@ valid whatever is inserted meanwhile) and a few filter columns:
   refused), sorted by campaign, then position; ``tag`` is ``campaign<US>outcome`` (made,
   handed-over, delivered, bounced, opened, refused, cancelled), ``search`` the refusal's reasons
   (``;code;code;``), ``day`` the day decided. A document has as many rows in a list as it names.
+- ``holding-invoices`` (billing view): the invoices that hold promotion back whatever the
+  policy's level (domain.contact.holds_from): a balance with a dunning level or a hand-off to
+  collection, or an open dispute; by customer, then invoice id. The contact rule's reads of
+  many customers ask for these invoices only, not every invoice (``Wanted.listed``).
 - ``card-holders`` (loyalty view): one row per loyalty card, by customer id; ``amount`` holds the
   points the card ever earned net of reversals: a bound the tier (points of 365 days) never
   exceeds, so a tier's page asks the database for those rows only and the tier is decided at
@@ -60,6 +64,7 @@ DELIVERIES = "deliveries"
 CONSENTED = "consented"
 CAMPAIGN_CONTACTS = "campaign-contacts"
 CARD_HOLDERS = "card-holders"
+HOLDING_INVOICES = "holding-invoices"
 #: Separates a campaign from what follows it in a sort key or tag (sorts before every label).
 SEP = "\x1f"
 
@@ -76,6 +81,7 @@ SOURCES = {
     CONSENTED: marketing.VIEW,
     CAMPAIGN_CONTACTS: marketing.VIEW,
     CARD_HOLDERS: loyalty.VIEW,
+    HOLDING_INVOICES: billing.VIEW,
 }
 #: The lists each view feeds (a changed document rewrites its rows in exactly these).
 FED_BY = {view: tuple(name for name, source in SOURCES.items() if source == view) for view in set(SOURCES.values())}
@@ -160,12 +166,15 @@ def _order_rows(key: str, doc: Doc) -> list[ListRow]:
 
 
 def _invoice_rows(key: str, doc: Doc) -> list[ListRow]:
-    balance = account_of(doc).balance
+    balance, rows = account_of(doc).balance, []
+    dunned = doc["dunning_level"] or doc["handed_to_collection"]
+    if (balance > 0 and dunned) or doc["open_dispute"] is not None:
+        rows.append(ListRow(HOLDING_INVOICES, key, f"{doc['customer_id']}{SEP}{doc['invoice_id']}", doc["customer_id"]))
     if balance <= 0:
-        return []
+        return rows
     name = IN_COLLECTION if doc["handed_to_collection"] else RECEIVABLES
-    return [ListRow(name, key, f"{doc['due_date']}|{doc['invoice_id']}", doc["customer_id"], day=doc["due_date"],
-                    currency=doc["currency"], amount=_amount(balance))]
+    return [*rows, ListRow(name, key, f"{doc['due_date']}|{doc['invoice_id']}", doc["customer_id"], day=doc["due_date"],
+                           currency=doc["currency"], amount=_amount(balance))]
 
 
 def _book_rows(key: str, book: Doc) -> list[ListRow]:

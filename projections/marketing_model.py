@@ -25,18 +25,26 @@ from domain.contact import (
     next_allowed,
     preferences_of,
 )
-from projections import billing, customers, marketing, support
-from projections.batch import Doc, Snapshot
+from projections import billing, customers, lists, marketing, support
+from projections.batch import Doc, Snapshot, Wanted
 from projections.encoding import account_of
 from projections.lists import SEP, Count, ListPage
+
+#: What the contact rule reads of a customer (``ReadStore.read_customers``): his contact book
+#: and profile, and only the invoices and complaints that can hold promotion back.
+HOLDING = (Wanted(billing.VIEW, ("invoice",), lists.HOLDING_INVOICES), Wanted(customers.VIEW, ("customer",)),
+           Wanted(marketing.VIEW, ("contact-book",)))
+RULE_READS = (*HOLDING, Wanted(support.VIEW, ("complaint",), lists.OPEN_COMPLAINTS))
 
 
 def holds_of(snapshot: Snapshot) -> CustomerHolds:
     """What the customer's invoices and complaints in ``snapshot`` hold against promotion
-    (``domain.contact.holds_from``, as the contact book's handler reads the aggregates)."""
+    (``domain.contact.holds_from``, as the contact book's handler reads the aggregates). An
+    invoice never dunned, handed over nor disputed holds nothing: its balance is not worked out."""
     return holds_from(
         (InvoiceFacts(i["invoice_id"], account_of(i).balance, i["dunning_level"], i["handed_to_collection"],
-                      i["open_dispute"] is not None) for i in snapshot.of(billing.VIEW, "invoice")),
+                      i["open_dispute"] is not None) for i in snapshot.of(billing.VIEW, "invoice")
+         if i["dunning_level"] or i["handed_to_collection"] or i["open_dispute"] is not None),
         (c["complaint_id"] for c in snapshot.of(support.VIEW, "complaint") if c["status"] != "resolved"),
     )
 

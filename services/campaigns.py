@@ -16,7 +16,8 @@ import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -32,9 +33,9 @@ from domain.contact import ContactRefusal
 from domain.contact_book import OccasionDecidedError, occasion_key
 from domain.errors import AlreadyExistsError, DomainError
 from domain.values import Department, Principal
-from projections import billing, customers, lists, marketing, support
-from projections.batch import Snapshot
-from projections.marketing_model import holds_of, per_customer, standing_of
+from projections import customers, lists, marketing, support
+from projections.batch import Snapshot, Wanted
+from projections.marketing_model import HOLDING, RULE_READS, holds_of, per_customer, standing_of
 
 if TYPE_CHECKING:
     from services.bootstrap import Journey
@@ -44,8 +45,10 @@ log = logging.getLogger(__name__)
 
 #: Who records a campaign's contacts.
 CAMPAIGNS = Principal(Department.MARKETING, user="campaigns")
-#: The views a proposal reads: the contact book, and what the rule and the policies read.
-VIEWS = (billing.VIEW, support.VIEW, customers.VIEW, marketing.VIEW)
+#: What a proposal reads: what the contact rule reads (the contact book, the customer, the
+#: invoices and complaints holding promotion back); cross-selling every complaint (it counts
+#: them per product group) and the orders.
+READS = {policy.CROSS_SELLING: (*HOLDING, Wanted(support.VIEW, ("complaint", "order")))}
 #: Contacts handed to the writer at once (it commits them in groups).
 CHUNK = 1000
 AMOUNT_SCALE = Decimal(10) ** lists.AMOUNT_EXPONENT
@@ -112,25 +115,37 @@ class Campaigns:
         report = RunReport(name, today.isoformat(), dry_run=dry_run)
         candidates = self._candidates(name, today)
         report.customers = len({customer for customer, _ in candidates})
-        for chunk in _chunks(candidates, CHUNK):  # a thousand customers at a time: memory stays flat
-            snapshot = self.journey.store.read_customers(
-                self.journey.service.app.name, [customer for customer, _ in chunk], VIEWS)
-            by_customer = per_customer(snapshot)
-            commands: list[tuple[c.Command, Principal]] = []
-            for customer, propose in chunk:
-                docs = by_customer.get(customer, Snapshot(0, [], []))
-                proposed = self._proposal(customer, propose, docs, now, report)
-                if proposed is None:
-                    continue
-                command, refusals = proposed
-                if dry_run:
-                    _count_refusals(refusals, report)
-                else:
-                    commands.append((command, CAMPAIGNS))
-            for result in self.journey.service.execute_many(commands):
-                _count(result, report)
+        chunks = _chunks(candidates, CHUNK)  # a thousand customers at a time: memory stays flat
+
+        def read(chunk: Sequence[tuple[str, Any]]) -> Snapshot:
+            return self.journey.store.read_customers(
+                self.journey.service.app.name, [customer for customer, _ in chunk], READS.get(name, RULE_READS))
+
+        for chunk, snapshot in _read_ahead(read, chunks):
+            self._decide(chunk, snapshot, now, report, dry_run=dry_run)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _decide(
+        self, chunk: Sequence[tuple[str, Callable[[Snapshot], Proposal | None]]], snapshot: Snapshot, now: datetime,
+        report: RunReport, *, dry_run: bool,
+    ) -> None:
+        """Propose for each customer of ``chunk`` on his documents in ``snapshot``; record the
+        proposals (unless ``dry_run``), counting what came of each in ``report``."""
+        by_customer = per_customer(snapshot)
+        commands: list[tuple[c.Command, Principal]] = []
+        for customer, propose in chunk:
+            docs = by_customer.get(customer, Snapshot(0, [], []))
+            proposed = self._proposal(customer, propose, docs, now, report)
+            if proposed is None:
+                continue
+            command, refusals = proposed
+            if dry_run:
+                _count_refusals(refusals, report)
+            else:
+                commands.append((command, CAMPAIGNS))
+        for result in self.journey.service.execute_many(commands):
+            _count(result, report)
 
     def run_all(self, today: date | None = None) -> list[RunReport]:
         return [self.run(name, today) for name in policy.POLICIES]
@@ -229,6 +244,17 @@ class Campaigns:
 
 def _constant(proposal: Proposal | None, docs: Snapshot) -> Proposal | None:  # noqa: ARG001 -- found by the query already
     return proposal
+
+
+def _read_ahead(read: Callable[[Sequence[Any]], Snapshot], chunks: list[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], Snapshot]]:
+    """Each chunk with what ``read`` finds for it; the next chunk is read in a thread of its own
+    while this one is decided (the database and the decoding of one overlap the rule of the
+    other; two chunks in memory at most)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="campaign-read") as reader:
+        ahead = [reader.submit(read, chunk) for chunk in chunks[:1]]
+        for n, chunk in enumerate(chunks):
+            ahead += [reader.submit(read, following) for following in chunks[n + 1 : n + 2]]
+            yield chunk, ahead.pop(0).result()
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

@@ -17,7 +17,7 @@ from projections import billing, customers, lists, loyalty, marketing_model, sup
 from projections.batch import Doc
 from projections.lists import ListPage, ListQuery
 from services.cursors import decode_cursor, encode_cursor
-from services.reads import MARKETING_READS, Reads
+from services.reads import Reads
 
 
 class Lists:
@@ -75,7 +75,8 @@ class Lists:
         those it allows). Found through the consented list, confirmed on one snapshot of the
         page's customers' documents, whose position the answer names."""
         page, next_cursor = self._page(lists.consented_query(str(channel), str(purpose)), limit, cursor)
-        docs = self.reads.store.read_customers(self.reads.stream_name, [r.customer_id for r in page.rows], MARKETING_READS)
+        docs = self.reads.store.read_customers(self.reads.stream_name, [r.customer_id for r in page.rows],
+                                               marketing_model.RULE_READS)
         return marketing_model.contactable_page(page, docs, channel, purpose, self.reads.clock.now(),
                                                 self.reads.contact_policy, next_cursor, only_allowed=only_allowed)
 

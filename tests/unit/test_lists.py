@@ -17,6 +17,7 @@ from projections.lists import (
     BUCKETS,
     COMPLAINTS,
     CUSTOMERS,
+    HOLDING_INVOICES,
     IN_COLLECTION,
     OPEN_COMPLAINTS,
     RECEIVABLES,
@@ -38,7 +39,7 @@ def invoice(**changes: Any) -> dict[str, Any]:
     return {
         "kind": "invoice", "customer_id": "C-1", "invoice_id": "I-1", "order_id": "O-1", "amount": "100.00",
         "paid": "0", "credited": "0", "currency": "EUR", "due_date": "2026-03-01",
-        "handed_to_collection": False, **changes,
+        "handed_to_collection": False, "dunning_level": 0, "open_dispute": None, **changes,
     }
 
 
@@ -118,7 +119,7 @@ def test_an_open_or_answered_complaint_is_listed_by_when_it_was_filed_and_a_reso
 
 def test_an_invoice_with_a_balance_is_a_receivable_until_it_is_handed_to_collection():
     [open_row] = list_rows("billing", "k", invoice(paid="40.00"))
-    [collected] = list_rows("billing", "k", invoice(handed_to_collection=True))
+    [_, collected] = list_rows("billing", "k", invoice(handed_to_collection=True))
 
     assert (open_row.list, open_row.sort_key, open_row.day) == (RECEIVABLES, "2026-03-01|I-1", "2026-03-01")
     assert (open_row.currency, amount_of(open_row.amount or 0)) == ("EUR", Decimal("60"))
@@ -126,6 +127,18 @@ def test_an_invoice_with_a_balance_is_a_receivable_until_it_is_handed_to_collect
     assert list_rows("billing", "k", invoice(paid="100.00")) == []
     assert list_rows("billing", "k", invoice(paid="60.00", credited="40.00", handed_to_collection=True)) == []
     assert list_rows("support", "k", invoice()) == []
+
+
+def test_an_invoice_holds_promotion_back_while_dunned_with_a_balance_or_disputed():
+    def holding(**changes: Any) -> bool:
+        return HOLDING_INVOICES in [r.list for r in list_rows("billing", "k", invoice(**changes))]
+
+    assert not holding()  # open, never dunned
+    assert holding(dunning_level=1) and holding(handed_to_collection=True)
+    assert not holding(dunning_level=3, paid="100.00")  # dunned once, settled since
+    assert holding(open_dispute={"reason": "never ordered"}, paid="100.00")
+    [row] = [r for r in list_rows("billing", "k", invoice(dunning_level=2)) if r.list == HOLDING_INVOICES]
+    assert (row.customer_id, row.sort_key) == ("C-1", "C-1\x1fI-1")
 
 
 def test_amounts_are_exact_in_every_currency_exponent():
