@@ -21,6 +21,9 @@ from services.journey import Submission
 SOURCE = "bench://shop"
 START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 STEP = timedelta(seconds=10)  # stream time between two touchpoints of the whole shop
+#: The longest a stream of known length spans: the stories' fixed days (invoices due on day 30,
+#: deferrals until day 80, at most 90 days after they are granted) stay valid all along.
+SPAN = timedelta(days=20)
 PRODUCT_GROUPS = ("garden", "kitchen", "toys", "books", "electronics", "sports", "fashion")
 WINDOW = 64  # customers active at the same time; their touchpoints interleave
 
@@ -161,6 +164,8 @@ def submissions(
     """Submissions as the CloudEvents edge would build them, until either limit is reached (or
     ``customers`` customers told their whole story)."""
     touchpoints = events = 0
+    limits = [n for n in (max_touchpoints, max_events, customers and customers * 12) if n]
+    step = min(STEP, SPAN / min(limits)) if limits else STEP  # (a customer tells about 10 touchpoints)
     for command in commands(seed, customers_at_most=customers, with_rights=with_rights):
         if max_touchpoints is not None and touchpoints >= max_touchpoints:
             return
@@ -173,7 +178,7 @@ def submissions(
             type=f"com.example.shop.{name}",
             digest=hashlib.sha256(repr(command).encode()).hexdigest(),
             command=command,  # type: ignore[arg-type]
-            time=START + touchpoints * STEP,
+            time=START + touchpoints * step,
         )
         touchpoints += 1
         events += stored_events(command)
