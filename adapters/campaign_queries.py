@@ -92,6 +92,8 @@ class CampaignQueries:
         each list that narrows a kind; only the documents wanted are decoded."""
         views, kinds = sorted({w.view for w in wanted}), sorted({k for w in wanted for k in w.kinds})
         narrowed = {(w.view, k): w.listed for w in wanted for k in w.kinds}
+        if len(narrowed) < sum(len(w.kinds) for w in wanted):
+            raise ValueError("each view and kind may be wanted once in a read")
         docs: list[tuple[str, str, Doc]] = []
         with self.datastore.transaction(commit=False) as c:
             self._begin_snapshot(c)

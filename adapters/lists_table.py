@@ -51,12 +51,13 @@ class ListsTable:
     _position_in: Any
 
     def list_statements(self, index_prefix: str, *, postgres: bool) -> list[str]:
-        """The table and its indexes; on PostgreSQL sort keys compare byte-wise, as on SQLite."""
+        """The table and its indexes; on PostgreSQL sort keys and tags compare byte-wise, as on
+        SQLite, whatever the database's collation (pages and counts ask for ranges of both)."""
         text, sort, amount = ("text", 'text COLLATE "C"', "bigint") if postgres else ("TEXT", "TEXT", "INTEGER")
         rowid = "" if postgres else " WITHOUT ROWID"
         return [
             f"CREATE TABLE IF NOT EXISTS {self.lists} (list {text}, key {text}, sort_key {sort}, "
-            f"customer_id {text}, tag {text}, day {text}, currency {text}, amount {amount}, search {text}, "
+            f"customer_id {text}, tag {sort}, day {text}, currency {text}, amount {amount}, search {text}, "
             f"PRIMARY KEY (key, list, sort_key)){rowid}",
             f'CREATE INDEX IF NOT EXISTS "{index_prefix}_sorted" ON {self.lists} (list, sort_key)',
             f'CREATE INDEX IF NOT EXISTS "{index_prefix}_tagged" ON {self.lists} (list, tag, sort_key)',
@@ -88,17 +89,18 @@ class ListsTable:
 
     def create_table(self) -> None:
         super().create_table()  # type: ignore[misc]
-        if self.legacy_lists is not None:
-            with self.datastore.transaction(commit=True) as c:
-                c.execute(f"DROP TABLE IF EXISTS {self.legacy_lists}")  # refilled below, from the documents
         self._fill_lists()
 
     def _fill_lists(self) -> None:
         """Fill an empty list table from the documents of a read store projected before it
         existed (and the customers' documents from their journey entries, when the store was
-        projected before that view existed); serialised with projectors by the tracking lock."""
+        projected before that view existed), dropping the table of the version before;
+        serialised with projectors by the tracking lock. A list added to a filled table is
+        filled by ``journey rebuild --view`` of its view."""
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"UPDATE {self.tracking} SET notification_id = notification_id")  # noqa: S608 -- the lock
+            if self.legacy_lists is not None:  # one row per document and list: replaced by this table
+                c.execute(f"DROP TABLE IF EXISTS {self.legacy_lists}")
             c.execute(f"SELECT key FROM {self.lists} LIMIT 1")  # noqa: S608
             if c.fetchone() is not None:
                 return

@@ -174,6 +174,7 @@ class SQLiteScratch(ScratchTables, SQLiteReadStore):
     def _drop(self, c: Any) -> None:
         for attribute in TABLES:
             c.execute(f"DROP TABLE IF EXISTS {getattr(self, attribute)}")
+        c.execute(f"DROP TABLE IF EXISTS {self.name}_view_lists")  # of a run started by the version before
         c.execute("DELETE FROM tracking WHERE application_name LIKE ?", (f"%@{self.name}",))
 
     def _rename(self, c: Any, live: ViewTables) -> None:
@@ -208,7 +209,9 @@ class PostgresScratch(ScratchTables, PostgresReadStore):
         return c.fetchone()["t"] is not None
 
     def _drop(self, c: Any) -> None:
-        c.execute(f"DROP TABLE IF EXISTS {self.docs}, {self.entries}, {self.candidates}, {self.lists}, {self.tracking}")
+        legacy = f'"{self.datastore.schema}"."{self.prefix}_lists"'  # of a run started by the version before
+        c.execute(f"DROP TABLE IF EXISTS {self.docs}, {self.entries}, {self.candidates}, {self.lists}, {legacy}, "
+                  f"{self.tracking}")
 
     def _rename(self, c: Any, live: ViewTables) -> None:
         schema = self.datastore.schema

@@ -8,11 +8,11 @@ hold. Both walks run in one snapshot, which must show both stores at the same po
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.documents import load_doc
 from adapters.read_store import ViewTables
 from adapters.rebuild_tables import TABLES
 
@@ -74,7 +74,7 @@ def rows_by_key(c: Any, store: Any, table: str, keys: list[Key]) -> dict[Key, di
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("body") is not None:
-        return {**row, "body": json.loads(row["body"])}
+        return {**row, "body": load_doc(row["body"])}
     return row
 
 

@@ -166,6 +166,16 @@ class InvoiceFacts:
     handed_to_collection: bool
     in_dispute: bool
 
+    @property
+    def dunned(self) -> bool:
+        """Dunned (or handed to collection) and not settled: holds at its level."""
+        return self.balance > 0 and bool(self.dunning_level or self.handed_to_collection)
+
+    @property
+    def holds_back(self) -> bool:
+        """Whether this invoice holds promotion back at some level (``holds_from``)."""
+        return self.dunned or self.in_dispute
+
 
 #: The level a hand-off to collection counts as: the one after the final notice.
 COLLECTION_LEVEL = FINAL_DUNNING_LEVEL + 1
@@ -179,7 +189,7 @@ def holds_from(invoices: Iterable[InvoiceFacts], open_complaints: Iterable[str])
     found = list(invoices)
     return CustomerHolds(
         dunning=tuple(sorted((i.invoice_id, COLLECTION_LEVEL if i.handed_to_collection else i.dunning_level)
-                             for i in found if i.balance > 0 and (i.dunning_level or i.handed_to_collection))),
+                             for i in found if i.dunned)),
         disputes=tuple(sorted(i.invoice_id for i in found if i.in_dispute)),
         complaints=tuple(sorted(open_complaints)),
     )

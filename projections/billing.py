@@ -12,9 +12,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from domain.contact import InvoiceFacts
 from domain.holds import DETAILED_REQUEST
-from projections.batch import Batch
-from projections.encoding import actor, event_type, jsonable
+from projections.batch import Batch, Doc
+from projections.encoding import account_of, actor, event_type, jsonable
 
 VIEW = "billing"
 
@@ -102,3 +103,12 @@ def _apply(doc: dict[str, Any], name: str, e: Any) -> bool:  # noqa: PLR0911, PL
             return False
     return True
 
+
+
+def invoice_facts(doc: Doc) -> InvoiceFacts | None:
+    """What the contact rule reads of an invoice document; None when it cannot hold promotion
+    back (never dunned, handed over nor disputed: its balance is not worked out)."""
+    if not (doc["dunning_level"] or doc["handed_to_collection"] or doc["open_dispute"] is not None):
+        return None
+    return InvoiceFacts(doc["invoice_id"], account_of(doc).balance, doc["dunning_level"], doc["handed_to_collection"],
+                        doc["open_dispute"] is not None)

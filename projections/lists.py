@@ -48,7 +48,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.loyalty import TIERS
+from domain.loyalty import TIERS, earned_since
 from projections import billing, customers, loyalty, marketing, support
 from projections.batch import Doc, Snapshot
 from projections.encoding import account_of
@@ -166,9 +166,8 @@ def _order_rows(key: str, doc: Doc) -> list[ListRow]:
 
 
 def _invoice_rows(key: str, doc: Doc) -> list[ListRow]:
-    balance, rows = account_of(doc).balance, []
-    dunned = doc["dunning_level"] or doc["handed_to_collection"]
-    if (balance > 0 and dunned) or doc["open_dispute"] is not None:
+    balance, rows, facts = account_of(doc).balance, [], billing.invoice_facts(doc)
+    if facts is not None and facts.holds_back:
         rows.append(ListRow(HOLDING_INVOICES, key, f"{doc['customer_id']}{SEP}{doc['invoice_id']}", doc["customer_id"]))
     if balance <= 0:
         return rows
@@ -200,7 +199,7 @@ def _book_rows(key: str, book: Doc) -> list[ListRow]:
 
 def _card_rows(key: str, card: Doc) -> list[ListRow]:
     customer_id = card["customer_id"]
-    earned = sum(lot["earned"] - lot["reversed"] for lot in card["lots"])
+    earned = earned_since(loyalty.lots_of(card), date.min)
     return [ListRow(CARD_HOLDERS, key, f"{customer_id.casefold()}{SEP}{customer_id}", customer_id, amount=earned)]
 
 

@@ -61,7 +61,7 @@ def lots_of(card: Doc) -> list[Lot]:
                 date.fromisoformat(x["expires_on"]), x["reversed"]) for x in card["lots"]]
 
 
-def standing(card: Doc, today: date) -> Doc:
+def card_figures(card: Doc, today: date) -> Doc:
     """A card's balance, tier and discount on ``today``, the points of its 365 days and those
     expiring within 30."""
     lots = lots_of(card)
@@ -84,7 +84,7 @@ def card_holders_page(page: ListPage, next_cursor: str | None, today: date, tier
     people = {d["customer_id"]: customers.contact(d) for v, _, d in page.snapshot.docs if v == customers.VIEW}
     members = []
     for row in page.rows:
-        now = standing(cards[row.key], today)
+        now = card_figures(cards[row.key], today)
         if tier is None or now["tier"] == tier:
             members.append({"customer": people.get(row.customer_id), "customer_id": row.customer_id, **now})
     return {"position": page.snapshot.position, "as_of": today.isoformat(), "tier": tier, "members": members,
@@ -99,5 +99,5 @@ def loyalty_view(snapshot: Snapshot, today: date) -> Doc:
                 "tier": None, "discount_percent": 0, "earned_last_365_days": 0, "points_to_next_tier": None,
                 "expiring_within_30_days": 0, "lots": [], "history": []}
     card = cards[0]
-    return {"position": snapshot.position, "as_of": today.isoformat(), "enrolled": True, **standing(card, today),
+    return {"position": snapshot.position, "as_of": today.isoformat(), "enrolled": True, **card_figures(card, today),
             "lots": card["lots"], "history": card["history"]}

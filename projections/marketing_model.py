@@ -17,7 +17,6 @@ from domain.contact import (
     ContactPolicy,
     ContactStanding,
     CustomerHolds,
-    InvoiceFacts,
     Made,
     Purpose,
     contact_refusals,
@@ -27,24 +26,23 @@ from domain.contact import (
 )
 from projections import billing, customers, lists, marketing, support
 from projections.batch import Doc, Snapshot, Wanted
-from projections.encoding import account_of
 from projections.lists import SEP, Count, ListPage
 
 #: What the contact rule reads of a customer (``ReadStore.read_customers``): his contact book
 #: and profile, and only the invoices and complaints that can hold promotion back.
-HOLDING = (Wanted(billing.VIEW, ("invoice",), lists.HOLDING_INVOICES), Wanted(customers.VIEW, ("customer",)),
-           Wanted(marketing.VIEW, ("contact-book",)))
-RULE_READS = (*HOLDING, Wanted(support.VIEW, ("complaint",), lists.OPEN_COMPLAINTS))
+BOOK = Wanted(marketing.VIEW, ("contact-book",))
+PROFILE = Wanted(customers.VIEW, ("customer",))
+HOLDING_INVOICES = Wanted(billing.VIEW, ("invoice",), lists.HOLDING_INVOICES)
+OPEN_COMPLAINTS = Wanted(support.VIEW, ("complaint",), lists.OPEN_COMPLAINTS)
+RULE_READS = (BOOK, PROFILE, HOLDING_INVOICES, OPEN_COMPLAINTS)
 
 
 def holds_of(snapshot: Snapshot) -> CustomerHolds:
     """What the customer's invoices and complaints in ``snapshot`` hold against promotion
-    (``domain.contact.holds_from``, as the contact book's handler reads the aggregates). An
-    invoice never dunned, handed over nor disputed holds nothing: its balance is not worked out."""
+    (``domain.contact.holds_from``, as the contact book's handler reads the aggregates)."""
+    facts = (billing.invoice_facts(i) for i in snapshot.of(billing.VIEW, "invoice"))
     return holds_from(
-        (InvoiceFacts(i["invoice_id"], account_of(i).balance, i["dunning_level"], i["handed_to_collection"],
-                      i["open_dispute"] is not None) for i in snapshot.of(billing.VIEW, "invoice")
-         if i["dunning_level"] or i["handed_to_collection"] or i["open_dispute"] is not None),
+        (f for f in facts if f is not None),
         (c["complaint_id"] for c in snapshot.of(support.VIEW, "complaint") if c["status"] != "resolved"),
     )
 
@@ -209,7 +207,7 @@ def campaign_page(page: ListPage, next_cursor: str | None, campaign: str, outcom
     """A page of one campaign's contacts (of ``outcome`` when given) in the order decided, each
     with its customer, channel, occasion, outcome and reasons, and the campaign's outcomes."""
     books = {key: doc for view, key, doc in page.snapshot.docs if view == marketing.VIEW}
-    summary = campaigns_summary(page.snapshot.position, page.counts)["campaigns"]
+    summary = [x for x in campaigns_summary(page.snapshot.position, page.counts)["campaigns"] if x["campaign"] == campaign]
     contacts = []
     for row in page.rows:
         position = int(row.sort_key.rsplit(SEP, 1)[1])

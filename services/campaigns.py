@@ -1,5 +1,6 @@
 """Running the campaign policies (domain/campaigns.py): find the customers a policy concerns in
-the read store, read their documents in one snapshot, propose each occasion not yet decided on
+the read store, read what the contact rule needs of them (a thousand customers a snapshot),
+propose each occasion not yet decided on
 the channel the contact rule allows (the customer's preferred one first), and record every
 proposal as a contact through the contact rule: made, or refused with its reasons. A proposal
 that only waits for the customer's own timing (his quiet hours, his cap) is left for a later run.
@@ -23,6 +24,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from importlib import resources
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +38,7 @@ from domain.errors import AlreadyExistsError, DomainError
 from domain.values import Department, Principal
 from projections import customers, lists, marketing, support
 from projections.batch import Snapshot, Wanted
-from projections.marketing_model import HOLDING, RULE_READS, holds_of, per_customer, standing_of
+from projections.marketing_model import BOOK, HOLDING_INVOICES, PROFILE, RULE_READS, holds_of, per_customer, standing_of
 
 if TYPE_CHECKING:
     from services.bootstrap import Journey
@@ -48,7 +51,7 @@ CAMPAIGNS = Principal(Department.MARKETING, user="campaigns")
 #: What a proposal reads: what the contact rule reads (the contact book, the customer, the
 #: invoices and complaints holding promotion back); cross-selling every complaint (it counts
 #: them per product group) and the orders.
-READS = {policy.CROSS_SELLING: (*HOLDING, Wanted(support.VIEW, ("complaint", "order")))}
+READS = {policy.CROSS_SELLING: (BOOK, PROFILE, HOLDING_INVOICES, Wanted(support.VIEW, ("complaint", "order")))}
 #: Contacts handed to the writer at once (it commits them in groups).
 CHUNK = 1000
 AMOUNT_SCALE = Decimal(10) ** lists.AMOUNT_EXPONENT
@@ -113,9 +116,12 @@ class Campaigns:
         now = self.journey.clock.now()
         today = today or now.date()
         report = RunReport(name, today.isoformat(), dry_run=dry_run)
-        candidates = self._candidates(name, today)
-        report.customers = len({customer for customer, _ in candidates})
-        chunks = _chunks(candidates, CHUNK)  # a thousand customers at a time: memory stays flat
+        # Each customer's candidates together (the finders sort by customer), a thousand customers
+        # at a time: memory stays flat, and no customer is decided on two snapshots.
+        grouped = [(customer, [p for _, p in found]) for customer, found in groupby(self._candidates(name, today),
+                                                                                    key=itemgetter(0))]
+        report.customers = len(grouped)
+        chunks = _chunks(grouped, CHUNK)
 
         def read(chunk: Sequence[tuple[str, Any]]) -> Snapshot:
             return self.journey.store.read_customers(
@@ -127,32 +133,34 @@ class Campaigns:
         return report
 
     def _decide(
-        self, chunk: Sequence[tuple[str, Callable[[Snapshot], Proposal | None]]], snapshot: Snapshot, now: datetime,
-        report: RunReport, *, dry_run: bool,
+        self, chunk: Sequence[tuple[str, list[Callable[[Snapshot], Proposal | None]]]], snapshot: Snapshot,
+        now: datetime, report: RunReport, *, dry_run: bool,
     ) -> None:
-        """Propose for each customer of ``chunk`` on his documents in ``snapshot``; record the
-        proposals (unless ``dry_run``), counting what came of each in ``report``."""
+        """Propose for each customer of ``chunk`` on his documents in ``snapshot``, one contact a
+        customer and run (a second occasion waits for the next run, which sees the first);
+        record the proposals (unless ``dry_run``), counting what came of each in ``report``."""
         by_customer = per_customer(snapshot)
         commands: list[tuple[c.Command, Principal]] = []
-        for customer, propose in chunk:
-            docs = by_customer.get(customer, Snapshot(0, [], []))
-            proposed = self._proposal(customer, propose, docs, now, report)
-            if proposed is None:
-                continue
-            command, refusals = proposed
-            if dry_run:
-                _count_refusals(refusals, report)
-            else:
-                commands.append((command, CAMPAIGNS))
+        for customer, proposers in chunk:
+            docs, one = by_customer.get(customer, Snapshot(0, [], [])), False
+            for propose in proposers:
+                proposed = self._proposal(customer, propose, docs, now, report, second=one)
+                if proposed is None:
+                    continue
+                one, (command, refusals) = True, proposed
+                if dry_run:
+                    _count_refusals(refusals, report)
+                else:
+                    commands.append((command, CAMPAIGNS))
         for result in self.journey.service.execute_many(commands):
             _count(result, report)
 
     def run_all(self, today: date | None = None) -> list[RunReport]:
         return [self.run(name, today) for name in policy.POLICIES]
 
-    def _proposal(
+    def _proposal(  # noqa: PLR0913 -- the customer, his proposal, his documents, the time, the report
         self, customer: str, propose: Callable[[Snapshot], Proposal | None], docs: Snapshot, now: datetime,
-        report: RunReport,
+        report: RunReport, *, second: bool = False,
     ) -> tuple[c.ContactCustomer, list[ContactRefusal]] | None:
         proposal = propose(docs)
         if proposal is None:
@@ -161,6 +169,10 @@ class Campaigns:
         decided = {occasion_key(x.get("campaign"), x.get("occasion")) for b in books for x in b["contacts"]}
         if occasion_key(proposal.campaign, proposal.occasion) in decided:
             report.decided_before += 1
+            return None
+        if second:  # his first contact of this run counts in his cap: decided on the next run
+            report.proposed += 1
+            report.waiting += 1
             return None
         profile = docs.of(customers.VIEW, "customer")
         erased = bool(profile and profile[0].get("erased"))
@@ -249,7 +261,7 @@ def _constant(proposal: Proposal | None, docs: Snapshot) -> Proposal | None:  # 
 def _read_ahead(read: Callable[[Sequence[Any]], Snapshot], chunks: list[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], Snapshot]]:
     """Each chunk with what ``read`` finds for it; the next chunk is read in a thread of its own
     while this one is decided (the database and the decoding of one overlap the rule of the
-    other; two chunks in memory at most)."""
+    other; three chunks' documents in memory at most, for a moment)."""
     with ThreadPoolExecutor(1, thread_name_prefix="campaign-read") as reader:
         ahead = [reader.submit(read, chunk) for chunk in chunks[:1]]
         for n, chunk in enumerate(chunks):

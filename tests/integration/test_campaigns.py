@@ -232,3 +232,54 @@ def test_the_campaign_outcomes_count_and_list_every_contact_as_the_contact_books
     assert (delivered["customer_id"], [r["result"] for r in delivered["results"]]) == ("bday", ["handed-over", "delivered"])
     assert lists.campaign(policy.TOP_EVENT, "bounced")["contacts"][0]["customer_id"] == "top"
     assert lists.campaign("never-ran")["contacts"] == []
+    # A campaign whose name starts with another's is counted and listed apart.
+    shop.run(c.ContactCustomer("bday", "K-x", EMAIL, Purpose.MARKETING, "spring", f"{policy.BIRTHDAY}-2", "x"))
+    journey.catch_up_views()
+    assert [x["campaign"] for x in lists.campaigns()["campaigns"]].count(f"{policy.BIRTHDAY}-2") == 1
+    assert len(lists.campaign(policy.BIRTHDAY)["contacts"]) == 3
+    assert lists.campaign(policy.BIRTHDAY)["contacts_in_total"] == 3
+
+
+def test_a_customer_gets_one_contact_a_run_and_the_next_run_sees_it(journey, shop):
+    # 1. Two deliveries of the buyer in the window: two occasions of cross-selling.
+    second = shop.order("buyer", tools(group="garden"), delivered=True)
+    journey.catch_up_views()
+    runner = campaigns(journey)
+
+    # 2. One contact this run; the other occasion waits, decided on the next run.
+    first_run = runner.run(policy.CROSS_SELLING, TODAY)
+    journey.catch_up_views()
+    next_run = runner.run(policy.CROSS_SELLING, TODAY)
+    journey.catch_up_views()
+
+    assert (first_run.made, first_run.waiting) == (1, 1)
+    assert (next_run.made, next_run.waiting, next_run.decided_before) == (1, 0, 1)
+    occasions = [x["occasion"] for x in journey.reads.marketing("buyer")["contacts"]]
+    assert sorted(occasions) == sorted(["order-buyer-o5", f"order-{second}"])
+
+
+def test_a_run_in_many_chunks_decides_as_one_in_one_and_a_failed_read_fails_the_run(journey, shop, monkeypatch):
+    import services.campaigns
+
+    foreseen = {name: campaigns(journey).run(name, TODAY, dry_run=True) for name in policy.POLICIES}
+    monkeypatch.setattr(services.campaigns, "CHUNK", 2)  # a customer's documents read while another's are decided
+
+    chunked = {name: campaigns(journey).run(name, TODAY, dry_run=True) for name in policy.POLICIES}
+
+    for name in policy.POLICIES:
+        assert (chunked[name].customers, chunked[name].made, chunked[name].refused, chunked[name].waiting,
+                chunked[name].reasons) == (foreseen[name].customers, foreseen[name].made, foreseen[name].refused,
+                                           foreseen[name].waiting, foreseen[name].reasons), name
+    reads, read = [], journey.store.read_customers
+
+    def failing(*args: Any) -> Any:
+        reads.append(args)
+        if len(reads) == 2:
+            raise RuntimeError("the database went away")
+        return read(*args)
+
+    monkeypatch.setattr(journey.store, "read_customers", failing)
+    head = journey.service.head()
+    with pytest.raises(RuntimeError, match="went away"):
+        campaigns(journey).run(policy.BIRTHDAY, TODAY)
+    assert journey.service.head() - head <= 2  # the first chunk's contacts at most, never a half-read one

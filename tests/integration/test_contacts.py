@@ -149,6 +149,9 @@ def test_dunning_disputes_and_complaints_hold_promotion_but_not_service(journey,
     assert codes(dunned) == ["hold:dunning"] and "invoice i1" in dunned["reasons"][0]["detail"]
     assert contact(journey, anna, "K-3", EMAIL, SERVICE)["allowed"]
     assert allowed_now(journey, anna, EMAIL, MARKETING)["reasons"] == dunned["reasons"]
+    journey.catch_up_views()
+    [listed] = Lists(journey.reads).contactable(EMAIL, MARKETING)["customers"]  # reads the holding invoices only
+    assert listed["reasons"] == dunned["reasons"]
     # Paid: the hold is gone. A complaint and a dispute hold again, each named.
     journey.service.execute(c.ReceivePayment(anna, "i1", eur(100)), BILLING)
     assert contact(journey, anna, "K-4")["allowed"]

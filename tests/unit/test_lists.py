@@ -119,7 +119,7 @@ def test_an_open_or_answered_complaint_is_listed_by_when_it_was_filed_and_a_reso
 
 def test_an_invoice_with_a_balance_is_a_receivable_until_it_is_handed_to_collection():
     [open_row] = list_rows("billing", "k", invoice(paid="40.00"))
-    [_, collected] = list_rows("billing", "k", invoice(handed_to_collection=True))
+    [collected] = [r for r in list_rows("billing", "k", invoice(handed_to_collection=True)) if r.list != HOLDING_INVOICES]
 
     assert (open_row.list, open_row.sort_key, open_row.day) == (RECEIVABLES, "2026-03-01|I-1", "2026-03-01")
     assert (open_row.currency, amount_of(open_row.amount or 0)) == ("EUR", Decimal("60"))
