@@ -254,6 +254,9 @@ def test_the_card_holders_worklist_shows_each_tier_today_as_the_card_does(journe
         assert {k: shown[k] for k in member if k in shown} == {k: member[k] for k in member if k in shown}
     assert [m["customer_id"] for m in gold["members"]] == ["c1"]
     assert [m["customer_id"] for m in silver["members"]] == ["c2"]
+    first = lists.card_holders("silver", limit=1)  # c1's row may reach silver; he is gold: left out
+    assert first["members"] == [] and first["next_cursor"] is not None
+    assert [m["customer_id"] for m in lists.card_holders("silver", limit=1, cursor=first["next_cursor"])["members"]] == ["c2"]
     assert every["members"][0]["customer"]["name"] == "Kim" and every["position"] == journey.reads.position()
     rest = lists.card_holders(limit=3, cursor=paged["next_cursor"])
     assert [m["customer_id"] for m in paged["members"] + rest["members"]] == ["c1", "c2", "c3", "c4"]
