@@ -29,10 +29,12 @@ class CampaignQueries:
     _begin_snapshot: Any
     _position_in: Any
 
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows as tuples, in the order of the columns selected (one row object at a time:
+        a policy over every customer holds his few values, not a mapping per customer)."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(sql, list(params))
-            return list(c.fetchall())
+            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c]
 
     def customers_born_on(self, month_days: Sequence[str]) -> list[str]:
         """The customers whose birthday (``MM-DD``) is one of ``month_days``."""
@@ -43,7 +45,7 @@ class CampaignQueries:
             f"AND day IN ({self._marks(len(month_days))}) ORDER BY customer_id",
             [CUSTOMERS, *month_days],
         )
-        return [r["customer_id"] for r in rows]
+        return [customer for (customer,) in rows]
 
     def last_orders_before(self, day: str) -> list[tuple[str, str]]:
         """``(customer, day of the last order)`` of the customers whose last order (not
@@ -53,7 +55,7 @@ class CampaignQueries:
             f"GROUP BY customer_id HAVING max(day) < {self.mark} ORDER BY customer_id",
             [ORDERS, day],
         )
-        return [(r["customer_id"], r["last"]) for r in rows]
+        return [(customer, last) for customer, last in rows]
 
     def deliveries_between(self, first: str, last: str) -> list[tuple[str, str]]:
         """``(customer, order document key)`` of the orders delivered from ``first`` through
@@ -63,7 +65,7 @@ class CampaignQueries:
             f"AND day >= {self.mark} AND day <= {self.mark} ORDER BY customer_id, key",
             [DELIVERIES, first, last],
         )
-        return [(r["customer_id"], r["key"]) for r in rows]
+        return [(customer, key) for customer, key in rows]
 
     def complaints_per_group(self, at_least: int) -> list[tuple[str, str, int]]:
         """``(customer, product group, complaints)`` where a customer filed ``at_least``
@@ -73,7 +75,7 @@ class CampaignQueries:
             f"GROUP BY customer_id, tag HAVING count(*) >= {self.mark} ORDER BY customer_id, tag",
             [COMPLAINTS, at_least],
         )
-        return [(r["customer_id"], r["tag"], int(r["n"])) for r in rows]
+        return [(customer, group, int(n)) for customer, group, n in rows]
 
     def spent_since(self, day: str, at_least: int) -> list[tuple[str, str, int]]:
         """``(customer, currency, total)`` of the orders placed on or after ``day`` where the
@@ -84,7 +86,7 @@ class CampaignQueries:
             f"HAVING sum(amount) >= {self.mark} ORDER BY customer_id, currency",
             [ORDERS, day, at_least],
         )
-        return [(r["customer_id"], r["currency"], int(r["total"])) for r in rows]
+        return [(customer, currency, int(total)) for customer, currency, total in rows]
 
     def read_customers(self, application_name: str, customer_ids: Sequence[str], wanted: Sequence[Wanted]) -> Snapshot:
         """See ``ReadStore.read_customers``. Per thousand customers: their documents of the

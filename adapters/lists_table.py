@@ -5,7 +5,8 @@ A row's key, list and ``sort_key`` make it unique (a document may have several r
 list: one per contact of a campaign); an index on ``(list, sort_key)`` serves every
 page (a keyset: rows after the cursor's sort key, in order, one more than asked) and every range
 of sort keys (a minimum age, a receivables bucket); ``(list, tag, sort_key)`` serves a list
-filtered by its tag (a product group); ``(list, day, currency, amount)`` covers the totals. A
+filtered by its tag (a product group); ``(list, day, currency, amount)`` covers the totals;
+``(list, customer_id)`` finds a thousand customers' rows of a list (the contact rule's reads). A
 search walks the list's index in order and stops after a page of matches.
 """
 
@@ -62,6 +63,7 @@ class ListsTable:
             f'CREATE INDEX IF NOT EXISTS "{index_prefix}_sorted" ON {self.lists} (list, sort_key)',
             f'CREATE INDEX IF NOT EXISTS "{index_prefix}_tagged" ON {self.lists} (list, tag, sort_key)',
             f'CREATE INDEX IF NOT EXISTS "{index_prefix}_days" ON {self.lists} (list, day, currency, amount)',
+            f'CREATE INDEX IF NOT EXISTS "{index_prefix}_owners" ON {self.lists} (list, customer_id)',
         ]
 
     def _write_lists(self, c: Any, batch: Batch) -> None:

@@ -225,10 +225,12 @@ class Campaigns:
 
     def _dormant(self, today: date) -> Candidates:
         before = today - timedelta(days=self.settings.dormant_days - 1)
-        return [
-            (customer, partial(_constant, policy.reactivation(date.fromisoformat(last), today, self.settings)))
-            for customer, last in self.journey.store.last_orders_before(before.isoformat())
-        ]
+        return [(customer, partial(self._reactivation, last, today))
+                for customer, last in self.journey.store.last_orders_before(before.isoformat())]
+
+    def _reactivation(self, last: str, today: date, docs: Snapshot) -> Proposal | None:  # noqa: ARG002 -- found already
+        """Made when decided, not when found: a run holds a day per candidate, not a proposal."""
+        return policy.reactivation(date.fromisoformat(last), today, self.settings)
 
     def _troubled(self, today: date) -> Candidates:  # noqa: ARG002 -- every policy is asked for a day
         found: dict[str, list[tuple[str, int]]] = defaultdict(list)
