@@ -29,63 +29,67 @@ class CampaignQueries:
     _begin_snapshot: Any
     _position_in: Any
 
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """The rows as tuples, in the order of the columns selected (one row object at a time:
-        a policy over every customer holds his few values, not a mapping per customer)."""
+    def _found(  # noqa: PLR0913 -- the statement's parts and the page
+        self, select: str, where: str, params: Sequence[Any], rest: str, rest_params: Sequence[Any],
+        after: str | None, limit: int | None,
+    ) -> list[tuple[Any, ...]]:
+        """``SELECT select FROM lists WHERE where [AND customer_id > after] rest [LIMIT limit]``,
+        its rows as tuples in the order of the columns selected (a policy over every customer
+        keeps his few values, not a mapping per customer). A page of customers (``after``,
+        ``limit``) is a range of the ``(list, customer_id)`` index."""
+        sql, values = f"SELECT {select} FROM {self.lists} WHERE {where}", [*params]  # noqa: S608
+        if after is not None:
+            sql, values = f"{sql} AND customer_id > {self.mark}", [*values, after]
+        sql, values = f"{sql} {rest}", [*values, *rest_params]
+        if limit is not None:
+            sql, values = f"{sql} LIMIT {self.mark}", [*values, limit]
         with self.datastore.transaction(commit=False) as c:
-            c.execute(sql, list(params))
-            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c]
+            c.execute(sql, values)
+            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
 
-    def customers_born_on(self, month_days: Sequence[str]) -> list[str]:
-        """The customers whose birthday (``MM-DD``) is one of ``month_days``."""
+    def customers_born_on(
+        self, month_days: Sequence[str], after: str | None = None, limit: int | None = None,
+    ) -> list[tuple[str]]:
+        """``(customer,)`` of the customers whose birthday (``MM-DD``) is one of ``month_days``;
+        ``after`` a customer id and at most ``limit`` rows, in customer order, as every finder."""
         if not month_days:
             return []
-        rows = self._rows(
-            f"SELECT customer_id FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
-            f"AND day IN ({self._marks(len(month_days))}) ORDER BY customer_id",
-            [CUSTOMERS, *month_days],
-        )
-        return [customer for (customer,) in rows]
+        return self._found("customer_id", f"list = {self.mark} AND day IN ({self._marks(len(month_days))})",
+                           [CUSTOMERS, *month_days], "ORDER BY customer_id", [], after, limit)
 
-    def last_orders_before(self, day: str) -> list[tuple[str, str]]:
+    def last_orders_before(self, day: str, after: str | None = None, limit: int | None = None) -> list[tuple[str, str]]:
         """``(customer, day of the last order)`` of the customers whose last order (not
         cancelled) was placed before ``day``."""
-        rows = self._rows(
-            f"SELECT customer_id, max(day) AS last FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
-            f"GROUP BY customer_id HAVING max(day) < {self.mark} ORDER BY customer_id",
-            [ORDERS, day],
-        )
-        return [(customer, last) for customer, last in rows]
+        return self._found("customer_id, max(day) AS last", f"list = {self.mark}", [ORDERS],
+                           f"GROUP BY customer_id HAVING max(day) < {self.mark} ORDER BY customer_id", [day],
+                           after, limit)
 
-    def deliveries_between(self, first: str, last: str) -> list[tuple[str, str]]:
+    def deliveries_between(
+        self, first: str, last: str, after: str | None = None, limit: int | None = None,
+    ) -> list[tuple[str, str]]:
         """``(customer, order document key)`` of the orders delivered from ``first`` through
         ``last`` (days)."""
-        rows = self._rows(
-            f"SELECT customer_id, key FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
-            f"AND day >= {self.mark} AND day <= {self.mark} ORDER BY customer_id, key",
-            [DELIVERIES, first, last],
-        )
-        return [(customer, key) for customer, key in rows]
+        return self._found("customer_id, key", f"list = {self.mark} AND day >= {self.mark} AND day <= {self.mark}",
+                           [DELIVERIES, first, last], "ORDER BY customer_id, key", [], after, limit)
 
-    def complaints_per_group(self, at_least: int) -> list[tuple[str, str, int]]:
+    def complaints_per_group(
+        self, at_least: int, after: str | None = None, limit: int | None = None,
+    ) -> list[tuple[str, str, int]]:
         """``(customer, product group, complaints)`` where a customer filed ``at_least``
         complaints (resolved or not) in one product group."""
-        rows = self._rows(
-            f"SELECT customer_id, tag, count(*) AS n FROM {self.lists} WHERE list = {self.mark} "  # noqa: S608
-            f"GROUP BY customer_id, tag HAVING count(*) >= {self.mark} ORDER BY customer_id, tag",
-            [COMPLAINTS, at_least],
-        )
+        rows = self._found("customer_id, tag, count(*) AS n", f"list = {self.mark}", [COMPLAINTS],
+                           f"GROUP BY customer_id, tag HAVING count(*) >= {self.mark} ORDER BY customer_id, tag",
+                           [at_least], after, limit)
         return [(customer, group, int(n)) for customer, group, n in rows]
 
-    def spent_since(self, day: str, at_least: int) -> list[tuple[str, str, int]]:
+    def spent_since(
+        self, day: str, at_least: int, after: str | None = None, limit: int | None = None,
+    ) -> list[tuple[str, str, int]]:
         """``(customer, currency, total)`` of the orders placed on or after ``day`` where the
         total in one currency reaches ``at_least`` (ten-thousandths, as the list keeps amounts)."""
-        rows = self._rows(
-            f"SELECT customer_id, currency, sum(amount) AS total FROM {self.lists} "  # noqa: S608
-            f"WHERE list = {self.mark} AND day >= {self.mark} GROUP BY customer_id, currency "
-            f"HAVING sum(amount) >= {self.mark} ORDER BY customer_id, currency",
-            [ORDERS, day, at_least],
-        )
+        rows = self._found("customer_id, currency, sum(amount) AS total", f"list = {self.mark} AND day >= {self.mark}",
+                           [ORDERS, day], f"GROUP BY customer_id, currency HAVING sum(amount) >= {self.mark} "
+                           "ORDER BY customer_id, currency", [at_least], after, limit)
         return [(customer, currency, int(total)) for customer, currency, total in rows]
 
     def read_customers(self, application_name: str, customer_ids: Sequence[str], wanted: Sequence[Wanted]) -> Snapshot:

@@ -16,18 +16,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from importlib import resources
-from itertools import groupby
+from itertools import groupby, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain import campaigns as policy
 from domain import commands as c
@@ -52,8 +52,12 @@ CAMPAIGNS = Principal(Department.MARKETING, user="campaigns")
 #: invoices and complaints holding promotion back); cross-selling every complaint (it counts
 #: them per product group) and the orders.
 READS = {policy.CROSS_SELLING: (BOOK, PROFILE, HOLDING_INVOICES, Wanted(support.VIEW, ("complaint", "order")))}
-#: Contacts handed to the writer at once (it commits them in groups).
+#: Customers decided at once (their documents read in one snapshot, their contacts handed to
+#: the writer together, which commits them in groups).
 CHUNK = 1000
+#: Rows a finder reads at once.
+FOUND_PAGE = 5000
+T = TypeVar("T")
 AMOUNT_SCALE = Decimal(10) ** lists.AMOUNT_EXPONENT
 
 
@@ -96,8 +100,9 @@ class RunReport:
         return {**{k: v for k, v in vars(self).items() if k != "reasons"}, "reasons": dict(sorted(self.reasons.items()))}
 
 
-#: A candidate: the customer and what the policy would propose given the customer's documents.
-Candidates = list[tuple[str, Callable[[Snapshot], Proposal | None]]]
+#: The candidates, in customer order: the customer and what the policy would propose given the
+#: customer's documents.
+Candidates = Iterator[tuple[str, Callable[[Snapshot], Proposal | None]]]
 
 
 class Campaigns:
@@ -116,18 +121,17 @@ class Campaigns:
         now = self.journey.clock.now()
         today = today or now.date()
         report = RunReport(name, today.isoformat(), dry_run=dry_run)
-        # Each customer's candidates together (the finders sort by customer), a thousand customers
+        # Each customer's candidates together (the finders page by customer), a thousand customers
         # at a time: memory stays flat, and no customer is decided on two snapshots.
-        grouped = [(customer, [p for _, p in found]) for customer, found in groupby(self._candidates(name, today),
-                                                                                    key=itemgetter(0))]
-        report.customers = len(grouped)
-        chunks = _chunks(grouped, CHUNK)
+        grouped = ((customer, [p for _, p in found]) for customer, found in groupby(self._candidates(name, today),
+                                                                                    key=itemgetter(0)))
 
         def read(chunk: Sequence[tuple[str, Any]]) -> Snapshot:
             return self.journey.store.read_customers(
                 self.journey.service.app.name, [customer for customer, _ in chunk], READS.get(name, RULE_READS))
 
-        for chunk, snapshot in _read_ahead(read, chunks):
+        for chunk, snapshot in _read_ahead(read, _batches(grouped, CHUNK)):
+            report.customers += len(chunk)
             self._decide(chunk, snapshot, now, report, dry_run=dry_run)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
@@ -198,7 +202,7 @@ class Campaigns:
         return finders[name](today)
 
     def _birthdays(self, today: date) -> Candidates:
-        store, settings = self.journey.store, self.settings
+        store, settings, days = self.journey.store, self.settings, policy.birthday_days(today, self.settings)
 
         def propose(docs: Snapshot) -> Proposal | None:
             profile = docs.of(customers.VIEW, "customer")
@@ -207,14 +211,12 @@ class Campaigns:
                 return None
             return policy.birthday_offer(date.fromisoformat(profile[0]["birthday"]), today, settings)
 
-        return [(customer, propose) for customer in store.customers_born_on(policy.birthday_days(today, settings))]
+        return ((customer, propose) for (customer,) in _paged(partial(store.customers_born_on, days)))
 
     def _deliveries(self, today: date) -> Candidates:
-        first = today - timedelta(days=self.settings.cross_sell_window_days)
-        found: Candidates = []
-        for customer, key in self.journey.store.deliveries_between(first.isoformat(), today.isoformat()):
-            found.append((customer, partial(self._cross_sell, key)))
-        return found
+        first = (today - timedelta(days=self.settings.cross_sell_window_days)).isoformat()
+        found = _paged(partial(self.journey.store.deliveries_between, first, today.isoformat()))
+        return ((customer, partial(self._cross_sell, key)) for customer, key in found)
 
     def _cross_sell(self, key: str, docs: Snapshot) -> Proposal | None:
         order = next((d for v, k, d in docs.docs if v == support.VIEW and k == key), None)
@@ -224,19 +226,18 @@ class Campaigns:
         return policy.cross_selling(order["order_id"], order["product_groups"], counts, self.affinity, self.settings)
 
     def _dormant(self, today: date) -> Candidates:
-        before = today - timedelta(days=self.settings.dormant_days - 1)
-        return [(customer, partial(self._reactivation, last, today))
-                for customer, last in self.journey.store.last_orders_before(before.isoformat())]
+        before = (today - timedelta(days=self.settings.dormant_days - 1)).isoformat()
+        found = _paged(partial(self.journey.store.last_orders_before, before))
+        return ((customer, partial(self._reactivation, last, today)) for customer, last in found)
 
     def _reactivation(self, last: str, today: date, docs: Snapshot) -> Proposal | None:  # noqa: ARG002 -- found already
         """Made when decided, not when found: a run holds a day per candidate, not a proposal."""
         return policy.reactivation(date.fromisoformat(last), today, self.settings)
 
     def _troubled(self, today: date) -> Candidates:  # noqa: ARG002 -- every policy is asked for a day
-        found: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for customer, group, count in self.journey.store.complaints_per_group(self.settings.complaints_for_alternative):
-            found[customer].append((group, count))
-        return [(customer, partial(self._alternative, groups)) for customer, groups in found.items()]
+        found = _paged(partial(self.journey.store.complaints_per_group, self.settings.complaints_for_alternative))
+        for customer, rows in groupby(found, key=itemgetter(0)):
+            yield customer, partial(self._alternative, [(group, count) for _, group, count in rows])
 
     def _alternative(self, groups: list[tuple[str, int]], docs: Snapshot) -> Proposal | None:
         """The first group's alternative whose complaints are all resolved; one a run."""
@@ -247,32 +248,54 @@ class Campaigns:
 
     def _top(self, today: date) -> Candidates:
         if self.settings.top_event is None:
-            return []
+            return
         since = (today - timedelta(days=365)).isoformat()
         least = int(self.settings.top_spend * AMOUNT_SCALE)
-        spent: dict[str, dict[str, Decimal]] = defaultdict(dict)
-        for customer, currency, total in self.journey.store.spent_since(since, least):
-            spent[customer][currency] = Decimal(total) / AMOUNT_SCALE
-        return [(customer, partial(_constant, policy.top_event_invitation(s, self.settings))) for customer, s in spent.items()]
+        for customer, rows in groupby(_paged(partial(self.journey.store.spent_since, since, least)), key=itemgetter(0)):
+            spent = {currency: Decimal(total) / AMOUNT_SCALE for _, currency, total in rows}
+            yield customer, partial(_constant, policy.top_event_invitation(spent, self.settings))
 
 
 def _constant(proposal: Proposal | None, docs: Snapshot) -> Proposal | None:  # noqa: ARG001 -- found by the query already
     return proposal
 
 
-def _read_ahead(read: Callable[[Sequence[Any]], Snapshot], chunks: list[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], Snapshot]]:
+def _read_ahead(read: Callable[[Sequence[Any]], Snapshot], chunks: Iterable[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], Snapshot]]:
     """Each chunk with what ``read`` finds for it; the next chunk is read in a thread of its own
     while this one is decided (the database and the decoding of one overlap the rule of the
     other; three chunks' documents in memory at most, for a moment)."""
     with ThreadPoolExecutor(1, thread_name_prefix="campaign-read") as reader:
-        ahead = [reader.submit(read, chunk) for chunk in chunks[:1]]
-        for n, chunk in enumerate(chunks):
-            ahead += [reader.submit(read, following) for following in chunks[n + 1 : n + 2]]
-            yield chunk, ahead.pop(0).result()
+        ahead: tuple[Sequence[Any], Future[Snapshot]] | None = None
+        for chunk in chunks:
+            following = (chunk, reader.submit(read, chunk))
+            if ahead is not None:
+                yield ahead[0], ahead[1].result()
+            ahead = following
+        if ahead is not None:
+            yield ahead[0], ahead[1].result()
 
 
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def _paged(find: Callable[[str | None, int], Sequence[tuple[Any, ...]]], size: int = FOUND_PAGE) -> Iterator[Any]:
+    """Every row ``find(after, limit)`` finds, in customer order (its first column), a page at
+    a time: the last customer of a full page, whose rows may go on, is found again with the next."""
+    after = None
+    while True:
+        rows = find(after, size)
+        if len(rows) < size:
+            yield from rows
+            return
+        done = [row for row in rows if row[0] != rows[-1][0]]
+        if not done:  # one customer fills a page: ask for more at once
+            size *= 2
+            continue
+        yield from done
+        after = done[-1][0]
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def _count_refusals(refusals: list[ContactRefusal], report: RunReport) -> None:

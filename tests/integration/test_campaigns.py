@@ -258,11 +258,26 @@ def test_a_customer_gets_one_contact_a_run_and_the_next_run_sees_it(journey, sho
     assert sorted(occasions) == sorted(["order-buyer-o5", f"order-{second}"])
 
 
+def test_finding_by_pages_yields_every_row_once_even_when_a_customer_fills_a_page():
+    from services.campaigns import _paged
+
+    rows = [("a", 1), ("b", 1), ("b", 2), ("b", 3), ("c", 1), ("d", 1)]
+    asked: list[tuple[str | None, int]] = []
+
+    def find(after: str | None, limit: int) -> list[tuple[str, int]]:
+        asked.append((after, limit))
+        return [r for r in rows if after is None or r[0] > after][:limit]
+
+    assert list(_paged(find, 2)) == rows
+    assert asked[:3] == [(None, 2), ("a", 2), ("a", 4)]  # b's rows fill a page: asked again, twice as many
+
+
 def test_a_run_in_many_chunks_decides_as_one_in_one_and_a_failed_read_fails_the_run(journey, shop, monkeypatch):
     import services.campaigns
 
     foreseen = {name: campaigns(journey).run(name, TODAY, dry_run=True) for name in policy.POLICIES}
     monkeypatch.setattr(services.campaigns, "CHUNK", 2)  # a customer's documents read while another's are decided
+    monkeypatch.setattr(services.campaigns, "FOUND_PAGE", 1)  # the finders' pages: one row each
 
     chunked = {name: campaigns(journey).run(name, TODAY, dry_run=True) for name in policy.POLICIES}
 
