@@ -20,7 +20,8 @@ from adapters.documents import load_doc
 from domain.values import aggregate_id
 from projections import billing, customers
 from projections.batch import Batch, Doc, Snapshot
-from projections.lists import FED_BY, SOURCES, Count, ListPage, ListQuery, ListRow, Total, list_rows
+from projections.list_queries import Count, ListPage, ListQuery, Total
+from projections.lists import FED_BY, SOURCES, ListRow, list_rows
 
 _COLUMNS = "list, key, sort_key, customer_id, tag, day, currency, amount, search"
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

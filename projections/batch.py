@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from projections.lists import Count, ListPage, ListQuery
+    from projections.list_queries import Count, ListPage, ListQuery
 
 Doc = dict[str, Any]
 Positioned = tuple[Any, int]

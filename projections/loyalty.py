@@ -13,7 +13,7 @@ from projections.batch import Batch, Doc, Snapshot
 from projections.encoding import event_type
 
 if TYPE_CHECKING:
-    from projections.lists import ListPage
+    from projections.list_queries import ListPage
 
 VIEW = "loyalty"
 CARD = "LoyaltyCard."

@@ -26,7 +26,8 @@ from domain.contact import (
 )
 from projections import billing, customers, lists, marketing, support
 from projections.batch import Doc, Snapshot, Wanted
-from projections.lists import SEP, Count, ListPage
+from projections.list_queries import Count, ListPage
+from projections.lists import SEP
 
 #: What the contact rule reads of a customer (``ReadStore.read_customers``): his contact book
 #: and profile, and only the invoices and complaints that can hold promotion back.

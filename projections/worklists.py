@@ -13,7 +13,7 @@ from domain.currencies import format_amount
 from domain.holds import DunningPolicy
 from projections import billing, customers, support
 from projections.batch import Doc, Snapshot
-from projections.lists import BUCKETS, ListPage, amount_of, bucket_of
+from projections.list_queries import BUCKETS, ListPage, amount_of, bucket_of
 from projections.read_models import invoice_view, open_complaints_by_order
 
 

@@ -13,9 +13,9 @@ from datetime import date
 from domain.contact import Channel, Purpose
 from domain.errors import UnknownError
 from domain.values import aggregate_id
-from projections import billing, customers, lists, loyalty, marketing_model, support, worklists
+from projections import billing, customers, list_queries, lists, loyalty, marketing_model, support, worklists
 from projections.batch import Doc
-from projections.lists import ListPage, ListQuery
+from projections.list_queries import ListPage, ListQuery
 from services.cursors import decode_cursor, encode_cursor
 from services.reads import Reads
 
@@ -37,7 +37,7 @@ class Lists:
     def customers(self, q: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
         """Customers in id order; with ``q``, those whose name or email contains it, whose id
         starts with it (case-insensitive) or whose phone contains its digits."""
-        return worklists.customers_page(*self._page(lists.customer_search(q), limit, cursor))
+        return worklists.customers_page(*self._page(list_queries.customer_search(q), limit, cursor))
 
     def open_complaints(
         self, product_group: str | None = None, min_age_days: int | None = None, *, limit: int = 100,
@@ -46,7 +46,7 @@ class Lists:
         """Support's worklist: complaints not resolved, oldest first, of ``product_group`` and
         filed at least ``min_age_days`` days ago when given."""
         today = self._today()
-        page, next_cursor = self._page(lists.complaints_query(product_group, min_age_days, today), limit, cursor)
+        page, next_cursor = self._page(list_queries.complaints_query(product_group, min_age_days, today), limit, cursor)
         return worklists.complaints_page(page, next_cursor, today)
 
     def in_collection(self, *, limit: int = 100, cursor: str | None = None) -> Doc:
@@ -58,7 +58,7 @@ class Lists:
         """Billing's aged receivables: open invoices with a balance, oldest due first (of
         ``bucket`` when given), with the totals per bucket and currency."""
         today = self._today()
-        page, next_cursor = self._page(lists.receivables_query(bucket, today), limit, cursor)
+        page, next_cursor = self._page(list_queries.receivables_query(bucket, today), limit, cursor)
         return worklists.receivables_page(page, next_cursor, today, self.reads.policy)
 
     def outbox(self, channel: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
@@ -74,7 +74,7 @@ class Lists:
         customer id order, each with the contact rule's answer now (``only_allowed``: only
         those it allows). Found through the consented list, confirmed on one snapshot of the
         page's customers' documents, whose position the answer names."""
-        page, next_cursor = self._page(lists.consented_query(str(channel), str(purpose)), limit, cursor)
+        page, next_cursor = self._page(list_queries.consented_query(str(channel), str(purpose)), limit, cursor)
         docs = self.reads.store.read_customers(self.reads.stream_name, [r.customer_id for r in page.rows],
                                                marketing_model.RULE_READS)
         return marketing_model.contactable_page(page, docs, channel, purpose, self.reads.clock.now(),
@@ -89,13 +89,13 @@ class Lists:
     def campaign(self, campaign: str, outcome: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
         """One campaign's contacts (of ``outcome`` when given) in the order decided, with the
         campaign's outcomes counted in the same snapshot."""
-        page, next_cursor = self._page(lists.campaign_query(campaign, outcome), limit, cursor)
+        page, next_cursor = self._page(list_queries.campaign_query(campaign, outcome), limit, cursor)
         return marketing_model.campaign_page(page, next_cursor, campaign, outcome)
 
     def card_holders(self, tier: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
         """The loyalty card holders in customer id order, each with balance, tier and discount
         today; of ``tier`` when given."""
-        page, next_cursor = self._page(lists.card_holders_query(tier), limit, cursor)
+        page, next_cursor = self._page(list_queries.card_holders_query(tier), limit, cursor)
         return loyalty.card_holders_page(page, next_cursor, self._today(), tier)
 
     def _one(self, kind: str, natural_id: str, view: str, views: tuple[str, ...], shape: Callable[..., Doc | None]) -> Doc:

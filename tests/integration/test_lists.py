@@ -14,7 +14,8 @@ from domain import commands as c
 from domain.contact import Channel, Purpose
 from domain.errors import UnknownError
 from domain.values import Money
-from projections.lists import ListRow, complaints_query, receivables_query
+from projections.list_queries import complaints_query, receivables_query
+from projections.lists import ListRow
 from services.bootstrap import Journey, open_read_store
 from services.clock import FixedClock
 from services.cursors import InvalidCursorError

@@ -13,22 +13,24 @@ from hypothesis import strategies as st
 
 from domain.customer import Customer
 from projections import customers
-from projections.lists import (
+from projections.list_queries import (
     BUCKETS,
-    COMPLAINTS,
-    CUSTOMERS,
-    HOLDING_INVOICES,
-    IN_COLLECTION,
-    OPEN_COMPLAINTS,
-    RECEIVABLES,
     ListQuery,
     amount_of,
     bucket_bands,
     bucket_of,
     complaints_query,
     customer_search,
-    list_rows,
     receivables_query,
+)
+from projections.lists import (
+    COMPLAINTS,
+    CUSTOMERS,
+    HOLDING_INVOICES,
+    IN_COLLECTION,
+    OPEN_COMPLAINTS,
+    RECEIVABLES,
+    list_rows,
 )
 from tests.unit.builders import AT, SHOP, Stream, register_customer
 

@@ -23,7 +23,8 @@ from services.api.routes.commands import carry_out
 from services.api.routes.lists import PAGED, Cursor, Limit, check_cursor, get_lists, read_waiting
 from services.api.routes.reads import point_in_time, read_logged, view_name
 from services.api.schemas import Body, PositionOut
-from services.api.view_schemas import CardHoldersOut, LoyaltyView
+from services.api.view_schemas import LoyaltyView
+from services.api.worklist_schemas import CardHoldersOut
 from services.credentials import Caller
 from services.raffles import raffle_report
 

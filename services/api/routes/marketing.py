@@ -34,15 +34,8 @@ from services.api.routes.commands import carry_out
 from services.api.routes.lists import PAGED, Cursor, Limit, check_cursor, get_lists, read_waiting
 from services.api.routes.reads import point_in_time, read_logged, view_name
 from services.api.schemas import Body, PositionOut
-from services.api.view_schemas import (
-    CampaignContactsOut,
-    CampaignsOut,
-    ContactablesOut,
-    ContactRefusalOut,
-    MarketingView,
-    OutboxOut,
-    Status,
-)
+from services.api.view_schemas import ContactablesOut, ContactRefusalOut, MarketingView, OutboxOut
+from services.api.worklist_schemas import CampaignContactsOut, CampaignsOut, Status
 from services.credentials import Caller
 
 router = APIRouter(tags=["marketing"])
