@@ -88,9 +88,12 @@ class Lists:
 
     def campaign(self, campaign: str, outcome: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
         """One campaign's contacts (of ``outcome`` when given) in the order decided, with the
-        campaign's outcomes counted in the same snapshot."""
+        campaign's outcomes counted in the same snapshot; unknown while it recorded none."""
         page, next_cursor = self._page(list_queries.campaign_query(campaign, outcome), limit, cursor)
-        return marketing_model.campaign_page(page, next_cursor, campaign, outcome)
+        found = marketing_model.campaign_page(page, next_cursor, campaign, outcome)
+        if not found["contacts_in_total"]:
+            raise UnknownError("campaign", campaign)
+        return found
 
     def card_holders(self, tier: str | None = None, *, limit: int = 100, cursor: str | None = None) -> Doc:
         """The loyalty card holders in customer id order, each with balance, tier and discount

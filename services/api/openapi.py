@@ -117,6 +117,7 @@ CODES: dict[str, tuple[int, str, dict[str, Any]]] = {
     "not-enough-points": (409, "500 points asked, 120 available", {}),
     "raffle-exists": (409, "raffle 'R-2026' already exists", {}),
     "unknown-raffle": (404, "no raffle 'R-404' is known", {}),
+    "unknown-campaign": (404, "no campaign 'spring-sale' is known", {}),
     "raffle-drawn": (409, "raffle R-2026 was drawn", {}),
     "raffle-not-due": (409, "raffle R-2026 is drawn on 2026-04-01", {}),
     "too-many-decimals": (422, "EUR amounts have at most 2 decimals; 906.005 has more", {}),

@@ -80,6 +80,8 @@ def test_a_newsletter_goes_from_the_contact_rule_through_the_outbox_to_the_custo
     opened_ones = client.get("/worklists/campaigns/newsletter", headers=MARKETING, params={"outcome": "opened"}).json()
     assert [(x["customer_id"], x["contact_id"], x["occasion"]) for x in opened_ones["contacts"]] == [("c1", "K-1", "2026-03")]
     assert client.get("/worklists/campaigns/newsletter", headers=MARKETING, params={"outcome": "lost"}).status_code == 422
+    unknown = client.get("/worklists/campaigns/spring-sale", headers=MARKETING)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown-campaign"
     assert client.get("/worklists/campaigns/newsletter", headers=MAILER).status_code == 403
     views = client.get("/customers/c1/views", headers=BILLING).json()
     assert views["marketing"]["contacts"] == view["contacts"] and views["marketing"]["position"] == views["position"]

@@ -15,6 +15,7 @@ from domain import campaigns as policy
 from domain import commands as c
 from domain.campaigns import CampaignSettings
 from domain.contact import Channel, Preferences, Purpose, QuietHours
+from domain.errors import UnknownError
 from domain.values import OrderLine
 from services.campaigns import Campaigns, load_affinity
 from services.clock import FixedClock
@@ -231,7 +232,8 @@ def test_the_campaign_outcomes_count_and_list_every_contact_as_the_contact_books
     [delivered] = lists.campaign(policy.BIRTHDAY, "delivered")["contacts"]
     assert (delivered["customer_id"], [r["result"] for r in delivered["results"]]) == ("bday", ["handed-over", "delivered"])
     assert lists.campaign(policy.TOP_EVENT, "bounced")["contacts"][0]["customer_id"] == "top"
-    assert lists.campaign("never-ran")["contacts"] == []
+    with pytest.raises(UnknownError, match="never-ran"):
+        lists.campaign("never-ran")  # no contact recorded: no such campaign
     # A campaign whose name starts with another's is counted and listed apart.
     shop.run(c.ContactCustomer("bday", "K-x", EMAIL, Purpose.MARKETING, "spring", f"{policy.BIRTHDAY}-2", "x"))
     journey.catch_up_views()

@@ -190,7 +190,8 @@ async def campaigns(
     return await read_waiting(journey, by, "campaigns", response, min_position, lists.campaigns)
 
 
-@router.get("/worklists/campaigns/{campaign}", response_model=CampaignContactsOut, responses=PAGED,
+@router.get("/worklists/campaigns/{campaign}", response_model=CampaignContactsOut,
+            responses=problem_responses(*READ, "invalid-cursor", (404, "unknown-campaign")),
             summary="One campaign's contacts in the order decided, of one outcome when asked, with its outcomes")
 async def campaign_contacts(  # noqa: PLR0913 -- the campaign, the filter, the page and the caller
     campaign: Annotated[Label, Path()], journey: JourneyDep, response: Response,
