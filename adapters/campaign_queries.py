@@ -93,30 +93,37 @@ class CampaignQueries:
         return [(customer, currency, int(total)) for customer, currency, total in rows]
 
     def read_customers(self, application_name: str, customer_ids: Sequence[str], wanted: Sequence[Wanted]) -> Snapshot:
-        """See ``ReadStore.read_customers``. Per thousand customers: their documents of the
-        views and kinds wanted, by the documents' customer index, and the keys of their rows in
-        each list that narrows a kind; only the documents wanted are decoded."""
-        views, kinds = sorted({w.view for w in wanted}), sorted({k for w in wanted for k in w.kinds})
-        narrowed = {(w.view, k): w.listed for w in wanted for k in w.kinds}
-        if len(narrowed) < sum(len(w.kinds) for w in wanted):
+        """See ``ReadStore.read_customers``. Per thousand customers: the documents wanted whole,
+        by the documents' customer index; those a list narrows, through the lists'
+        ``(list, customer_id)`` index and the documents' key. Only what is wanted comes back."""
+        whole = {(w.view, k) for w in wanted if w.listed is None for k in w.kinds}
+        narrowed = {(w.view, k, w.listed) for w in wanted if w.listed is not None for k in w.kinds}
+        if len(whole) + len(narrowed) < sum(len(w.kinds) for w in wanted):
             raise ValueError("each view and kind may be wanted once in a read")
+        statements = [
+            (f"SELECT view, key, kind, body, NULL AS list FROM {self.docs} WHERE {{views}} AND {{kinds}} "  # noqa: S608
+             "AND {owners}", "customer_id", whole, ()),
+            (f"SELECT d.view, d.key, d.kind, d.body, l.list FROM {self.lists} l JOIN {self.docs} d ON d.key = l.key "  # noqa: S608
+             "WHERE {views} AND {kinds} AND {lists} AND {owners}", "l.customer_id",
+             {(v, k) for v, k, _ in narrowed}, {name for _, _, name in narrowed}),
+        ]
         docs: list[tuple[str, str, Doc]] = []
         with self.datastore.transaction(commit=False) as c:
             self._begin_snapshot(c)
             position = self._position_in(c, application_name)
-            for chunk in chunks(sorted(set(customer_ids)), 900 - len(views) - len(kinds)):
-                owners, params = self._among("customer_id", chunk)
-                listed: dict[str | None, set[str]] = {}
-                for name in {w.listed for w in wanted if w.listed is not None}:
-                    c.execute(f"SELECT key FROM {self.lists} WHERE list = {self.mark} AND {owners}", [name, *params])  # noqa: S608
-                    listed[name] = {r["key"] for r in c.fetchall()}
-                c.execute(
-                    f"SELECT view, key, kind, body FROM {self.docs} WHERE view IN ({self._marks(len(views))}) "  # noqa: S608
-                    f"AND kind IN ({self._marks(len(kinds))}) AND {owners} ORDER BY key, view",
-                    [*views, *kinds, *params],
-                )
-                for r in c.fetchall():
-                    pair = (r["view"], r["kind"])
-                    if pair in narrowed and (narrowed[pair] is None or r["key"] in listed[narrowed[pair]]):
-                        docs.append((r["view"], r["key"], load_doc(r["body"])))
+            for chunk in chunks(sorted(set(customer_ids)), 800):
+                found: list[Any] = []
+                for sql, owner, pairs, lists in statements:
+                    if not pairs:
+                        continue
+                    views, kinds = sorted({v for v, _ in pairs}), sorted({k for _, k in pairs})
+                    owners, params = self._among(owner, chunk)
+                    c.execute(sql.format(views=f"view IN ({self._marks(len(views))})",
+                                         kinds=f"kind IN ({self._marks(len(kinds))})",
+                                         lists=f"l.list IN ({self._marks(len(lists))})", owners=owners),
+                              [*views, *kinds, *sorted(lists), *params])
+                    found += [r for r in c.fetchall() if (r["view"], r["kind"]) in whole
+                              or (r["view"], r["kind"], r["list"]) in narrowed]
+                found.sort(key=lambda r: (r["key"], r["view"]))
+                docs += [(r["view"], r["key"], load_doc(r["body"])) for r in found]
         return Snapshot(position, docs, [])
